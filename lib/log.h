@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <syslog.h>
+
+#include "macro.h"
+
+enum log_target {
+	LOG_TARGET_STDERR,	/* "<N>" prefix so journald keeps the priority */
+	LOG_TARGET_SYSLOG,	/* udev RUN programs: stderr is not kept */
+	LOG_TARGET_PLAIN,	/* interactive tools: no prefix */
+};
+
+void log_open(const char *ident, enum log_target target);
+void log_set_max_level(int level);
+int log_get_max_level(void);
+void log_msg(int prio, const char *fmt, ...) _printf_(2, 3);
+
+#define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARNING, __VA_ARGS__)
+#define log_notice(...) log_msg(LOG_NOTICE, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
