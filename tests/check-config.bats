@@ -1,0 +1,225 @@
+#!/usr/bin/env bats
+# vhotplug-statd --check-config: valid configs pass (warning about upstream
+# keys we ignore), bad ones fail naming the JSON path and the reason.
+
+bats_require_minimum_version 1.5.0
+
+load common
+
+UPSTREAM=$top_srcdir/../shared/upstream
+
+check_ok() {
+	run --separate-stderr "$STATD" --check-config -c "$1"
+	assert_success
+	assert_output "$1: ok"
+}
+
+# check_bad NAME "PATH: reason"...: tests/configs/NAME fails with exit 1
+# and one "FILE: PATH: reason" line per argument.
+check_bad() {
+	local file=$CONFIGS/$1
+	shift
+	run -1 "$STATD" --check-config -c "$file"
+	for expected; do
+		assert_output --partial "$file: $expected"
+	done
+}
+
+@test "valid configs pass" {
+	for f in "$CONFIGS"/valid-*.json; do
+		check_ok "$f"
+	done
+}
+
+@test "the upstream README sample passes (trailing commas, old evdev form)" {
+	[ -f "$UPSTREAM/README.txt" ] || skip "no $UPSTREAM/README.txt"
+	local sample=$BATS_TEST_TMPDIR/readme-sample.json
+	sed -n '/^Sample config$/,/^License$/{/^Sample config$/d;/^License$/d;p}' \
+		"$UPSTREAM/README.txt" >"$sample"
+	grep -q '"usbPassthrough"' "$sample"
+	check_ok "$sample"
+}
+
+@test "the upstream config.json passes, warning about what it ignores" {
+	[ -f "$UPSTREAM/config.json" ] || skip "no $UPSTREAM/config.json"
+	local f=$UPSTREAM/config.json
+	check_ok "$f"
+	run "$STATD" --check-config -c "$f"
+	assert_success
+	assert_output --partial "$f: acpiPassthrough: ignored (vhotplug does not implement it)"
+	assert_output --partial "$f: general.api: ignored"
+}
+
+@test "upstream keys we do not implement warn once each, naming the path" {
+	local f=$CONFIGS/valid-full.json
+	run "$STATD" --check-config -c "$f"
+	assert_success
+	assert_output --partial "$f: ok"
+	for path in acpiPassthrough usbAuthorization general.api general.modprobe \
+		vms[1].autoOvmf pciPassthrough[0].pciIommuAddAll \
+		usbPassthrough[1].allow[1].driverPath; do
+		assert_output --partial "$f: $path: ignored (vhotplug does not implement it)"
+		[ "$(grep -cF "$f: $path: ignored" <<<"$output")" -eq 1 ]
+	done
+}
+
+@test "every problem is reported on stderr, not just the first" {
+	local f=$CONFIGS/bad-many.json
+	run -1 --separate-stderr "$STATD" --check-config -c "$f"
+	assert_output ""
+	[ "$(grep -c "^$f: " <<<"$stderr")" -ge 5 ]
+}
+
+@test "missing file" {
+	run -1 "$STATD" --check-config -c "$BATS_TEST_TMPDIR/nope.json"
+	assert_output --partial "$BATS_TEST_TMPDIR/nope.json: cannot read: No such file or directory"
+}
+
+@test "bad: unknown key, with a hint" {
+	check_bad bad-unknown-key.json \
+		'usbPassthrough[0].allow[1].vendorID: unknown key (did you mean "vendorId"?)'
+}
+
+@test "bad: unknown top-level key" {
+	check_bad bad-unknown-toplevel.json \
+		'usbPasthrough: unknown key (did you mean "usbPassthrough"?)'
+}
+
+@test "bad: USB key in a PCI rule" {
+	check_bad bad-pci-usb-key.json 'pciPassthrough[0].allow[0].productId: unknown key'
+}
+
+@test "bad: vendorId with 3 hex digits" {
+	check_bad bad-vendorid-short.json \
+		'usbPassthrough[0].allow[0].vendorId: expected 4 hex digits, got "46d"'
+}
+
+@test "bad: productId not hex" {
+	check_bad bad-productid-nothex.json \
+		'usbPassthrough[0].allow[0].productId: expected 4 hex digits, got "zzzz"'
+}
+
+@test "bad: regex that does not compile" {
+	check_bad bad-regex.json \
+		'usbPassthrough[0].allow[0].productName: bad regular expression "([a-": '
+}
+
+@test "bad: regex closing a group it never opened" {
+	check_bad bad-regex-paren.json \
+		'usbPassthrough[0].deny[0].vendorName: bad regular expression "acme)|(corp)": unmatched )'
+}
+
+@test "bad: interfaceClass above 255" {
+	check_bad bad-class-range.json \
+		'usbPassthrough[0].allow[0].interfaceClass: expected an integer from 0 to 255, got 300'
+}
+
+@test "bad: negative deviceClass" {
+	check_bad bad-class-negative.json \
+		'usbPassthrough[0].allow[0].deviceClass: expected an integer from 0 to 255, got -1'
+}
+
+@test "bad: removable value" {
+	check_bad bad-removable.json \
+		'usbPassthrough[0].allow[0].removable[1]: unknown value "sometimes"'
+}
+
+@test "bad: rule set with neither targetVm nor allowedVms" {
+	check_bad bad-no-target.json 'usbPassthrough[0]: needs "targetVm" or "allowedVms"'
+}
+
+@test "bad: rule set with both targetVm and allowedVms" {
+	check_bad bad-both-targets.json \
+		'usbPassthrough[0]: "targetVm" and "allowedVms" are mutually exclusive'
+}
+
+@test "bad: targetVm naming no VM" {
+	check_bad bad-target-unknown-vm.json \
+		'usbPassthrough[0].targetVm: no VM named "vm3" in vms'
+}
+
+@test "bad: allowedVms naming no VM" {
+	check_bad bad-allowedvms-unknown-vm.json \
+		'usbPassthrough[0].allowedVms[1]: no VM named "vm3" in vms'
+}
+
+@test "bad: rule with nothing to match" {
+	check_bad bad-no-match-field.json 'usbPassthrough[0].allow[0]: rule has no field to match'
+}
+
+@test "bad: evdev value without property" {
+	check_bad bad-value-without-property.json \
+		'evdevPassthrough[0].allow[0].value: needs "property"'
+}
+
+@test "bad: evdevPassthrough neither array nor object" {
+	check_bad bad-evdev-type.json 'evdevPassthrough: expected an array or an object'
+}
+
+@test "bad: PCI address" {
+	check_bad bad-pci-address.json \
+		'pciPassthrough[0].allow[0].address: expected a PCI address like "0000:00:14.3", got "00:14.3"'
+}
+
+@test "bad: wrong JSON types" {
+	check_bad bad-wrong-type.json \
+		'usbPassthrough[0].skipOnSuspend: expected true or false' \
+		'usbPassthrough[0].allow[0].port: expected an integer'
+	check_bad bad-vm-name-type.json 'vms[0].name: expected a string'
+}
+
+@test "bad: duplicate VM name" {
+	check_bad bad-duplicate-vm.json 'vms[1].name: duplicate VM name "vm1"'
+}
+
+@test "bad: VM type" {
+	check_bad bad-vm-type.json 'vms[0].type: unknown value "xen" (expected "qemu" or "crosvm")'
+}
+
+@test "bad: VM without socket" {
+	check_bad bad-vm-no-socket.json 'vms[0].socket: missing (required)'
+}
+
+@test "bad: usbAttachBy" {
+	check_bad bad-usb-attach-by.json \
+		'vms[0].usbAttachBy: unknown value "serial" (expected "busaddr", "vidpid" or "port")'
+}
+
+@test "bad: qmpTimeoutMs out of range" {
+	check_bad bad-qmp-timeout.json \
+		'general.qmpTimeoutMs: expected an integer from 1 to 600000, got 0'
+}
+
+@test "bad: JSON syntax error names line and column" {
+	local f=$CONFIGS/bad-syntax.json
+	run -1 "$STATD" --check-config -c "$f"
+	assert_output --partial "$f:3:37: JSON syntax error: "
+}
+
+@test "bad: truncated JSON" {
+	local f=$CONFIGS/bad-truncated.json
+	run -1 "$STATD" --check-config -c "$f"
+	assert_output --partial "$f:4:1: JSON syntax error: "
+}
+
+@test "bad: data after the top-level object" {
+	local f=$CONFIGS/bad-trailing-data.json
+	run -1 "$STATD" --check-config -c "$f"
+	assert_output --partial "$f:4:1: JSON syntax error: unexpected data after the top-level object"
+}
+
+@test "bad: empty file and non-object root" {
+	check_bad bad-empty.json 'empty file'
+	check_bad bad-root-array.json 'expected a JSON object at the top level'
+}
+
+@test "every bad config fails with exit 1 and only FILE-prefixed errors" {
+	for f in "$CONFIGS"/bad-*.json; do
+		run -1 --separate-stderr "$STATD" --check-config -c "$f"
+		assert_output ""
+		[ -n "$stderr" ]
+		while IFS= read -r line; do
+			[[ $line == "$f:"* ]]
+		done <<<"$stderr"
+	done
+}
