@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Parsing of what udev and sysfs give us, and the readable label. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "device.h"
+
+static int failures;
+
+#define CHECK(cond)                                                              \
+	do {                                                                     \
+		if (!(cond)) {                                                   \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__,   \
+				__LINE__, #cond);                                \
+			failures++;                                              \
+		}                                                                \
+	} while (0)
+
+static void test_sysname(void)
+{
+	int bus, ports[DEVICE_MAX_PORTS], n;
+
+	CHECK(device_parse_usb_sysname("3-2.1", &bus, ports, &n) == 0);
+	CHECK(bus == 3 && n == 2 && ports[0] == 2 && ports[1] == 1);
+	CHECK(device_parse_usb_sysname("11-22.33.44", &bus, ports, &n) == 0);
+	CHECK(bus == 11 && n == 3 && ports[0] == 22 && ports[2] == 44);
+	CHECK(device_parse_usb_sysname("1-7", &bus, ports, &n) == 0 && n == 1 && ports[0] == 7);
+	CHECK(device_parse_usb_sysname("usb3", &bus, ports, &n) < 0);
+	CHECK(device_parse_usb_sysname("3-2:1.0", &bus, ports, &n) < 0);
+	CHECK(device_parse_usb_sysname("3-", &bus, ports, &n) < 0);
+	CHECK(device_parse_usb_sysname("1-1.1.1.1.1.1.1.1.1", &bus, ports, &n) < 0);
+}
+
+static void test_interfaces(void)
+{
+	struct usb_iface i[4];
+
+	CHECK(device_parse_usb_interfaces(":030102:0e0100:", i, 4) == 2);
+	CHECK(i[0].cls == 3 && i[0].subclass == 1 && i[0].protocol == 2);
+	CHECK(i[1].cls == 14 && i[1].subclass == 1 && i[1].protocol == 0);
+	CHECK(device_parse_usb_interfaces("", i, 4) == 0);
+	CHECK(device_parse_usb_interfaces(NULL, i, 4) == 0);
+	CHECK(device_parse_usb_interfaces(":0301:", i, 4) < 0);
+	CHECK(device_parse_usb_interfaces(":zz0102:", i, 4) < 0);
+	CHECK(device_parse_usb_interfaces(":010100:010200:010300:010400:010500:", i, 4) == 4);
+}
+
+static void test_label(void)
+{
+	char big[5000];
+	struct device d = { .kind = DEV_USB, .vendor_id = 0x0bda, .product_id = 0x4852,
+			    .vendor_name = "Realtek", .product_name = "Bluetooth Radio",
+			    .serial = "00e04c000001", .sysname = "3-2" };
+	char *s = device_describe(&d);
+
+	CHECK(s && strcmp(s, "usb 0bda:4852 Realtek Bluetooth Radio serial 00e04c000001 at 3-2") == 0);
+	free(s);
+	d.product_name = "say \"hi\"\nDROP TABLE\x01\xff\xc3\xa9";
+	s = device_describe(&d);
+	CHECK(s && strstr(s, "say \"hi\"\\nDROP TABLE\\x01\\xff\xc3\xa9 serial") != NULL);
+	CHECK(s && !strchr(s, '\n'));
+	free(s);
+	memset(big, 'A', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	d.product_name = big;
+	s = device_describe(&d);
+	CHECK(s && strlen(s) < 400 && strstr(s, "...") != NULL);
+	free(s);
+	d = (struct device){ .kind = DEV_USB, .vendor_id = -1, .product_id = -1 };
+	s = device_describe(&d);
+	CHECK(s && strcmp(s, "usb ????:???? at ?") == 0);
+	free(s);
+}
+
+int main(void)
+{
+	test_sysname();
+	test_interfaces();
+	test_label();
+	if (failures)
+		fprintf(stderr, "%d check(s) failed\n", failures);
+	return failures ? 1 : 0;
+}
