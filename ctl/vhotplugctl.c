@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "ctl.h"
+#include "log.h"
+#include "macro.h"
+
+static const struct {
+	const char *name;
+	int (*run)(const struct paths *paths, int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{ "explain", ctl_explain, "explain [-c CONFIG] [--json] SYSPATH...  which rule takes a device, and why" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: vhotplugctl [--db FILE] [--run-dir DIR] COMMAND [ARGS]\n\nCommands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %s\n", commands[i].help);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'D' },
+		{ "run-dir", required_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{}
+	};
+	struct paths paths;
+	int c;
+
+	log_open("vhotplugctl", LOG_TARGET_PLAIN);
+	paths_init(&paths);
+	/* "+": stop at the command name; the rest belongs to the subcommand. */
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'D':
+			paths.db = optarg;
+			break;
+		case 'R':
+			paths.rundir = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			puts(PACKAGE_STRING);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (streq(argv[optind], commands[i].name)) {
+			int first = optind;
+
+			optind = 0;	/* glibc: reinitialise getopt for the subcommand */
+			return commands[i].run(&paths, argc - first, argv + first);
+		}
+	}
+	log_err("unknown command \"%s\"", argv[optind]);
+	usage(stderr);
+	return 2;
+}
