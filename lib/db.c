@@ -1,0 +1,503 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+#include "macro.h"
+
+extern const char db_schema_sql[];	/* sql/schema.sql, embedded at build time */
+
+enum stmt_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_DEVICE_UPSERT,
+	ST_DEVICE_GONE,
+	ST_INTENT_ADD,
+	ST_HISTORY_ADD,
+	ST_PENDING,
+	ST_INTENT_FINISH,
+	ST_INTENT_DEFER,
+	ST_INTENT_ATTEMPTED,
+	ST_ATTACH_GET,
+	ST_ATTACH_SET,
+	ST_ATTACH_DEL,
+	ST_MAX,
+};
+
+static const char *const stmt_sql[ST_MAX] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_DEVICE_UPSERT] =
+		"INSERT INTO devices (kind, devpath, sysname, label, vendor_id, product_id,"
+		" vendor_name, product_name, serial, busnum, devnum, devnode)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+		" ON CONFLICT (devpath) DO UPDATE SET kind = ?1, sysname = ?3, label = ?4,"
+		" vendor_id = ?5, product_id = ?6, vendor_name = ?7, product_name = ?8,"
+		" serial = ?9, busnum = ?10, devnum = ?11, devnode = ?12, present = 1,"
+		" last_seen = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+		" RETURNING id",
+	[ST_DEVICE_GONE] =
+		"UPDATE devices SET present = 0, last_seen = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+		" WHERE devpath = ?1 RETURNING id, label",
+	[ST_INTENT_ADD] =
+		"INSERT INTO intents (device_id, action, vm, allowed_vms, rule, state, busnum, devnum)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, coalesce(?6, 'pending'), ?7, ?8)",
+	[ST_HISTORY_ADD] =
+		"INSERT INTO history (device_id, device, event, vm, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_PENDING] =
+		"SELECT i.id, i.device_id, i.action, i.vm, d.kind, d.label, d.sysname, i.result,"
+		" coalesce(i.busnum, -1), coalesce(i.devnum, -1),"
+		" coalesce(d.vendor_id, -1), coalesce(d.product_id, -1)"
+		" FROM intents i JOIN devices d ON d.id = i.device_id"
+		" WHERE i.state = 'pending' ORDER BY i.id",
+	[ST_INTENT_FINISH] =
+		"UPDATE intents SET state = ?2, result = ?3,"
+		" finished = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
+	[ST_INTENT_DEFER] =
+		"UPDATE intents SET result = ?2 WHERE id = ?1 AND result IS NOT ?2 RETURNING id",
+	[ST_INTENT_ATTEMPTED] = "UPDATE intents SET attempts = attempts + 1 WHERE id = ?1",
+	[ST_ATTACH_GET] = "SELECT vm, qdev_id FROM attachments WHERE device_id = ?1",
+	[ST_ATTACH_SET] =
+		"INSERT INTO attachments (device_id, vm, qdev_id) VALUES (?1, ?2, ?3)"
+		" ON CONFLICT (device_id) DO UPDATE SET vm = ?2, qdev_id = ?3,"
+		" since = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+	[ST_ATTACH_DEL] = "DELETE FROM attachments WHERE device_id = ?1",
+};
+
+struct db {
+	sqlite3 *sql;
+	char *path;
+	sqlite3_stmt *stmts[ST_MAX];
+};
+
+int db_errno(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return 0;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_READONLY:
+		return -EROFS;
+	case SQLITE_CANTOPEN:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_CONSTRAINT:
+		return -EEXIST;
+	default:
+		return -EIO;
+	}
+}
+
+static int fail(struct db *db, int rc, const char *what)
+{
+	log_err("%s: %s: %s", db->path, what, db->sql ? sqlite3_errmsg(db->sql) : sqlite3_errstr(rc));
+	return db_errno(rc) ?: -EIO;
+}
+
+static int exec(struct db *db, const char *sql)
+{
+	int rc = sqlite3_exec(db->sql, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : fail(db, rc, sql);
+}
+
+static int stmt(struct db *db, enum stmt_id id, sqlite3_stmt **out)
+{
+	int rc;
+
+	if (!db->stmts[id]) {
+		rc = sqlite3_prepare_v3(db->sql, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+					&db->stmts[id], NULL);
+		if (rc != SQLITE_OK)
+			return fail(db, rc, "prepare");
+	}
+	sqlite3_reset(db->stmts[id]);
+	sqlite3_clear_bindings(db->stmts[id]);
+	*out = db->stmts[id];
+	return 0;
+}
+
+/* Step a statement that returns no row (or whose row the caller ignores). */
+static int step_done(struct db *db, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+		sqlite3_reset(st);
+		return 0;
+	}
+	sqlite3_reset(st);
+	return fail(db, rc, what);
+}
+
+static int user_version(struct db *db, int *version)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db->sql, "PRAGMA user_version", -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return fail(db, rc, "read schema version");
+	rc = sqlite3_step(st);
+	*version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : fail(db, rc, "read schema version");
+}
+
+/* Bring the schema up to date; version 0 is an empty database. */
+static int migrate(struct db *db)
+{
+	int version, r;
+
+	r = user_version(db, &version);
+	if (r < 0 || version == DB_SCHEMA_VERSION)
+		return r;
+	r = db_begin(db);
+	if (r < 0)
+		return r;
+	/* Another process may have migrated while we waited for the lock. */
+	r = user_version(db, &version);
+	if (r == 0 && version == 0)
+		r = exec(db, db_schema_sql);
+	if (r == 0 && version > DB_SCHEMA_VERSION) {
+		log_err("%s: schema version %d is newer than this vhotplug knows (%d)", db->path,
+			version, DB_SCHEMA_VERSION);
+		r = -EPROTO;
+	}
+	if (r < 0) {
+		db_rollback(db);
+		return r;
+	}
+	return db_commit(db);
+}
+
+static int configure(struct db *db, int busy_ms, unsigned flags)
+{
+	int r;
+
+	sqlite3_extended_result_codes(db->sql, 1);
+	sqlite3_busy_timeout(db->sql, busy_ms);
+	r = exec(db, "PRAGMA journal_mode = WAL");
+	if (r == 0)
+		/* FULL: a committed intent survives a power cut, not just a crash. */
+		r = exec(db, flags & DB_RELAXED ? "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON" :
+						  "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON");
+	if (r == 0 && (flags & DB_NO_CHECKPOINT)) {
+		sqlite3_db_config(db->sql, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+		r = exec(db, "PRAGMA wal_autocheckpoint = 0");
+	}
+	return r;
+}
+
+int db_open(const char *path, int busy_ms, unsigned flags, struct db **out)
+{
+	struct db *db = calloc(1, sizeof(*db));
+	int rc, r;
+
+	if (!db || !(db->path = strdup(path))) {
+		free(db);
+		return -ENOMEM;
+	}
+	rc = sqlite3_open_v2(path, &db->sql,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	r = rc == SQLITE_OK ? 0 : fail(db, rc, "open");
+	if (r == 0)
+		r = configure(db, busy_ms, flags);
+	if (r == 0)
+		r = migrate(db);
+	if (r < 0) {
+		db_close(db);
+		return r;
+	}
+	*out = db;
+	return 0;
+}
+
+void db_close(struct db *db)
+{
+	if (!db)
+		return;
+	for (int i = 0; i < ST_MAX; i++)
+		sqlite3_finalize(db->stmts[i]);
+	sqlite3_close(db->sql);
+	free(db->path);
+	free(db);
+}
+
+struct sqlite3 *db_handle(struct db *db)
+{
+	return db->sql;
+}
+
+static int run_simple(struct db *db, enum stmt_id id, const char *what)
+{
+	sqlite3_stmt *st;
+	int r = stmt(db, id, &st);
+
+	return r < 0 ? r : step_done(db, st, what);
+}
+
+int db_begin(struct db *db)
+{
+	return run_simple(db, ST_BEGIN, "begin transaction");
+}
+
+int db_commit(struct db *db)
+{
+	return run_simple(db, ST_COMMIT, "commit");
+}
+
+void db_rollback(struct db *db)
+{
+	if (!sqlite3_get_autocommit(db->sql))
+		run_simple(db, ST_ROLLBACK, "rollback");
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* Unknown numbers are stored as NULL, not -1. */
+static void bind_int(sqlite3_stmt *st, int i, int v)
+{
+	if (v >= 0)
+		sqlite3_bind_int(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+int db_device_upsert(struct db *db, const struct device *dev, const char *label, int64_t *id)
+{
+	sqlite3_stmt *st;
+	int r = stmt(db, ST_DEVICE_UPSERT, &st);
+	int rc;
+
+	if (r < 0)
+		return r;
+	bind_text(st, 1, dev_kind_name(dev->kind));
+	bind_text(st, 2, dev->devpath);
+	bind_text(st, 3, dev->sysname ?: "");
+	bind_text(st, 4, label);
+	bind_int(st, 5, dev->vendor_id);
+	bind_int(st, 6, dev->product_id);
+	bind_text(st, 7, dev->vendor_name);
+	bind_text(st, 8, dev->product_name);
+	bind_text(st, 9, dev->serial);
+	bind_int(st, 10, dev->busnum);
+	bind_int(st, 11, dev->devnum);
+	bind_text(st, 12, dev->devnode);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return fail(db, rc, "record device");
+	}
+	*id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+int db_device_gone(struct db *db, const char *devpath, int64_t *id, char **label)
+{
+	sqlite3_stmt *st;
+	int r = stmt(db, ST_DEVICE_GONE, &st);
+	int rc;
+
+	if (r < 0)
+		return r;
+	bind_text(st, 1, devpath);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		*label = strdup((const char *)sqlite3_column_text(st, 1) ?: "");
+		r = *label ? 0 : -ENOMEM;
+	} else {
+		r = rc == SQLITE_DONE ? -ENOENT : fail(db, rc, "record removal");
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+int db_intent_add(struct db *db, const struct db_intent *in, int64_t *id)
+{
+	sqlite3_stmt *st;
+	int r = stmt(db, ST_INTENT_ADD, &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, in->device_id);
+	bind_text(st, 2, in->action);
+	bind_text(st, 3, in->vm);
+	bind_text(st, 4, in->allowed_vms);
+	bind_text(st, 5, in->rule);
+	bind_text(st, 6, in->state);
+	bind_int(st, 7, in->busnum);
+	bind_int(st, 8, in->devnum);
+	r = step_done(db, st, "queue intent");
+	if (r == 0 && id)
+		*id = sqlite3_last_insert_rowid(db->sql);
+	return r;
+}
+
+int db_history_add(struct db *db, int64_t device_id, const char *device, const char *event,
+		   const char *vm, const char *detail)
+{
+	sqlite3_stmt *st;
+	int r = stmt(db, ST_HISTORY_ADD, &st);
+
+	if (r < 0)
+		return r;
+	if (device_id > 0)
+		sqlite3_bind_int64(st, 1, device_id);
+	else
+		sqlite3_bind_null(st, 1);
+	bind_text(st, 2, device);
+	bind_text(st, 3, event);
+	bind_text(st, 4, vm);
+	bind_text(st, 5, detail);
+	return step_done(db, st, "record history");
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+int db_intents_pending(struct db *db, db_pending_fn fn, void *userdata)
+{
+	sqlite3_stmt *st;
+	int r = stmt(db, ST_PENDING, &st);
+	int rc;
+
+	if (r < 0)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct db_pending p = {
+			.intent_id = sqlite3_column_int64(st, 0),
+			.device_id = sqlite3_column_int64(st, 1),
+			.action = col_text(st, 2),
+			.vm = col_text(st, 3),
+			.kind = col_text(st, 4),
+			.label = col_text(st, 5),
+			.sysname = col_text(st, 6),
+			.result = col_text(st, 7),
+			.busnum = sqlite3_column_int(st, 8),
+			.devnum = sqlite3_column_int(st, 9),
+			.vendor_id = sqlite3_column_int(st, 10),
+			.product_id = sqlite3_column_int(st, 11),
+		};
+
+		r = fn(userdata, &p);
+		if (r < 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = fail(db, rc, "read pending intents");
+	sqlite3_reset(st);
+	return r;
+}
+
+int db_intent_finish(struct db *db, int64_t id, const char *state, const char *result)
+{
+	sqlite3_stmt *st;
+	int r = stmt(db, ST_INTENT_FINISH, &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, state);
+	bind_text(st, 3, result);
+	return step_done(db, st, "finish intent");
+}
+
+int db_intent_defer(struct db *db, int64_t id, const char *note, bool *first)
+{
+	sqlite3_stmt *st;
+	int r = stmt(db, ST_INTENT_DEFER, &st);
+	int rc;
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, note);
+	rc = sqlite3_step(st);
+	*first = rc == SQLITE_ROW;	/* a row only when the note changed */
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(db, rc, "defer intent");
+}
+
+int db_intent_attempted(struct db *db, int64_t id)
+{
+	sqlite3_stmt *st;
+	int r = stmt(db, ST_INTENT_ATTEMPTED, &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, id);
+	return step_done(db, st, "count attempt");
+}
+
+int db_attachment_get(struct db *db, int64_t device_id, char **vm, char **qdev_id)
+{
+	sqlite3_stmt *st;
+	int r = stmt(db, ST_ATTACH_GET, &st);
+	int rc;
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, device_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*vm = strdup(col_text(st, 0) ?: "");
+		*qdev_id = strdup(col_text(st, 1) ?: "");
+		r = *vm && *qdev_id ? 0 : -ENOMEM;
+		if (r < 0) {
+			free(*vm);
+			free(*qdev_id);
+		}
+	} else {
+		r = rc == SQLITE_DONE ? -ENOENT : fail(db, rc, "read attachment");
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+int db_attachment_set(struct db *db, int64_t device_id, const char *vm, const char *qdev_id)
+{
+	sqlite3_stmt *st;
+	int r = stmt(db, ST_ATTACH_SET, &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, device_id);
+	bind_text(st, 2, vm);
+	bind_text(st, 3, qdev_id);
+	return step_done(db, st, "record attachment");
+}
+
+int db_attachment_del(struct db *db, int64_t device_id)
+{
+	sqlite3_stmt *st;
+	int r = stmt(db, ST_ATTACH_DEL, &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, device_id);
+	return step_done(db, st, "remove attachment");
+}

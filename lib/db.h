@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "device.h"
+
+struct db;
+struct sqlite3;
+
+#define DB_SCHEMA_VERSION 1
+
+enum db_flags {
+	/*
+	 * Short-lived writer (the helper): never checkpoint, neither on commit
+	 * nor on close, so udev does not wait for fsyncs that statd can do later.
+	 */
+	DB_NO_CHECKPOINT = 1u << 0,
+	/*
+	 * statd's own writes (outcomes) may be lost to a power cut without harm:
+	 * the intent stays pending and is redone. synchronous=NORMAL spares an
+	 * fsync per outcome; a crash still loses nothing in WAL mode.
+	 */
+	DB_RELAXED = 1u << 1,
+};
+
+/*
+ * Open (creating if needed) the database at PATH in WAL mode and bring its
+ * schema up to DB_SCHEMA_VERSION. BUSY_MS bounds every wait for a lock.
+ * Returns 0 or -errno (-EBUSY locked, -EACCES/-EROFS unwritable, -ENOSPC full,
+ * -EPROTO a schema newer than this build); errors are logged.
+ */
+int db_open(const char *path, int busy_ms, unsigned flags, struct db **out);
+void db_close(struct db *db);
+struct sqlite3 *db_handle(struct db *db);
+
+/* BEGIN IMMEDIATE: take the write lock up front, so later steps cannot deadlock. */
+int db_begin(struct db *db);
+int db_commit(struct db *db);
+void db_rollback(struct db *db);
+
+/* Record DEV as present; *ID gets its row id. */
+int db_device_upsert(struct db *db, const struct device *dev, const char *label, int64_t *id);
+/* Mark the device at DEVPATH absent. -ENOENT when never seen. LABEL: caller frees. */
+int db_device_gone(struct db *db, const char *devpath, int64_t *id, char **label);
+
+struct db_intent {
+	int64_t device_id;
+	const char *action;		/* "attach", "detach", "select", "ignore" */
+	const char *vm;
+	const char *allowed_vms;	/* JSON array text, for "select" */
+	const char *rule;
+	const char *state;		/* "pending" unless given */
+	int busnum, devnum;		/* -1: unknown */
+};
+int db_intent_add(struct db *db, const struct db_intent *in, int64_t *id);
+
+int db_history_add(struct db *db, int64_t device_id, const char *device, const char *event,
+		   const char *vm, const char *detail);
+
+/* Map an SQLite result code to -errno. */
+int db_errno(int sqlite_rc);
+
+/* A pending intent with what statd needs of its device. Strings are owned by the callee's caller: copy them. */
+struct db_pending {
+	int64_t intent_id;
+	int64_t device_id;
+	const char *action;
+	const char *vm;
+	const char *kind;
+	const char *label;
+	const char *sysname;
+	const char *result;	/* set when the intent was put off before */
+	int busnum, devnum;	/* of the event, -1 when unknown */
+	int vendor_id, product_id;
+};
+typedef int (*db_pending_fn)(void *userdata, const struct db_pending *p);
+/* Call FN for each intent in state 'pending', oldest first; stops on FN's error. */
+int db_intents_pending(struct db *db, db_pending_fn fn, void *userdata);
+/* Close an intent: STATE is "done", "failed" or "cancelled". */
+int db_intent_finish(struct db *db, int64_t id, const char *state, const char *result);
+/* Keep it pending with a note; *FIRST tells whether it had none, so history gets it once. */
+int db_intent_defer(struct db *db, int64_t id, const char *note, bool *first);
+/* Count one more attempt. */
+int db_intent_attempted(struct db *db, int64_t id);
+
+int db_attachment_get(struct db *db, int64_t device_id, char **vm, char **qdev_id);
+int db_attachment_set(struct db *db, int64_t device_id, const char *vm, const char *qdev_id);
+int db_attachment_del(struct db *db, int64_t device_id);

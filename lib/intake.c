@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "intake.h"
+#include "macro.h"
+#include "match.h"
+
+static char *rule_text(const struct rule *r)
+{
+	char *s = NULL;
+
+	if (asprintf(&s, "%s (%s)", r->path, r->description ?: "") < 0)
+		return NULL;
+	return s;
+}
+
+static char *vms_json(const struct ruleset *set)
+{
+	struct json_object *a = json_object_new_array();
+	char *s;
+
+	for (size_t i = 0; a && i < set->n_allowed_vms; i++)
+		json_object_array_add(a, json_object_new_string(set->allowed_vms[i]));
+	s = a ? strdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN)) : NULL;
+	json_object_put(a);
+	return s;
+}
+
+static int record_ignore(struct db *db, struct db_intent *in, const char *label, const char *why)
+{
+	int r;
+
+	in->action = "ignore";
+	in->state = "done";
+	in->rule = why;
+	r = db_intent_add(db, in, NULL);
+	return r ?: db_history_add(db, in->device_id, label, "ignored", NULL, why);
+}
+
+static int record_match(struct db *db, struct db_intent *in, const char *label,
+			const struct match_result *m)
+{
+	_cleanup_free_ char *rule = rule_text(m->rule);
+	_cleanup_free_ char *vms = NULL;
+	int r;
+
+	if (!rule)
+		return -ENOMEM;
+	in->rule = rule;
+	if (m->set->target_vm) {
+		in->action = "attach";
+		in->vm = m->set->target_vm;
+		r = db_intent_add(db, in, NULL);
+		return r ?: db_history_add(db, in->device_id, label, "queued", in->vm, rule);
+	}
+	/* allowedVms: the user picks the VM; nothing happens until then. */
+	vms = vms_json(m->set);
+	if (!vms)
+		return -ENOMEM;
+	in->action = "select";
+	in->state = "waiting";
+	in->allowed_vms = vms;
+	r = db_intent_add(db, in, NULL);
+	return r ?: db_history_add(db, in->device_id, label, "awaiting_selection", vms, rule);
+}
+
+int intake_add(struct db *db, const struct config *cfg, const char *config_error,
+	       const struct device *dev, const char *event)
+{
+	_cleanup_free_ char *label = device_describe(dev);
+	struct db_intent in = { .busnum = dev->busnum, .devnum = dev->devnum };
+	struct match_result m;
+	const char *never;
+	int r;
+
+	if (!label)
+		return -ENOMEM;
+	r = db_device_upsert(db, dev, label, &in.device_id);
+	if (r == 0)
+		r = db_history_add(db, in.device_id, label, event, NULL, NULL);
+	if (r < 0)
+		return r;
+	if (!cfg)
+		return db_history_add(db, in.device_id, label, "error", NULL, config_error);
+	never = match_never_reason(dev);
+	if (never)
+		return record_ignore(db, &in, label, never);
+	if (!match_device(cfg, dev, &m, NULL))
+		return record_ignore(db, &in, label, "no rule set takes it");
+	return record_match(db, &in, label, &m);
+}
+
+int intake_remove(struct db *db, const char *devpath)
+{
+	_cleanup_free_ char *label = NULL;
+	struct db_intent in = { .action = "detach", .busnum = -1, .devnum = -1 };
+	int r = db_device_gone(db, devpath, &in.device_id, &label);
+
+	if (r == -ENOENT)
+		return 0;	/* never recorded: nothing to undo */
+	if (r == 0)
+		r = db_history_add(db, in.device_id, label, "unplugged", NULL, NULL);
+	return r ?: db_intent_add(db, &in, NULL);
+}
