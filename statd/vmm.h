@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "db.h"
+
+/*
+ * The VM side of statd: one worker per VM, each with its own queue of jobs
+ * (pending intents) and, while it has work, one QMP connection. Workers
+ * never wait on each other: a slow, dead or hostile VM only delays its own
+ * queue, and a device waiting for a retry steps aside for the rest.
+ */
+struct vmm;
+
+/* EPFD, DB and CFG are borrowed; CFG is replaced with vmm_set_config(). */
+int vmm_new(int epfd, struct db *db, const struct config *cfg, struct vmm **out);
+void vmm_free(struct vmm *m);
+void vmm_set_config(struct vmm *m, const struct config *cfg);
+
+/* Read every pending intent from the database and start on the new ones. */
+int vmm_drain(struct vmm *m);
+
+/* Earliest CLOCK_MONOTONIC ms at which vmm_timer() has work, or -1. */
+int64_t vmm_next_deadline(const struct vmm *m);
+void vmm_timer(struct vmm *m, int64_t now_ms);
+
+/* Stop taking jobs; true once no command is in flight anywhere. */
+bool vmm_quiesce(struct vmm *m);
