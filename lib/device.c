@@ -345,18 +345,39 @@ const char *device_property(const struct device *dev, const char *name)
 	return NULL;
 }
 
-/* Length of the valid UTF-8 sequence at S, or 0. */
+/* Length of the well-formed UTF-8 sequence at S (RFC 3629), or 0. */
 static size_t utf8_len(const unsigned char *s)
 {
-	size_t n = *s < 0x80 ? 1 : (*s & 0xe0) == 0xc0 ? 2 : (*s & 0xf0) == 0xe0 ? 3 :
-		   (*s & 0xf8) == 0xf0 ? 4 : 0;
+	size_t n = *s < 0x80 ? 1 : *s < 0xc2 ? 0 : *s < 0xe0 ? 2 : *s < 0xf0 ? 3 : *s < 0xf5 ? 4 : 0;
 
-	if (n == 2 && *s < 0xc2)
-		return 0;	/* overlong */
 	for (size_t i = 1; i < n; i++)
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
+	/* overlong forms, surrogates, and code points above U+10FFFF */
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+		return 0;
 	return n;
+}
+
+/* C0 and C1 controls, DEL, and the backslash our escapes start with. */
+static bool needs_escape(const unsigned char *s, size_t n)
+{
+	if (n == 1)
+		return *s < 0x20 || *s == 0x7f || *s == '\\';
+	return n == 2 && s[0] == 0xc2 && s[1] < 0xa0;
+}
+
+static void put_byte_escaped(FILE *f, unsigned char c)
+{
+	if (c == '\n')
+		fputs("\\n", f);
+	else if (c == '\t')
+		fputs("\\t", f);
+	else if (c == '\\')
+		fputs("\\\\", f);
+	else
+		fprintf(f, "\\x%02x", c);
 }
 
 /*
@@ -375,11 +396,8 @@ static void put_escaped(FILE *f, const char *str, size_t max)
 			fputs("...", f);
 			return;
 		}
-		if (n == 1 && (*s < 0x20 || *s == 0x7f)) {
-			fprintf(f, *s == '\n' ? "\\n" : *s == '\t' ? "\\t" : "\\x%02x", *s);
-			s++;
-		} else if (n == 0) {
-			fprintf(f, "\\x%02x", *s++);
+		if (n == 0 || needs_escape(s, n)) {
+			put_byte_escaped(f, *s++);	/* a C1 control shows as \xc2\x9b */
 		} else {
 			fwrite(s, 1, n, f);
 			s += n;
