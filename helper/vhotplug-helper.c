@@ -35,7 +35,7 @@ struct event {
 static int store(const struct paths *paths, const char *devpath, const struct event *ev)
 {
 	struct db *db;
-	int r = db_open(paths->db, HELPER_BUSY_MS, DB_NO_CHECKPOINT, &db);
+	int r = db_open(paths->db, HELPER_BUSY_MS, DB_NO_CLOSE_CHECKPOINT, &db);
 
 	if (r < 0)
 		return r;

@@ -22,6 +22,7 @@ enum stmt_id {
 	ST_INTENT_FINISH,
 	ST_INTENT_DEFER,
 	ST_INTENT_ATTEMPTED,
+	ST_INTENT_CANCEL,
 	ST_ATTACH_GET,
 	ST_ATTACH_SET,
 	ST_ATTACH_DEL,
@@ -61,6 +62,11 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_INTENT_DEFER] =
 		"UPDATE intents SET result = ?2 WHERE id = ?1 AND result IS NOT ?2 RETURNING id",
 	[ST_INTENT_ATTEMPTED] = "UPDATE intents SET attempts = attempts + 1 WHERE id = ?1",
+	[ST_INTENT_CANCEL] =
+		"UPDATE intents SET state = 'cancelled', result = 'device unplugged',"
+		" finished = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+		" WHERE device_id = ?1 AND id < ?2 AND id != ?3 AND state IN ('pending', 'waiting')"
+		" AND action IN ('attach', 'select')",
 	[ST_ATTACH_GET] = "SELECT vm, qdev_id FROM attachments WHERE device_id = ?1",
 	[ST_ATTACH_SET] =
 		"INSERT INTO attachments (device_id, vm, qdev_id) VALUES (?1, ?2, ?3)"
@@ -104,7 +110,12 @@ int db_errno(int rc)
 
 static int fail(struct db *db, int rc, const char *what)
 {
+	int sys = db->sql ? sqlite3_system_errno(db->sql) : 0;
+
 	log_err("%s: %s: %s", db->path, what, db->sql ? sqlite3_errmsg(db->sql) : sqlite3_errstr(rc));
+	/* "cannot open" says more with the OS's reason: ENOENT, ENOTDIR, EACCES... */
+	if ((rc & 0xff) == SQLITE_CANTOPEN && sys > 0)
+		return -sys;
 	return db_errno(rc) ?: -EIO;
 }
 
@@ -195,10 +206,14 @@ static int configure(struct db *db, int busy_ms, unsigned flags)
 		/* FULL: a committed intent survives a power cut, not just a crash. */
 		r = exec(db, flags & DB_RELAXED ? "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON" :
 						  "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON");
-	if (r == 0 && (flags & DB_NO_CHECKPOINT)) {
+	/*
+	 * Closing the last connection would checkpoint (four fsyncs) on udev's
+	 * clock. The commit-time autocheckpoint stays: statd's commits keep the
+	 * WAL below it, so it only fires while statd is down, and then it keeps
+	 * the WAL (which every open rereads) small.
+	 */
+	if (r == 0 && (flags & DB_NO_CLOSE_CHECKPOINT))
 		sqlite3_db_config(db->sql, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-		r = exec(db, "PRAGMA wal_autocheckpoint = 0");
-	}
 	return r;
 }
 
@@ -451,6 +466,22 @@ int db_intent_attempted(struct db *db, int64_t id)
 		return r;
 	sqlite3_bind_int64(st, 1, id);
 	return step_done(db, st, "count attempt");
+}
+
+int db_intents_cancel(struct db *db, int64_t device_id, int64_t before_id, int64_t except_id,
+		      int *n)
+{
+	sqlite3_stmt *st;
+	int r = stmt(db, ST_INTENT_CANCEL, &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, device_id);
+	sqlite3_bind_int64(st, 2, before_id);
+	sqlite3_bind_int64(st, 3, except_id);
+	r = step_done(db, st, "cancel intents");
+	*n = r == 0 ? sqlite3_changes(db->sql) : 0;
+	return r;
 }
 
 int db_attachment_get(struct db *db, int64_t device_id, char **vm, char **qdev_id)

@@ -13,10 +13,10 @@ struct sqlite3;
 
 enum db_flags {
 	/*
-	 * Short-lived writer (the helper): never checkpoint, neither on commit
-	 * nor on close, so udev does not wait for fsyncs that statd can do later.
+	 * Short-lived writer (the helper): no checkpoint on close, so udev does
+	 * not wait for fsyncs that statd does later.
 	 */
-	DB_NO_CHECKPOINT = 1u << 0,
+	DB_NO_CLOSE_CHECKPOINT = 1u << 0,
 	/*
 	 * statd's own writes (outcomes) may be lost to a power cut without harm:
 	 * the intent stays pending and is redone. synchronous=NORMAL spares an
@@ -82,6 +82,12 @@ int db_intents_pending(struct db *db, db_pending_fn fn, void *userdata);
 int db_intent_finish(struct db *db, int64_t id, const char *state, const char *result);
 /* Keep it pending with a note; *FIRST tells whether it had none, so history gets it once. */
 int db_intent_defer(struct db *db, int64_t id, const char *note, bool *first);
+/*
+ * The device was unplugged: cancel its older open attach/select intents,
+ * except EXCEPT_ID (one already in flight). *N gets how many.
+ */
+int db_intents_cancel(struct db *db, int64_t device_id, int64_t before_id, int64_t except_id,
+		      int *n);
 /* Count one more attempt. */
 int db_intent_attempted(struct db *db, int64_t id);
 
