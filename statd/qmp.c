@@ -236,6 +236,12 @@ static int handle_message(struct qmp *q, struct json_object *msg)
 		return qmp_fail(q, -EPROTO, "QMP protocol error: message is not a JSON object");
 	if (log_get_max_level() >= LOG_DEBUG)
 		log_debug("qmp %s< %s", q->path, json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN));
+	/*
+	 * QEMU 7.2 may write an event still queued for the previous client (a
+	 * late DEVICE_DELETED) to a new connection before the greeting.
+	 */
+	if (q->state == QMP_GREETING && json_object_object_get_ex(msg, "event", &o))
+		return handle_event(q, msg, o);
 	if (q->state == QMP_GREETING) {
 		if (!json_object_object_get_ex(msg, "QMP", &o))
 			return qmp_fail(q, -EPROTO, "QMP protocol error: expected greeting");

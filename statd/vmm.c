@@ -62,6 +62,8 @@ struct vmm {
 	size_t n_workers;
 	struct job *retry;	/* jobs waiting for their due_ms, any order */
 	bool quiescing;
+	bool appeared;		/* in vmm_drain_appeared() */
+	bool refused;		/* ...and a connection was refused */
 };
 
 static void pump(struct worker *w);
@@ -266,6 +268,15 @@ static int connect_vm(struct worker *w)
 	}
 	opts.timeout_ms = w->m->cfg->qmp_timeout_ms;
 	r = qmp_open(vm->socket, &opts, &w->q);
+	if (r == -ECONNREFUSED && w->m->appeared) {
+		struct job *j;
+
+		/* Maybe bound but not listening yet: not worth a note, statd drains again. */
+		w->m->refused = true;
+		while ((j = dequeue(w)))
+			job_free(j);
+		return r;
+	}
 	if (r < 0) {
 		snprintf(note, sizeof(note), "VM %s is not running (%s: %s)", w->name, vm->socket,
 			 strerror(-r));
@@ -440,7 +451,19 @@ static void on_device_del(struct qmp *q, void *userdata, struct json_object *ret
 
 static void start_detach(struct job *j)
 {
-	struct json_object *args = json_object_new_object();
+	struct json_object *args;
+	char *vm = NULL, *qdev = NULL;
+
+	/* Queued behind an attach that may have failed: check again. */
+	if (db_attachment_get(j->w->m->db, j->device_id, &vm, &qdev) < 0) {
+		record(j->w->m, j, NULL, "done", "not attached", 0);
+		finish(j);
+		return;
+	}
+	free(vm);
+	free(j->qdev_id);
+	j->qdev_id = qdev;
+	args = json_object_new_object();
 
 	json_object_object_add(args, "id", json_object_new_string(j->qdev_id));
 	if (qmp_command(j->w->q, "device_del", args, on_device_del, j) < 0)
@@ -505,10 +528,9 @@ static bool known(const struct vmm *m, int64_t intent_id)
 	return false;
 }
 
-/* The job for DEVICE_ID waiting or queued (not in flight), unlinked, or NULL. */
-static struct job *take_waiting(struct vmm *m, int64_t device_id)
+static struct job *unlink_attach(struct job **list, int64_t device_id)
 {
-	for (struct job **p = &m->retry; *p; p = &(*p)->next) {
+	for (struct job **p = list; *p; p = &(*p)->next) {
 		if ((*p)->device_id == device_id && (*p)->kind == JOB_ATTACH) {
 			struct job *j = *p;
 
@@ -519,6 +541,24 @@ static struct job *take_waiting(struct vmm *m, int64_t device_id)
 	return NULL;
 }
 
+/* An attach job for DEVICE_ID waiting for a retry or queued (not in flight), unlinked, or NULL. */
+static struct job *take_waiting(struct vmm *m, int64_t device_id)
+{
+	struct job *j = unlink_attach(&m->retry, device_id);
+
+	for (size_t i = 0; !j && i < m->n_workers; i++) {
+		struct worker *w = m->workers[i];
+
+		j = unlink_attach(&w->head, device_id);
+		if (j && w->tail == j) {
+			w->tail = w->head;
+			while (w->tail && w->tail->next)
+				w->tail = w->tail->next;
+		}
+	}
+	return j;
+}
+
 static struct worker *in_flight(struct vmm *m, int64_t device_id)
 {
 	for (size_t i = 0; i < m->n_workers; i++)
@@ -527,16 +567,37 @@ static struct worker *in_flight(struct vmm *m, int64_t device_id)
 	return NULL;
 }
 
+/* Attaches still to come for a device that is gone are pointless: cancel them. */
+static void cancel_attaches(struct vmm *m, const struct job *detach, const struct worker *busy)
+{
+	struct job *j;
+	int n = 0, r;
+
+	while ((j = take_waiting(m, detach->device_id)))
+		job_free(j);	/* the UPDATE below closes their intents too */
+	r = db_begin(m->db);
+	if (r == 0)
+		r = db_intents_cancel(m->db, detach->device_id, detach->intent_id,
+				      busy ? busy->cur->intent_id : 0, &n);
+	if (r == 0 && n > 0)
+		r = db_history_add(m->db, detach->device_id, detach->label, "attach_cancelled", NULL,
+				   "device unplugged before it was attached");
+	if (r == 0)
+		r = db_commit(m->db);
+	if (r < 0)
+		db_rollback(m->db);
+}
+
+/*
+ * Detach from wherever the device is attached. An attach in flight goes
+ * first: the detach queues behind it on the same worker.
+ */
 static void submit_detach(struct vmm *m, struct job *j)
 {
-	struct job *waiting = take_waiting(m, j->device_id);
 	struct worker *w = in_flight(m, j->device_id);
 	char *vm = NULL, *qdev = NULL;
 
-	if (waiting) {
-		record(m, waiting, "attach_cancelled", "cancelled", "device unplugged", 0);
-		job_free(waiting);
-	}
+	cancel_attaches(m, j, w);
 	if (db_attachment_get(m->db, j->device_id, &vm, &qdev) == 0) {
 		free(j->vm);
 		free(j->qdev_id);
@@ -626,6 +687,15 @@ int vmm_drain(struct vmm *m)
 			submit(m, j);
 	}
 	return r;
+}
+
+bool vmm_drain_appeared(struct vmm *m)
+{
+	m->appeared = true;
+	m->refused = false;
+	vmm_drain(m);
+	m->appeared = false;
+	return m->refused;
 }
 
 int64_t vmm_next_deadline(const struct vmm *m)

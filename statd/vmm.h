@@ -23,6 +23,13 @@ void vmm_set_config(struct vmm *m, const struct config *cfg);
 /* Read every pending intent from the database and start on the new ones. */
 int vmm_drain(struct vmm *m);
 
+/*
+ * vmm_drain() for just after a VM socket appeared: the socket exists from
+ * QEMU's bind(), a moment before its listen(), so a refused connection is
+ * dropped without a note (the intent stays pending). True if one was.
+ */
+bool vmm_drain_appeared(struct vmm *m);
+
 /* Earliest CLOCK_MONOTONIC ms at which vmm_timer() has work, or -1. */
 int64_t vmm_next_deadline(const struct vmm *m);
 void vmm_timer(struct vmm *m, int64_t now_ms);
