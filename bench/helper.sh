@@ -1,0 +1,137 @@
+#!/bin/bash
+# Benchmark of vhotplug-helper: wall time per udev event, and its peak RSS.
+#
+# Meant for a build WITHOUT sanitizers (plain `./configure && make`): ASan and
+# UBSan multiply both time and memory. It runs on a sanitizer build too, and then
+# says so on stderr.
+#
+#   bench/helper.sh [N]     N events (default 1000), alternately add and remove of
+#                           the USB mouse of tests/data/usb-mouse.umockdev
+#
+# Prints:  helper median_ms=0.812 p99_ms=1.402 peak_rss_kb=3120 events=1000
+#          baseline_true median_ms=0.400 p99_ms=0.700 events=200
+# The second line is the floor: /bin/true started the same way in the same session
+# (at most 200 times), to tell the helper's own cost from this machine's fork+exec.
+#
+# How:
+# - One umockdev-run session wraps the whole loop: starting umockdev per event
+#   would measure umockdev, not the helper. Every event still starts the helper
+#   afresh, as udev does, and that start (fork, exec, dynamic linking) is in the
+#   time. umockdev's preload library is in the helper too, so absolute numbers are
+#   somewhat above a real udev run; compare them with each other.
+# - Fresh database in a temporary directory; one add before the loop creates it
+#   (a one-time cost) and is not counted. The run directory has no statd socket,
+#   so the wake-up datagram fails at once, as when statd is not running.
+# - Wall time from bash's $EPOCHREALTIME around each helper run; median, and p99
+#   by the nearest-rank method.
+# - Peak RSS (max over the runs) from GNU time's %M (Debian package "time") in a
+#   separate pass of at most 50 events, so that time's own start is not in the
+#   wall times; without /usr/bin/time, python3's getrusage(RUSAGE_CHILDREN).
+#
+# Environment: HELPER (default: the helper of the build tree), top_srcdir,
+# top_builddir (default: this script's tree).
+set -euo pipefail
+export LC_ALL=C	# $EPOCHREALTIME with a decimal point
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+top_srcdir=${top_srcdir:-$here}
+top_builddir=${top_builddir:-$here}
+HELPER=${HELPER:-$top_builddir/helper/vhotplug-helper}
+DATA=$top_srcdir/tests/data
+DEVPATH_MOUSE=/devices/pci0000:00/0000:00:14.0/usb1/1-3
+RSS_EVENTS=50
+BASELINE_EVENTS=200
+
+# The udev environment of event I (add when even, remove when odd); sets EV.
+event_env() {
+	local action=add
+	(($1 % 2 == 0)) || action=remove
+	EV=("ACTION=$action" "DEVPATH=$DEVPATH_MOUSE" SUBSYSTEM=usb DEVTYPE=usb_device
+		"SEQNUM=$((1000 + $1))" BUSNUM=001 DEVNUM=004 PRODUCT=46d/c077/7200 TYPE=0/0/0
+		DEVNAME=/dev/bus/usb/001/004 MAJOR=189 MINOR=3 ID_BUS=usb)
+}
+
+# stats NAME RSS MICROSECONDS...: the result line.
+stats() {
+	local name=$1 rss=$2
+	shift 2
+	printf '%s\n' "$@" | sort -n | awk -v name="$name" -v rss="$rss" '
+		{ t[NR] = $1 }
+		END {
+			n = NR
+			median = n % 2 ? t[(n + 1) / 2] : (t[n / 2] + t[n / 2 + 1]) / 2
+			k = int(0.99 * n); if (k < 0.99 * n) k++; if (k < 1) k = 1
+			printf "%s median_ms=%.3f p99_ms=%.3f", name, median / 1000, t[k] / 1000
+			if (rss != "-") printf " peak_rss_kb=%d", rss
+			printf " events=%d\n", n
+		}'
+}
+
+# Inside umockdev-run: the measurements.
+inner() {
+	local n=$1 dir=$2 i t0 t1 times=() rss=0 r
+	export VHOTPLUG_CONFIG=$DATA/explain.json VHOTPLUG_DB=$dir/vhotplug.db
+	export VHOTPLUG_RUNDIR=$dir/run
+
+	event_env 0
+	# A subshell that execs the helper: one fork and one exec, as for a plain
+	# command (env(1) would add an exec of its own).
+	(export "${EV[@]}" && exec "$HELPER")	# creates the database; not counted
+	for ((i = 1; i <= n; i++)); do
+		event_env "$i"
+		t0=$EPOCHREALTIME
+		(export "${EV[@]}" && exec "$HELPER")
+		t1=$EPOCHREALTIME
+		times+=($((${t1/./} - ${t0/./})))
+	done
+
+	for ((i = 1; i <= RSS_EVENTS && i <= n; i++)); do
+		event_env "$i"
+		if [ -x /usr/bin/time ]; then
+			env "${EV[@]}" /usr/bin/time -f %M -o "$dir/rss" "$HELPER"
+			r=$(tail -n1 "$dir/rss")
+		else
+			r=$(env "${EV[@]}" python3 -c '
+import resource, subprocess, sys
+subprocess.run([sys.argv[1]], check=False)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$HELPER")
+		fi
+		((r > rss)) && rss=$r
+	done
+
+	stats helper "$rss" "${times[@]}"
+
+	# The floor: starting a trivial program the same way, in the same session.
+	times=()
+	for ((i = 1; i <= n && i <= BASELINE_EVENTS; i++)); do
+		t0=$EPOCHREALTIME
+		(exec /bin/true)
+		t1=$EPOCHREALTIME
+		times+=($((${t1/./} - ${t0/./})))
+	done
+	stats baseline_true - "${times[@]}"
+	if [ -e "$dir/vhotplug.db-wal" ]; then
+		echo "(WAL after the run: $(($(stat -c %s "$dir/vhotplug.db-wal") / 1024)) KiB; with statd down, only the commit-time autocheckpoint bounds it)" >&2
+	fi
+}
+
+if [ "${1:-}" = --inner ]; then
+	shift
+	inner "$@"
+	exit
+fi
+
+n=${1:-1000}
+[[ $n =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [EVENTS]" >&2; exit 2; }
+[ -x "$HELPER" ] || { echo "$0: no helper at $HELPER: build first" >&2; exit 1; }
+command -v umockdev-run >/dev/null || { echo "$0: needs umockdev-run (package umockdev)" >&2; exit 1; }
+if grep -q -a -E "__(asan|ubsan)_" "$HELPER"; then
+	echo "$0: $HELPER is built with sanitizers: times and RSS are not representative" >&2
+	# umockdev preloads itself, so ASan must not insist on being first.
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-verify_asan_link_order=0:detect_leaks=0}
+fi
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/vhotplug-bench.XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+mkdir "$dir/run"
+umockdev-run --device "$DATA/usb-mouse.umockdev" -- bash "${BASH_SOURCE[0]}" --inner "$n" "$dir"
