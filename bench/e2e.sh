@@ -1,0 +1,259 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# End-to-end benchmark: real QEMU, real statd, the helper run as udev runs it.
+#
+# Build WITHOUT sanitizers for numbers worth quoting (`./configure && make`);
+# an --enable-sanitizers build works too, only several times slower.
+#
+# Usage: bench/e2e.sh [EVENTS [BACKLOG]]      (defaults: 200, 1000)
+#   BUILDDIR=DIR  where the built helper/ and statd/ are (default: this tree)
+#
+# 1. Latency: EVENTS times, the helper's add event for a USB mouse (one
+#    umockdev-run session for the whole loop), from just before the helper
+#    is spawned until statd has QEMU's reply to device_add. statd logs
+#    "attached to vm1" right when that reply arrives and before it writes the
+#    outcome; its stderr is a pipe this script blocks on, so nothing polls.
+#    Each add is followed by the remove event (timed too, not the headline),
+#    so every add really attaches. The VM uses "usbAttachBy": "vidpid", so
+#    QEMU accepts the usb-host although the host has no such device.
+# 2. Backlog: statd stopped, BACKLOG attach intents (distinct vid:pid) are
+#    written straight into the database; then the time from starting statd
+#    until all are attached, checked against pending_intents afterwards.
+#    One QEMU USB bus takes 50 usb-host devices at most (30 xHCI ports plus
+#    the hubs QEMU chains in, 5 deep), so the backlog is spread over
+#    BACKLOG/50 QEMUs, 50 devices each: statd serves them in parallel.
+#
+# Prints:
+#   e2e median_ms=1.234 p99_ms=3.456 events=200
+#   backlog intents=1000 drain_s=0.812
+# plus the helper's own run time and the detach latency, for context.
+set -euo pipefail
+
+SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+BUILDDIR=$(cd "${BUILDDIR:-$SRCDIR}" && pwd)
+EVENTS=${1:-200}
+BACKLOG=${2:-1000}
+
+for prog in "$BUILDDIR/helper/vhotplug-helper" "$BUILDDIR/statd/vhotplug-statd"; do
+	[ -x "$prog" ] || { echo "$prog: not built (BUILDDIR=$BUILDDIR)" >&2; exit 1; }
+done
+for tool in qemu-system-x86_64 umockdev-run python3; do
+	command -v "$tool" >/dev/null || { echo "$tool: not installed" >&2; exit 1; }
+done
+if ldd "$BUILDDIR/statd/vhotplug-statd" | grep -q libasan; then
+	echo "warning: sanitizer build: expect much slower numbers" >&2
+fi
+
+# python3 may be a wrapper (pyenv): resolve the interpreter once.
+PYTHON=$(python3 -c 'import sys; print(sys.executable)')
+# umockdev preloads itself into the helper: ASan must not insist on being first.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-verify_asan_link_order=0}
+export SRCDIR BUILDDIR EVENTS BACKLOG
+SCRIPT=$(mktemp)
+trap 'rm -f "$SCRIPT"' EXIT
+cat >"$SCRIPT" <<'EOF'
+import json
+import math
+import os
+import select
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+SRCDIR = os.environ["SRCDIR"]
+BUILDDIR = os.environ["BUILDDIR"]
+EVENTS = int(os.environ["EVENTS"])
+BACKLOG = int(os.environ["BACKLOG"])
+HELPER = os.path.join(BUILDDIR, "helper/vhotplug-helper")
+STATD = os.path.join(BUILDDIR, "statd/vhotplug-statd")
+DEVPATH = "/devices/pci0000:00/0000:00:14.0/usb1/1-3"
+TIMEOUT = 30
+
+tmp = tempfile.mkdtemp(prefix="vhp-e2e.")
+db = os.path.join(tmp, "vhotplug.db")
+run = os.path.join(tmp, "run")
+cfg = os.path.join(tmp, "config.json")
+PER_VM = 50	# usb-host devices one QEMU bus takes
+bench_vms = ["b%d" % n for n in range(1, (BACKLOG + PER_VM - 1) // PER_VM + 1)]
+
+
+def write_config(vms):
+    with open(cfg, "w") as f:
+        json.dump({
+            "usbPassthrough": [{"targetVm": "vm1",
+                                "allow": [{"vendorId": "046d", "productId": "c077"}]}],
+            "vms": [{"name": name, "type": "qemu", "socket": os.path.join(tmp, name + ".sock"),
+                     "usbAttachBy": "vidpid"} for name in vms],
+        }, f)
+
+
+write_config(["vm1"])
+
+# QEMU and statd are not under umockdev: only the helper sees the recording.
+clean_env = {k: v for k, v in os.environ.items()
+             if k != "LD_PRELOAD" and not k.startswith("UMOCKDEV")}
+procs = []
+
+
+def cleanup():
+    for p in reversed(procs):
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def die(msg):
+    print("e2e: " + msg, file=sys.stderr)
+    cleanup()
+    sys.exit(1)
+
+
+class Statd:
+    """statd with its stderr on a pipe; lines are read as they come."""
+
+    def __init__(self):
+        self.t_start = time.monotonic()
+        self.p = subprocess.Popen([STATD, "-c", cfg, "--db", db, "--run-dir", run],
+                                  env=clean_env, stdin=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE)
+        procs.append(self.p)
+        self.fd = self.p.stderr.fileno()
+        self.buf = b""
+        self.wait_for(b"ready:")
+
+    def wait_for(self, text, count=1):
+        """Block until COUNT more lines contain TEXT; the time the last one was read."""
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            while b"\n" in self.buf:
+                line, self.buf = self.buf.split(b"\n", 1)
+                if text in line:
+                    count -= 1
+                    if count == 0:
+                        return time.monotonic()
+                elif line.startswith((b"<3>", b"<4>", b"<5>")):
+                    die("statd: " + line.decode(errors="replace"))
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                die("timed out waiting for statd to log %r" % text)
+            data = os.read(self.fd, 65536)
+            if not data:
+                die("statd exited")
+            self.buf += data
+
+    def stop(self):
+        self.p.send_signal(signal.SIGTERM)
+        if self.p.wait(10) != 0:
+            die("statd exited with %d" % self.p.returncode)
+        procs.remove(self.p)
+
+
+def helper(action, seq, log):
+    env = dict(os.environ, ACTION=action, DEVPATH=DEVPATH, SUBSYSTEM="usb",
+               DEVTYPE="usb_device", SEQNUM=str(seq))
+    return subprocess.Popen([HELPER, "-c", cfg, "--db", db, "--run-dir", run], env=env,
+                            stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+
+
+def reap(p, t0, out):
+    p.wait()
+    out.append(time.monotonic() - t0)
+
+
+def pct(samples, q):
+    s = sorted(samples)
+    return s[max(0, math.ceil(q * len(s)) - 1)]
+
+
+def ms(x):
+    return "%.3f" % (x * 1000)
+
+
+def start_qemus(names):
+    socks = [os.path.join(tmp, name + ".sock") for name in names]
+    for path in socks:
+        procs.append(subprocess.Popen(
+            ["qemu-system-x86_64", "-M", "q35", "-nodefaults", "-display", "none", "-S",
+             "-device", "qemu-xhci,id=xhci,p2=15,p3=15",
+             "-qmp", "unix:%s,server=on,wait=off" % path],
+            env=clean_env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    for _ in range(1000):
+        if all(os.path.exists(path) for path in socks):
+            return
+        time.sleep(0.01)
+    die("QEMU did not create its QMP socket")
+
+
+start_qemus(["vm1"])
+
+try:
+    statd = Statd()
+    attach, detach, helper_runs = [], [], []
+    with open(os.path.join(tmp, "helper.log"), "w") as log:
+        for i in range(EVENTS):
+            t0 = time.monotonic()
+            p = helper("add", 2 * i + 1, log)
+            reaper = threading.Thread(target=reap, args=(p, t0, helper_runs))
+            reaper.start()
+            attach.append(statd.wait_for(b": attached to vm1 as vhp-usb-1-3") - t0)
+            reaper.join()
+            t0 = time.monotonic()
+            p = helper("remove", 2 * i + 2, log)
+            detach.append(statd.wait_for(b": detached from vm1") - t0)
+            p.wait()
+    print("e2e median_ms=%s p99_ms=%s events=%d" % (ms(statistics.median(attach)),
+                                                  ms(pct(attach, 0.99)), EVENTS))
+    print("e2e_detach median_ms=%s p99_ms=%s events=%d" % (ms(statistics.median(detach)),
+                                                         ms(pct(detach, 0.99)), EVENTS))
+    print("helper_run median_ms=%s p99_ms=%s (add, spawn to exit, under umockdev)"
+          % (ms(statistics.median(helper_runs)), ms(pct(helper_runs, 0.99))))
+    statd.stop()
+
+    # The backlog: BACKLOG devices with attach intents, written as the helper would.
+    con = sqlite3.connect(db)
+    with con:
+        for i in range(1, BACKLOG + 1):
+            cur = con.execute(
+                "INSERT INTO devices (kind, devpath, sysname, label, vendor_id, product_id,"
+                " busnum, devnum) VALUES ('usb', ?, ?, ?, 4660, ?, 9, ?)",
+                ("/devices/bench/usb9/9-%d" % i, "9-%d" % i,
+                 "usb 1234:%04x bench device at 9-%d" % (i, i), i, i % 127 + 1))
+            con.execute("INSERT INTO intents (device_id, action, vm, rule, busnum, devnum)"
+                        " VALUES (?, 'attach', ?, 'bench', 9, ?)",
+                        (cur.lastrowid, bench_vms[(i - 1) // PER_VM], i % 127 + 1))
+    con.close()
+    write_config(["vm1"] + bench_vms)
+    start_qemus(bench_vms)
+
+    statd = Statd()
+    t_done = statd.wait_for(b" as vhp-usb-9-", BACKLOG)
+    drain = t_done - statd.t_start
+    con = sqlite3.connect(db, timeout=5)
+    for _ in range(500):	# the last outcome is committed right after its log line
+        left = con.execute("SELECT count(*) FROM pending_intents").fetchone()[0]
+        if left == 0:
+            break
+        time.sleep(0.01)
+    attached = con.execute("SELECT count(*) FROM current_attachments").fetchone()[0]
+    con.close()
+    if left or attached != BACKLOG:
+        die("backlog: %d still pending, %d attached" % (left, attached))
+    print("backlog intents=%d drain_s=%.3f vms=%d" % (BACKLOG, drain, len(bench_vms)))
+    statd.stop()
+finally:
+    cleanup()
+EOF
+umockdev-run --device "$SRCDIR/tests/data/usb-mouse.umockdev" -- "$PYTHON" "$SCRIPT"

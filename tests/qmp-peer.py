@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""A scripted QMP peer, for the tests: qmp-peer.py SOCKET MODE
+
+Listens on SOCKET and greets every client like QEMU does, then:
+  silent   reads whatever the client sends and never answers;
+  garbage  answers the client's first line with bytes that are not JSON;
+  late     binds SOCKET, waits 0.3 s before it listens (the window in which a
+           connect is refused), then answers like a QEMU with no devices:
+           qom-list returns [], every other command {};
+  early-event  answers like "late" (without the delay), but sends an event
+           before the greeting, as QEMU 7.2 does with a DEVICE_DELETED still
+           queued for its previous client.
+Runs until killed.
+"""
+import json
+import os
+import socket
+import sys
+import threading
+import time
+
+EVENT = (b'{"timestamp": {"seconds": 1, "microseconds": 2}, "event": "DEVICE_DELETED", '
+         b'"data": {"device": "vhp-usb-1-3", "path": "/machine/peripheral/vhp-usb-1-3"}}\r\n')
+GREETING = (b'{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, '
+            b'"package": ""}, "capabilities": []}}\r\n')
+
+
+def answer(line):
+    try:
+        cmd = json.loads(line)
+    except ValueError:
+        return b'{"error": {"class": "GenericError", "desc": "bad JSON"}}\r\n'
+    reply = {"return": [] if cmd.get("execute") == "qom-list" else {}}
+    if "id" in cmd:
+        reply["id"] = cmd["id"]
+    return json.dumps(reply).encode() + b"\r\n"
+
+
+def serve(conn, mode):
+    with conn:
+        try:
+            conn.sendall((EVENT if mode == "early-event" else b"") + GREETING)
+            buf = b""
+            while True:
+                data = conn.recv(4096)
+                if not data:
+                    return
+                buf += data
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    if mode == "garbage":
+                        conn.sendall(b"}{ this is not JSON \x00\xff\r\n")
+                    elif mode in ("late", "early-event"):
+                        conn.sendall(answer(line))
+        except OSError:
+            return
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[2] not in ("silent", "garbage", "late", "early-event"):
+        sys.exit(__doc__)
+    path, mode = sys.argv[1], sys.argv[2]
+    if os.path.exists(path):
+        os.unlink(path)
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    if mode == "late":
+        srv.bind(path)
+        time.sleep(0.3)
+    else:
+        srv.bind(path + ".tmp")
+    srv.listen(8)
+    if mode != "late":
+        os.rename(path + ".tmp", path)  # appears only once it accepts
+    with open(path + ".listening", "w"):
+        pass
+    while True:
+        conn, _ = srv.accept()
+        threading.Thread(target=serve, args=(conn, mode), daemon=True).start()
+
+
+if __name__ == "__main__":
+    main()
