@@ -7,20 +7,11 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "check.h"
 #include "device.h"
 #include "macro.h"
 #include "match.h"
 
-static int failures;
-
-#define CHECK(cond)                                                              \
-	do {                                                                     \
-		if (!(cond)) {                                                   \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__,   \
-				__LINE__, #cond);                                \
-			failures++;                                              \
-		}                                                                \
-	} while (0)
 
 static struct config *load(const char *json)
 {
@@ -362,7 +353,5 @@ int main(void)
 	test_evdev();
 	test_evdev_never_usb();
 	test_why();
-	if (failures)
-		fprintf(stderr, "%d check(s) failed\n", failures);
-	return failures ? 1 : 0;
+	return check_result();
 }
