@@ -10,6 +10,8 @@
 
 extern const char db_schema_sql[];	/* sql/schema.sql, embedded at build time */
 
+#define HELPER_WAL_PAGES 256
+
 enum stmt_id {
 	ST_BEGIN,
 	ST_COMMIT,
@@ -208,12 +210,16 @@ static int configure(struct db *db, int busy_ms, unsigned flags)
 						  "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON");
 	/*
 	 * Closing the last connection would checkpoint (four fsyncs) on udev's
-	 * clock. The commit-time autocheckpoint stays: statd's commits keep the
-	 * WAL below it, so it only fires while statd is down, and then it keeps
-	 * the WAL (which every open rereads) small.
+	 * clock. A commit-time autocheckpoint stays: statd's commits keep the
+	 * WAL below it, so it only fires while statd is down. Then every helper
+	 * is the first to open the database and rebuilds the WAL index by
+	 * reading the whole WAL, so that is kept small.
 	 */
-	if (r == 0 && (flags & DB_NO_CLOSE_CHECKPOINT))
+	if (r == 0 && (flags & DB_NO_CLOSE_CHECKPOINT)) {
 		sqlite3_db_config(db->sql, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+		/* The first opener reads the whole WAL: keep it under ~1 MiB. */
+		sqlite3_wal_autocheckpoint(db->sql, HELPER_WAL_PAGES);
+	}
 	return r;
 }
 
