@@ -197,6 +197,20 @@ static int migrate(struct db *db)
 	return db_commit(db);
 }
 
+/*
+ * Commit hook of short-lived writers. statd's commits keep the WAL small,
+ * so this fires only while statd is down. Then every helper is the first to
+ * open the database and rebuilds the WAL index by reading the whole WAL, and
+ * a PASSIVE checkpoint would never let the WAL restart (the next opener
+ * forgets what was copied back): truncate it instead.
+ */
+static int truncate_large_wal(void *userdata, sqlite3 *sql, const char *name, int frames)
+{
+	if (frames >= HELPER_WAL_PAGES)
+		sqlite3_wal_checkpoint_v2(sql, name, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	return SQLITE_OK;
+}
+
 static int configure(struct db *db, int busy_ms, unsigned flags)
 {
 	int r;
@@ -210,15 +224,12 @@ static int configure(struct db *db, int busy_ms, unsigned flags)
 						  "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON");
 	/*
 	 * Closing the last connection would checkpoint (four fsyncs) on udev's
-	 * clock. A commit-time autocheckpoint stays: statd's commits keep the
-	 * WAL below it, so it only fires while statd is down. Then every helper
-	 * is the first to open the database and rebuilds the WAL index by
-	 * reading the whole WAL, so that is kept small.
+	 * clock: statd does that. A large WAL is still truncated on commit, see
+	 * truncate_large_wal().
 	 */
 	if (r == 0 && (flags & DB_NO_CLOSE_CHECKPOINT)) {
 		sqlite3_db_config(db->sql, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-		/* The first opener reads the whole WAL: keep it under ~1 MiB. */
-		sqlite3_wal_autocheckpoint(db->sql, HELPER_WAL_PAGES);
+		sqlite3_wal_hook(db->sql, truncate_large_wal, NULL);
 	}
 	return r;
 }
