@@ -4,7 +4,7 @@
 
 Prints the "return" value as JSON on one line and exits 0; prints the error
 and exits 1 on a QMP error reply. Shortcut: `qmp-query.py SOCKET peripherals`
-prints the names under /machine/peripheral, one a line, sorted.
+prints the devices (children) under /machine/peripheral, one a line, sorted.
 """
 import json
 import socket
@@ -58,7 +58,8 @@ def main():
             sys.exit(1)
     ret = msg["return"]
     if names_only:
-        for name in sorted(p["name"] for p in ret):
+        # children only: "type" is a property of every QOM object
+        for name in sorted(p["name"] for p in ret if p["type"].startswith("child<")):
             print(name)
     else:
         print(json.dumps(ret))
