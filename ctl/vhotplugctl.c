@@ -16,7 +16,8 @@ static const struct {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: vhotplugctl [--db FILE] [--run-dir DIR] COMMAND [ARGS]\n\nCommands:\n");
+	fprintf(f, "Usage: vhotplugctl [-c CONFIG] [--db FILE] [--run-dir DIR] [-d] COMMAND [ARGS]\n\n"
+		   "Commands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %s\n", commands[i].help);
 }
@@ -24,36 +25,24 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'D' },
-		{ "run-dir", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		PATHS_OPTIONS,
 		{}
 	};
 	struct paths paths;
-	int c;
+	int c, r;
 
 	log_open("vhotplugctl", LOG_TARGET_PLAIN);
 	paths_init(&paths);
 	/* "+": stop at the command name; the rest belongs to the subcommand. */
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'D':
-			paths.db = optarg;
-			break;
-		case 'R':
-			paths.rundir = optarg;
-			break;
-		case 'h':
-			usage(stdout);
+	while ((c = getopt_long(argc, argv, "+c:dh", opts, NULL)) != -1) {
+		r = paths_option(&paths, c, optarg);
+		if (r > 0)
+			continue;
+		if (r < 0)
 			return 0;
-		case 'V':
-			puts(PACKAGE_STRING);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
+		usage(c == 'h' ? stdout : stderr);
+		return c == 'h' ? 0 : 2;
 	}
 	if (optind >= argc) {
 		usage(stderr);

@@ -126,40 +126,20 @@ static void usage(FILE *f)
 static int parse_args(int argc, char **argv, struct paths *paths)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "db", required_argument, NULL, 'D' },
-		{ "run-dir", required_argument, NULL, 'R' },
-		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		PATHS_OPTIONS,
 		{}
 	};
 	int c;
 
 	while ((c = getopt_long(argc, argv, "c:dh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			paths->config = optarg;
-			break;
-		case 'D':
-			paths->db = optarg;
-			break;
-		case 'R':
-			paths->rundir = optarg;
-			break;
-		case 'd':
-			log_set_max_level(LOG_DEBUG);
-			break;
-		case 'h':
-			usage(stdout);
-			return 1;
-		case 'V':
-			puts(PACKAGE_STRING);
-			return 1;
-		default:
-			usage(stderr);
-			return 1;
-		}
+		int r = paths_option(paths, c, optarg);
+
+		if (r > 0)
+			continue;
+		if (r == 0)
+			usage(c == 'h' ? stdout : stderr);
+		return 1;
 	}
 	return 0;
 }

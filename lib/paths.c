@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "log.h"
 #include "paths.h"
 
 static const char *env_or(const char *name, const char *fallback)
@@ -25,4 +26,27 @@ int paths_wake_socket(const struct paths *p, char *buf, size_t size)
 	int n = snprintf(buf, size, "%s/statd.sock", p->rundir);
 
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+int paths_option(struct paths *p, int c, const char *arg)
+{
+	switch (c) {
+	case 'c':
+		p->config = arg;
+		return 1;
+	case PATHS_OPT_DB:
+		p->db = arg;
+		return 1;
+	case PATHS_OPT_RUNDIR:
+		p->rundir = arg;
+		return 1;
+	case 'd':
+		log_set_max_level(LOG_DEBUG);
+		return 1;
+	case PATHS_OPT_VERSION:
+		puts(PACKAGE_STRING);
+		return -1;
+	default:
+		return 0;
+	}
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+#include <getopt.h>
 #include <stddef.h>
 
 /* Where config, database and run directory live; every one overridable for tests. */
@@ -10,6 +11,26 @@ struct paths {
 	const char *rundir;	/* --run-dir, VHOTPLUG_RUNDIR */
 	const char *schema;	/* VHOTPLUG_SCHEMA */
 };
+
+/* getopt_long entries for the options every program shares; end a table with them. */
+#define PATHS_OPTIONS                                             \
+	{ "config", required_argument, NULL, 'c' },               \
+	{ "db", required_argument, NULL, PATHS_OPT_DB },          \
+	{ "run-dir", required_argument, NULL, PATHS_OPT_RUNDIR }, \
+	{ "debug", no_argument, NULL, 'd' },                      \
+	{ "version", no_argument, NULL, PATHS_OPT_VERSION }
+
+enum {
+	PATHS_OPT_DB = 0x100,
+	PATHS_OPT_RUNDIR,
+	PATHS_OPT_VERSION,
+};
+
+/*
+ * Handle option C of PATHS_OPTIONS. Returns 1 when handled, 0 when C is not
+ * one of them, -1 for --version (printed; the caller exits 0).
+ */
+int paths_option(struct paths *p, int c, const char *arg);
 
 /* Fill from the environment, falling back to the build-time defaults. */
 void paths_init(struct paths *p);

@@ -398,41 +398,27 @@ static void usage(FILE *f)
 static int parse_args(int argc, char **argv, struct statd *s, bool *check)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "db", required_argument, NULL, 'D' },
-		{ "run-dir", required_argument, NULL, 'R' },
 		{ "attach-connected", no_argument, NULL, 'a' },
-		{ "debug", no_argument, NULL, 'd' },
 		{ "check-config", no_argument, NULL, 'C' },
-		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		PATHS_OPTIONS,
 		{}
 	};
-	int c;
+	int c, r;
 
 	while ((c = getopt_long(argc, argv, "c:adh", opts, NULL)) != -1) {
+		r = paths_option(&s->paths, c, optarg);
+		if (r > 0)
+			continue;
+		if (r < 0)
+			return 0;
 		switch (c) {
-		case 'c':
-			s->paths.config = optarg;
-			break;
-		case 'D':
-			s->paths.db = optarg;
-			break;
-		case 'R':
-			s->paths.rundir = optarg;
-			break;
 		case 'a':
 			s->attach_connected = true;
-			break;
-		case 'd':
-			log_set_max_level(LOG_DEBUG);
 			break;
 		case 'C':
 			*check = true;
 			break;
-		case 'V':
-			puts(PACKAGE_STRING);
-			return 0;
 		case 'h':
 			usage(stdout);
 			return 0;
