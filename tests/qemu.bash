@@ -27,6 +27,7 @@ qemu_setup() {
 	CONFIG=$DIR/config.json
 	HELPER_CONFIG=$CONFIG	# the helper may read another file than statd
 	STATD_LOG=$DIR/statd.log
+	STATD_PREFIX=()
 	SEQ=0
 	: >"$STATD_LOG"
 }
@@ -149,10 +150,11 @@ peer_start() {
 # ---- statd ------------------------------------------------------------------
 
 # statd_start [ARGS...]: start statd on $CONFIG and wait until it is ready.
+# STATD_PREFIX (an array) may wrap it, e.g. in umockdev-run.
 statd_start() {
 	local ready
 	ready=$(grep -c 'ready:' "$STATD_LOG") || true
-	"$STATD" -c "$CONFIG" --db "$DB" --run-dir "$RUN" -d "$@" </dev/null >>"$STATD_LOG" 2>&1 3>&- &
+	"${STATD_PREFIX[@]}" "$STATD" -c "$CONFIG" --db "$DB" --run-dir "$RUN" -d "$@" </dev/null >>"$STATD_LOG" 2>&1 3>&- &
 	STATD_PID=$!
 	echo "$STATD_PID" >"$DIR/statd.pid"
 	wait_until statd_ready_since "$ready"

@@ -192,6 +192,20 @@ detached"
 	assert_output 0
 }
 
+@test "--attach-connected: a device plugged in before statd started is attached" {
+	qemu_start vm1
+	STATD_PREFIX=(umockdev-run --device "$DATA/usb-mouse.umockdev" --)
+	statd_start -a
+	wait_until has_event mouse attached
+	run peripherals "$VM1"
+	assert_line vhp-usb-1-3
+	[ "$(events mouse present)" -eq 1 ]
+	# The recording's xHCI controller and root hub are there too: no rule takes
+	# them, so they leave no trace.
+	run sql "SELECT count(*) FROM devices"
+	assert_output 1
+}
+
 # ---- configuration reloads --------------------------------------------------------
 # The helper reads its own copy of the config: these are about what statd uses.
 
