@@ -514,3 +514,35 @@ release_write_lock() {
 	assert_output --partial "$DB: open: unable to open database file"
 	assert_output --partial "remove $MOUSE: NOT recorded"
 }
+
+@test "full disk: the helper exits 0 and says so, and what was committed stays intact" {
+	[ "$(id -u)" = 0 ] || skip "needs root for a small tmpfs"
+	unshare -m true 2>/dev/null || skip "unshare -m does not work here"
+	FULL=$BATS_TEST_TMPDIR/full
+	mkdir -p "$FULL"
+	# A private mount namespace: the small tmpfs is gone with it, the host untouched.
+	# Each add of the 4 KiB-named device grows the WAL until the tmpfs is full.
+	run unshare -m --propagation private bash -c '
+		full=$1 data=$2 helper=$3 config=$4 rundir=$5 mouse=$6
+		mount -t tmpfs -o size=256k tmpfs "$full" || exit 99
+		for i in $(seq 200); do
+			out=$(umockdev-run --device "$data/usb-hostile-long.umockdev" -- \
+				env ACTION=add DEVPATH="$mouse" SUBSYSTEM=usb DEVTYPE=usb_device SEQNUM=$i \
+				"$helper" -c "$config" --db "$full/vhotplug.db" --run-dir "$rundir" 2>&1) ||
+				{ echo "helper exited $?"; exit 1; }
+			case $out in *"NOT recorded"*) echo "event $i: $out"; break ;; esac
+		done
+		echo "integrity: $(sqlite3 "$full/vhotplug.db" "PRAGMA integrity_check")"
+		echo "plugged: $(sqlite3 "$full/vhotplug.db" "SELECT count(*) FROM history WHERE event = '\''plugged'\''")"
+		echo "queued: $(sqlite3 "$full/vhotplug.db" "SELECT count(*) FROM intents WHERE action = '\''attach'\''")"
+	' bash "$FULL" "$DATA" "$HELPER" "$CONFIG" "$RUNDIR" "$MOUSE"
+	[ "$status" -ne 99 ] || skip "cannot mount a tmpfs here"
+	assert_success
+	assert_output --partial "database or disk is full"
+	assert_output --regexp "event [0-9]+: .*add $MOUSE: NOT recorded: No space left on device"
+	assert_line "integrity: ok"
+	# Every event before the full one was recorded whole: a plugged row and its intent.
+	n=$(sed -n 's/^event \([0-9]*\):.*/\1/p' <<<"$output")
+	assert_line "plugged: $((n - 1))"
+	assert_line "queued: $((n - 1))"
+}
