@@ -5,31 +5,11 @@
 #include <string.h>
 
 #include "db.h"
+#include "db-private.h"
 #include "log.h"
 #include "macro.h"
 
-extern const char db_schema_sql[];	/* sql/schema.sql, embedded at build time */
-
 #define HELPER_WAL_PAGES 256
-
-enum stmt_id {
-	ST_BEGIN,
-	ST_COMMIT,
-	ST_ROLLBACK,
-	ST_DEVICE_UPSERT,
-	ST_DEVICE_GONE,
-	ST_INTENT_ADD,
-	ST_HISTORY_ADD,
-	ST_PENDING,
-	ST_INTENT_FINISH,
-	ST_INTENT_DEFER,
-	ST_INTENT_ATTEMPTED,
-	ST_INTENT_CANCEL,
-	ST_ATTACH_GET,
-	ST_ATTACH_SET,
-	ST_ATTACH_DEL,
-	ST_MAX,
-};
 
 static const char *const stmt_sql[ST_MAX] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -77,12 +57,6 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_ATTACH_DEL] = "DELETE FROM attachments WHERE device_id = ?1",
 };
 
-struct db {
-	sqlite3 *sql;
-	char *path;
-	sqlite3_stmt *stmts[ST_MAX];
-};
-
 int db_errno(int rc)
 {
 	switch (rc & 0xff) {
@@ -110,7 +84,7 @@ int db_errno(int rc)
 	}
 }
 
-static int fail(struct db *db, int rc, const char *what)
+int db_fail(struct db *db, int rc, const char *what)
 {
 	int sys = db->sql ? sqlite3_system_errno(db->sql) : 0;
 
@@ -121,11 +95,11 @@ static int fail(struct db *db, int rc, const char *what)
 	return db_errno(rc) ?: -EIO;
 }
 
-static int exec(struct db *db, const char *sql)
+int db_exec(struct db *db, const char *sql, const char *what)
 {
 	int rc = sqlite3_exec(db->sql, sql, NULL, NULL, NULL);
 
-	return rc == SQLITE_OK ? 0 : fail(db, rc, sql);
+	return rc == SQLITE_OK ? 0 : db_fail(db, rc, what);
 }
 
 static int stmt(struct db *db, enum stmt_id id, sqlite3_stmt **out)
@@ -136,7 +110,7 @@ static int stmt(struct db *db, enum stmt_id id, sqlite3_stmt **out)
 		rc = sqlite3_prepare_v3(db->sql, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
 					&db->stmts[id], NULL);
 		if (rc != SQLITE_OK)
-			return fail(db, rc, "prepare");
+			return db_fail(db, rc, "prepare");
 	}
 	sqlite3_reset(db->stmts[id]);
 	sqlite3_clear_bindings(db->stmts[id]);
@@ -154,47 +128,7 @@ static int step_done(struct db *db, sqlite3_stmt *st, const char *what)
 		return 0;
 	}
 	sqlite3_reset(st);
-	return fail(db, rc, what);
-}
-
-static int user_version(struct db *db, int *version)
-{
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db->sql, "PRAGMA user_version", -1, &st, NULL);
-
-	if (rc != SQLITE_OK)
-		return fail(db, rc, "read schema version");
-	rc = sqlite3_step(st);
-	*version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : fail(db, rc, "read schema version");
-}
-
-/* Bring the schema up to date; version 0 is an empty database. */
-static int migrate(struct db *db)
-{
-	int version, r;
-
-	r = user_version(db, &version);
-	if (r < 0 || version == DB_SCHEMA_VERSION)
-		return r;
-	r = db_begin(db);
-	if (r < 0)
-		return r;
-	/* Another process may have migrated while we waited for the lock. */
-	r = user_version(db, &version);
-	if (r == 0 && version == 0)
-		r = exec(db, db_schema_sql);
-	if (r == 0 && version > DB_SCHEMA_VERSION) {
-		log_err("%s: schema version %d is newer than this vhotplug knows (%d)", db->path,
-			version, DB_SCHEMA_VERSION);
-		r = -EPROTO;
-	}
-	if (r < 0) {
-		db_rollback(db);
-		return r;
-	}
-	return db_commit(db);
+	return db_fail(db, rc, what);
 }
 
 /*
@@ -217,11 +151,12 @@ static int configure(struct db *db, int busy_ms, unsigned flags)
 
 	sqlite3_extended_result_codes(db->sql, 1);
 	sqlite3_busy_timeout(db->sql, busy_ms);
-	r = exec(db, "PRAGMA journal_mode = WAL");
+	r = db_exec(db, "PRAGMA journal_mode = WAL", "enable WAL");
 	if (r == 0)
 		/* FULL: a committed intent survives a power cut, not just a crash. */
-		r = exec(db, flags & DB_RELAXED ? "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON" :
-						  "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON");
+		r = db_exec(db, flags & DB_RELAXED ? "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON" :
+						  "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON",
+			     "configure");
 	/*
 	 * Closing the last connection would checkpoint (four fsyncs) on udev's
 	 * clock: statd does that. A large WAL is still truncated on commit, see
@@ -245,11 +180,11 @@ int db_open(const char *path, int busy_ms, unsigned flags, struct db **out)
 	}
 	rc = sqlite3_open_v2(path, &db->sql,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-	r = rc == SQLITE_OK ? 0 : fail(db, rc, "open");
+	r = rc == SQLITE_OK ? 0 : db_fail(db, rc, "open");
 	if (r == 0)
 		r = configure(db, busy_ms, flags);
 	if (r == 0)
-		r = migrate(db);
+		r = db_schema_update(db);
 	if (r < 0) {
 		db_close(db);
 		return r;
@@ -338,7 +273,7 @@ int db_device_upsert(struct db *db, const struct device *dev, const char *label,
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(st);
-		return fail(db, rc, "record device");
+		return db_fail(db, rc, "record device");
 	}
 	*id = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
@@ -360,7 +295,7 @@ int db_device_gone(struct db *db, const char *devpath, int64_t *id, char **label
 		*label = strdup((const char *)sqlite3_column_text(st, 1) ?: "");
 		r = *label ? 0 : -ENOMEM;
 	} else {
-		r = rc == SQLITE_DONE ? -ENOENT : fail(db, rc, "record removal");
+		r = rc == SQLITE_DONE ? -ENOENT : db_fail(db, rc, "record removal");
 	}
 	sqlite3_reset(st);
 	return r;
@@ -440,7 +375,7 @@ int db_intents_pending(struct db *db, db_pending_fn fn, void *userdata)
 			break;
 	}
 	if (r == 0 && rc != SQLITE_DONE)
-		r = fail(db, rc, "read pending intents");
+		r = db_fail(db, rc, "read pending intents");
 	sqlite3_reset(st);
 	return r;
 }
@@ -471,7 +406,7 @@ int db_intent_defer(struct db *db, int64_t id, const char *note, bool *first)
 	rc = sqlite3_step(st);
 	*first = rc == SQLITE_ROW;	/* a row only when the note changed */
 	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(db, rc, "defer intent");
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(db, rc, "defer intent");
 }
 
 int db_intent_attempted(struct db *db, int64_t id)
@@ -520,7 +455,7 @@ int db_attachment_get(struct db *db, int64_t device_id, char **vm, char **qdev_i
 			free(*qdev_id);
 		}
 	} else {
-		r = rc == SQLITE_DONE ? -ENOENT : fail(db, rc, "read attachment");
+		r = rc == SQLITE_DONE ? -ENOENT : db_fail(db, rc, "read attachment");
 	}
 	sqlite3_reset(st);
 	return r;

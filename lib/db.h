@@ -9,7 +9,7 @@
 struct db;
 struct sqlite3;
 
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 2
 
 enum db_flags {
 	/*

@@ -1,6 +1,8 @@
--- vhotplug database, schema version 1.
+-- vhotplug database, schema version 2: what a new database gets.
 -- Applied by whichever program opens the database first (helper, statd or
--- vhotplugctl), inside one transaction; PRAGMA user_version records it.
+-- vhotplugctl), inside one transaction; PRAGMA user_version records it. An
+-- older database is brought here by sql/migrate-N.sql instead, one version at
+-- a time: change both together.
 -- Times are ISO-8601 UTC text so the sqlite3 shell shows them as they are.
 
 -- Devices seen by udev. devpath is the kernel's stable path of the socket the
@@ -25,11 +27,13 @@ CREATE TABLE devices (
 
 -- Work for statd, written by the helper (and by vhotplugctl). Rows are kept
 -- once finished, so a user can see what was asked and what came of it.
+-- 'decide': the helper could not load the config; statd decides with the
+-- last good config it holds and queues the outcome as a new intent.
 CREATE TABLE intents (
 	id INTEGER PRIMARY KEY,
 	created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
 	device_id INTEGER NOT NULL REFERENCES devices(id),
-	action TEXT NOT NULL CHECK (action IN ('attach', 'detach', 'select', 'ignore')),
+	action TEXT NOT NULL CHECK (action IN ('attach', 'detach', 'select', 'ignore', 'decide')),
 	vm TEXT,			-- attach: the target VM
 	allowed_vms TEXT,		-- select: JSON array of the VMs to choose from
 	rule TEXT,			-- the rule that decided
@@ -43,7 +47,10 @@ CREATE TABLE intents (
 	finished TEXT,
 	result TEXT
 );
-CREATE INDEX intents_open ON intents (state) WHERE state IN ('pending', 'waiting');
+-- statd's hot query is "state = 'pending' ORDER BY id": the index's WHERE
+-- must be that term exactly for SQLite to use it.
+CREATE INDEX intents_pending ON intents (id) WHERE state = 'pending';
+CREATE INDEX intents_device ON intents (device_id);
 
 -- What is attached now: one VM per device.
 CREATE TABLE attachments (
@@ -68,7 +75,9 @@ CREATE TRIGGER history_no_update BEFORE UPDATE ON history
 BEGIN
 	SELECT RAISE(ABORT, 'history is append-only');
 END;
+-- Retention prunes old rows; anything from the last day stays untouchable.
 CREATE TRIGGER history_no_delete BEFORE DELETE ON history
+	WHEN old.time > strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 day')
 BEGIN
 	SELECT RAISE(ABORT, 'history is append-only');
 END;
@@ -88,4 +97,4 @@ CREATE VIEW pending_intents AS
 	WHERE i.state IN ('pending', 'waiting')
 	ORDER BY i.id;
 
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;

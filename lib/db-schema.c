@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Schema versions. A new database gets sql/schema.sql, which is always the
+ * newest schema; an older one gets each migration from its PRAGMA
+ * user_version up, in the same transaction, so a crash leaves either the old
+ * or the new version and never a mix.
+ */
+#include <errno.h>
+
+#include "db-private.h"
+#include "log.h"
+#include "macro.h"
+
+/* The files under sql/, embedded at build time (lib/schema-sql.c). */
+extern const char db_schema_sql[];
+extern const char db_migrate_2_sql[];
+
+/* MIGRATIONS[i] takes version i + 1 to i + 2. */
+static const char *const migrations[] = {
+	db_migrate_2_sql,
+};
+
+_Static_assert(ARRAY_SIZE(migrations) == DB_SCHEMA_VERSION - 1,
+	       "one migration per schema version after the first");
+
+static int user_version(struct db *db, int *version)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db->sql, "PRAGMA user_version", -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_fail(db, rc, "read schema version");
+	rc = sqlite3_step(st);
+	*version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : db_fail(db, rc, "read schema version");
+}
+
+static int upgrade(struct db *db, int version)
+{
+	int r = 0;
+
+	if (version == 0)
+		return db_exec(db, db_schema_sql, "create schema");
+	if (version > DB_SCHEMA_VERSION) {
+		log_err("%s: schema version %d is newer than this vhotplug knows (%d): "
+			"run the vhotplug that created it, or a newer one",
+			db->path, version, DB_SCHEMA_VERSION);
+		return -EPROTO;
+	}
+	for (; r == 0 && version < DB_SCHEMA_VERSION; version++) {
+		log_info("%s: migrating schema from version %d to %d", db->path, version,
+			 version + 1);
+		r = db_exec(db, migrations[version - 1], "migrate schema");
+	}
+	return r;
+}
+
+int db_schema_update(struct db *db)
+{
+	int version, r;
+
+	r = user_version(db, &version);
+	if (r < 0 || version == DB_SCHEMA_VERSION)
+		return r;
+	r = db_begin(db);
+	if (r < 0)
+		return r;
+	/* Another process may have migrated while we waited for the lock. */
+	r = user_version(db, &version);
+	if (r == 0 && version != DB_SCHEMA_VERSION)
+		r = upgrade(db, version);
+	if (r < 0) {
+		db_rollback(db);
+		return r;
+	}
+	return db_commit(db);
+}

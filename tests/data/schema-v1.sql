@@ -1,0 +1,90 @@
+-- vhotplug database schema version 1, as released: the migration test builds
+-- a populated version-1 database from it.
+-- Times are ISO-8601 UTC text so the sqlite3 shell shows them as they are.
+
+-- Devices seen by udev. devpath is the kernel's stable path of the socket the
+-- device sits in: the same on add and remove, when sysfs is already gone.
+CREATE TABLE devices (
+	id INTEGER PRIMARY KEY,
+	kind TEXT NOT NULL CHECK (kind IN ('usb', 'pci', 'evdev')),
+	devpath TEXT NOT NULL UNIQUE,
+	sysname TEXT NOT NULL,
+	label TEXT NOT NULL,		-- readable identity, control bytes escaped
+	vendor_id INTEGER,
+	product_id INTEGER,
+	vendor_name TEXT,		-- as the device reports it, untouched
+	product_name TEXT,
+	serial TEXT,
+	busnum INTEGER,
+	devnum INTEGER,
+	devnode TEXT,
+	present INTEGER NOT NULL DEFAULT 1,
+	last_seen TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+
+-- Work for statd, written by the helper (and by vhotplugctl). Rows are kept
+-- once finished, so a user can see what was asked and what came of it.
+CREATE TABLE intents (
+	id INTEGER PRIMARY KEY,
+	created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+	device_id INTEGER NOT NULL REFERENCES devices(id),
+	action TEXT NOT NULL CHECK (action IN ('attach', 'detach', 'select', 'ignore')),
+	vm TEXT,			-- attach: the target VM
+	allowed_vms TEXT,		-- select: JSON array of the VMs to choose from
+	rule TEXT,			-- the rule that decided
+	-- Device identity at the time of the event: statd acts on this, not on
+	-- the devices row, which a later plug in the same port rewrites.
+	busnum INTEGER,
+	devnum INTEGER,
+	state TEXT NOT NULL DEFAULT 'pending'
+		CHECK (state IN ('pending', 'waiting', 'done', 'failed', 'cancelled')),
+	attempts INTEGER NOT NULL DEFAULT 0,
+	finished TEXT,
+	result TEXT
+);
+CREATE INDEX intents_open ON intents (state) WHERE state IN ('pending', 'waiting');
+
+-- What is attached now: one VM per device.
+CREATE TABLE attachments (
+	device_id INTEGER PRIMARY KEY REFERENCES devices(id),
+	vm TEXT NOT NULL,
+	qdev_id TEXT NOT NULL,
+	since TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+
+-- Append-only: every plug, decision and outcome. The device label is copied
+-- in, so history keeps saying what the device was when the event happened.
+CREATE TABLE history (
+	id INTEGER PRIMARY KEY,
+	time TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+	device_id INTEGER REFERENCES devices(id),
+	device TEXT NOT NULL,
+	event TEXT NOT NULL,
+	vm TEXT,
+	detail TEXT
+);
+CREATE TRIGGER history_no_update BEFORE UPDATE ON history
+BEGIN
+	SELECT RAISE(ABORT, 'history is append-only');
+END;
+CREATE TRIGGER history_no_delete BEFORE DELETE ON history
+BEGIN
+	SELECT RAISE(ABORT, 'history is append-only');
+END;
+
+CREATE VIEW device_history AS
+	SELECT time, device, event, vm, detail FROM history ORDER BY id;
+
+CREATE VIEW current_attachments AS
+	SELECT d.label AS device, a.vm, a.since
+	FROM attachments a JOIN devices d ON d.id = a.device_id
+	ORDER BY a.since;
+
+CREATE VIEW pending_intents AS
+	SELECT i.id, i.created, d.label AS device, i.action,
+	       coalesce(i.vm, i.allowed_vms) AS vm, i.state, i.attempts, i.rule
+	FROM intents i JOIN devices d ON d.id = i.device_id
+	WHERE i.state IN ('pending', 'waiting')
+	ORDER BY i.id;
+
+PRAGMA user_version = 1;

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Schema versions: a populated version-1 database migrates to what a new one gets. */
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "db.h"
+#include "macro.h"
+
+static char dir[] = "/tmp/vhotplug-test-db.XXXXXX";
+
+static char *path_in_dir(const char *name)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/%s", dir, name) < 0)
+		abort();
+	return p;
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (!f)
+		return NULL;
+	if (getdelim(&buf, &len, '\0', f) < 0) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+static int exec_sql(sqlite3 *sql, const char *text)
+{
+	char *err = NULL;
+	int rc = sqlite3_exec(sql, text, NULL, NULL, &err);
+
+	if (rc != SQLITE_OK)
+		fprintf(stderr, "sqlite: %s\n", err);
+	sqlite3_free(err);
+	return rc;
+}
+
+/* The schema as one text: every object, its SQL with white space folded. */
+static char *schema_text(const char *path)
+{
+	sqlite3 *sql;
+	sqlite3_stmt *st;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	CHECK(sqlite3_open_v2(path, &sql, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+	CHECK(sqlite3_prepare_v2(sql,
+				 "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name",
+				 -1, &st, NULL) == SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *s = (const char *)sqlite3_column_text(st, 3) ?: "";
+		bool space = false;
+
+		fprintf(f, "%s %s %s: ", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
+			sqlite3_column_text(st, 2));
+		for (; *s; s++) {
+			bool ws = *s == ' ' || *s == '\t' || *s == '\n';
+
+			if (ws && !space)
+				fputc(' ', f);
+			else if (!ws)
+				fputc(*s, f);
+			space = ws;
+		}
+		fputc('\n', f);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(sql);
+	fclose(f);
+	return out;
+}
+
+static int64_t count(const char *path, const char *query)
+{
+	sqlite3 *sql;
+	sqlite3_stmt *st;
+	int64_t n = -1;
+
+	CHECK(sqlite3_open_v2(path, &sql, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+	if (sqlite3_prepare_v2(sql, query, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(sql);
+	return n;
+}
+
+/* Does SQLite's plan for QUERY name INDEX? */
+static bool plan_uses(const char *path, const char *query, const char *index)
+{
+	_cleanup_free_ char *explain = NULL;
+	sqlite3 *sql;
+	sqlite3_stmt *st;
+	bool found = false;
+
+	if (asprintf(&explain, "EXPLAIN QUERY PLAN %s", query) < 0)
+		abort();
+	CHECK(sqlite3_open_v2(path, &sql, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+	CHECK(sqlite3_prepare_v2(sql, explain, -1, &st, NULL) == SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		found |= strstr((const char *)sqlite3_column_text(st, 3) ?: "", index) != NULL;
+	sqlite3_finalize(st);
+	sqlite3_close(sql);
+	return found;
+}
+
+static const char v1_rows[] =
+	"INSERT INTO devices (kind, devpath, sysname, label, vendor_id, product_id) VALUES"
+	" ('usb', '/devices/pci0000:00/usb1/1-1', '1-1', 'mouse', 1133, 49271),"
+	" ('pci', '/devices/pci0000:00/0000:00:14.3', '0000:00:14.3', 'wifi', 32902, 42913);"
+	"INSERT INTO intents (device_id, action, vm, state, busnum, devnum) VALUES"
+	" (1, 'attach', 'vm1', 'done', 1, 2), (1, 'detach', 'vm1', 'pending', 1, 2),"
+	" (2, 'select', NULL, 'waiting', NULL, NULL);"
+	"INSERT INTO attachments (device_id, vm, qdev_id) VALUES (1, 'vm1', 'vhp-usb-1');"
+	"INSERT INTO history (device_id, device, event, vm, detail) VALUES"
+	" (1, 'mouse', 'plugged', NULL, NULL), (1, 'mouse', 'attached', 'vm1', 'ok');";
+
+static void test_migrate_v1(void)
+{
+	_cleanup_free_ char *v1_path = path_in_dir("v1.db");
+	_cleanup_free_ char *new_path = path_in_dir("new.db");
+	_cleanup_free_ char *v1_sql = NULL, *migrated = NULL, *fresh = NULL;
+	char file[4096];
+	struct db *db;
+	sqlite3 *sql;
+
+	snprintf(file, sizeof(file), "%s/tests/data/schema-v1.sql", getenv("top_srcdir") ?: ".");
+	v1_sql = read_file(file);
+	CHECK(v1_sql);
+	if (!v1_sql)
+		return;
+	CHECK(sqlite3_open(v1_path, &sql) == SQLITE_OK);
+	CHECK(exec_sql(sql, "PRAGMA journal_mode = WAL") == SQLITE_OK);
+	CHECK(exec_sql(sql, v1_sql) == SQLITE_OK);
+	CHECK(exec_sql(sql, v1_rows) == SQLITE_OK);
+	sqlite3_close(sql);
+	CHECK(count(v1_path, "PRAGMA user_version") == 1);
+
+	CHECK(db_open(v1_path, 100, 0, &db) == 0);
+	db_close(db);
+	CHECK(db_open(new_path, 100, 0, &db) == 0);
+	db_close(db);
+
+	CHECK(count(v1_path, "PRAGMA user_version") == DB_SCHEMA_VERSION);
+	migrated = schema_text(v1_path);
+	fresh = schema_text(new_path);
+	CHECK(migrated && fresh && streq(migrated, fresh));
+	if (migrated && fresh && !streq(migrated, fresh))
+		fprintf(stderr, "migrated:\n%s\nfresh:\n%s\n", migrated, fresh);
+
+	/* Every row is kept, with its state. */
+	CHECK(count(v1_path, "SELECT count(*) FROM devices") == 2);
+	CHECK(count(v1_path, "SELECT count(*) FROM intents") == 3);
+	CHECK(count(v1_path, "SELECT count(*) FROM intents WHERE state = 'waiting'") == 1);
+	CHECK(count(v1_path, "SELECT count(*) FROM history") == 2);
+	CHECK(count(v1_path, "SELECT count(*) FROM current_attachments WHERE vm = 'vm1'") == 1);
+	CHECK(count(v1_path, "SELECT count(*) FROM pending_intents") == 2);
+}
+
+static void test_newer_refused(void)
+{
+	_cleanup_free_ char *path = path_in_dir("newer.db");
+	struct db *db = NULL;
+	sqlite3 *sql;
+
+	CHECK(sqlite3_open(path, &sql) == SQLITE_OK);
+	CHECK(exec_sql(sql, "CREATE TABLE t (x); PRAGMA user_version = 99") == SQLITE_OK);
+	sqlite3_close(sql);
+	CHECK(db_open(path, 100, 0, &db) == -EPROTO);
+	CHECK(db == NULL);
+	CHECK(count(path, "PRAGMA user_version") == 99);
+}
+
+/* Version 2: 'decide' intents, the pending index, history pruning of old rows only. */
+static void test_v2_schema(void)
+{
+	_cleanup_free_ char *path = path_in_dir("v2.db");
+	struct db *db;
+	sqlite3 *sql;
+
+	CHECK(db_open(path, 100, 0, &db) == 0);
+	db_close(db);
+	CHECK(sqlite3_open(path, &sql) == SQLITE_OK);
+	CHECK(exec_sql(sql, v1_rows) == SQLITE_OK);
+	CHECK(exec_sql(sql, "INSERT INTO intents (device_id, action) VALUES (2, 'decide')") ==
+	      SQLITE_OK);
+	CHECK(exec_sql(sql, "INSERT INTO intents (device_id, action) VALUES (2, 'bogus')") !=
+	      SQLITE_OK);
+	/* A recent history row cannot go; one older than a day can. */
+	CHECK(exec_sql(sql, "DELETE FROM history WHERE id = 1") != SQLITE_OK);
+	CHECK(exec_sql(sql, "INSERT INTO history (time, device, event)"
+			    " VALUES ('2020-01-01T00:00:00.000Z', 'old', 'plugged');"
+			    "DELETE FROM history WHERE device = 'old'") == SQLITE_OK);
+	CHECK(exec_sql(sql, "UPDATE history SET detail = 'x' WHERE id = 1") != SQLITE_OK);
+	sqlite3_close(sql);
+	CHECK(count(path, "SELECT count(*) FROM history") == 2);
+	CHECK(count(path, "SELECT count(*) FROM intents WHERE action = 'decide'") == 1);
+	CHECK(plan_uses(path, "SELECT i.id FROM intents i JOIN devices d ON d.id = i.device_id"
+			      " WHERE i.state = 'pending' ORDER BY i.id", "intents_pending"));
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir))
+		return 99;
+	test_migrate_v1();
+	test_newer_refused();
+	test_v2_schema();
+	if (!check_failures) {
+		char cmd[sizeof(dir) + 16];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			return 99;
+	}
+	return check_result();
+}
