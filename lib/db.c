@@ -106,6 +106,7 @@ static int stmt(struct db *db, enum stmt_id id, sqlite3_stmt **out)
 {
 	int rc;
 
+	*out = NULL;	/* GCC cannot tell that db_fail() is always < 0 */
 	if (!db->stmts[id]) {
 		rc = sqlite3_prepare_v3(db->sql, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
 					&db->stmts[id], NULL);
@@ -202,11 +203,6 @@ void db_close(struct db *db)
 	sqlite3_close(db->sql);
 	free(db->path);
 	free(db);
-}
-
-struct sqlite3 *db_handle(struct db *db)
-{
-	return db->sql;
 }
 
 static int run_simple(struct db *db, enum stmt_id id, const char *what)

@@ -7,7 +7,6 @@
 #include "device.h"
 
 struct db;
-struct sqlite3;
 
 #define DB_SCHEMA_VERSION 2
 
@@ -33,7 +32,6 @@ enum db_flags {
  */
 int db_open(const char *path, int busy_ms, unsigned flags, struct db **out);
 void db_close(struct db *db);
-struct sqlite3 *db_handle(struct db *db);
 
 /* BEGIN IMMEDIATE: take the write lock up front, so later steps cannot deadlock. */
 int db_begin(struct db *db);

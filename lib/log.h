@@ -16,8 +16,16 @@ void log_set_max_level(int level);
 int log_get_max_level(void);
 void log_msg(int prio, const char *fmt, ...) _printf_(2, 3);
 
-#define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
-#define log_warn(...) log_msg(LOG_WARNING, __VA_ARGS__)
-#define log_notice(...) log_msg(LOG_NOTICE, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
-#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+/*
+ * The level is tested before the arguments are evaluated, so a debug line
+ * that serializes JSON costs nothing when debugging is off (as in kmod).
+ * An expression, not a statement: "return log_err(...), -errno;" works.
+ */
+#define log_at(prio, ...) \
+	(log_get_max_level() >= (prio) ? log_msg((prio), __VA_ARGS__) : (void)0)
+
+#define log_err(...) log_at(LOG_ERR, __VA_ARGS__)
+#define log_warn(...) log_at(LOG_WARNING, __VA_ARGS__)
+#define log_notice(...) log_at(LOG_NOTICE, __VA_ARGS__)
+#define log_info(...) log_at(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_at(LOG_DEBUG, __VA_ARGS__)

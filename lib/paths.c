@@ -18,7 +18,6 @@ void paths_init(struct paths *p)
 	p->config = env_or("VHOTPLUG_CONFIG", VHOTPLUG_CONFIG);
 	p->db = env_or("VHOTPLUG_DB", VHOTPLUG_DB);
 	p->rundir = env_or("VHOTPLUG_RUNDIR", VHOTPLUG_RUNDIR);
-	p->schema = env_or("VHOTPLUG_SCHEMA", VHOTPLUG_SCHEMA);
 }
 
 int paths_wake_socket(const struct paths *p, char *buf, size_t size)

@@ -9,7 +9,6 @@ struct paths {
 	const char *config;	/* -c, VHOTPLUG_CONFIG */
 	const char *db;		/* --db, VHOTPLUG_DB */
 	const char *rundir;	/* --run-dir, VHOTPLUG_RUNDIR */
-	const char *schema;	/* VHOTPLUG_SCHEMA */
 };
 
 /* getopt_long entries for the options every program shares; end a table with them. */

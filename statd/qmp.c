@@ -234,8 +234,7 @@ static int handle_message(struct qmp *q, struct json_object *msg)
 
 	if (!json_object_is_type(msg, json_type_object))
 		return qmp_fail(q, -EPROTO, "QMP protocol error: message is not a JSON object");
-	if (log_get_max_level() >= LOG_DEBUG)
-		log_debug("qmp %s< %s", q->path, json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN));
+	log_debug("qmp %s< %s", q->path, json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN));
 	/*
 	 * QEMU 7.2 may write an event still queued for the previous client (a
 	 * late DEVICE_DELETED) to a new connection before the greeting.
