@@ -21,6 +21,7 @@
 #include <sys/un.h>
 
 #include "config.h"
+#include "datagram.h"
 #include "db.h"
 #include "device.h"
 #include "intake.h"
@@ -57,20 +58,9 @@ struct statd {
 static void sd_notify_msg(const char *msg)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	_cleanup_close_ int fd = -1;
-	size_t len;
 
-	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sa.sun_path))
-		return;
-	len = strlen(path);
-	memcpy(sa.sun_path, path, len);
-	if (sa.sun_path[0] == '@')
-		sa.sun_path[0] = '\0';	/* abstract namespace */
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0)
-		sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
-		       offsetof(struct sockaddr_un, sun_path) + len);
+	if (path && (path[0] == '/' || path[0] == '@'))
+		datagram_send(path, msg);
 }
 
 static int watch(struct statd *s, int fd, struct source *src)
