@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "config-json.h"
 #include "ctl.h"
 #include "device.h"
 #include "log.h"
@@ -24,18 +25,6 @@ static struct udev_device *lookup(struct udev *udev, const char *arg)
 		return udev_device_new_from_devnum(udev, S_ISCHR(st.st_mode) ? 'c' : 'b',
 						   st.st_rdev);
 	return udev_device_new_from_syspath(udev, arg);
-}
-
-static struct json_object *vms_json(const struct ruleset *s)
-{
-	struct json_object *a;
-
-	if (!s || !s->allowed_vms)
-		return NULL;
-	a = json_object_new_array();
-	for (size_t i = 0; a && i < s->n_allowed_vms; i++)
-		json_object_array_add(a, json_object_new_string(s->allowed_vms[i]));
-	return a;
 }
 
 static struct json_object *str_or_null(const char *s)
@@ -65,7 +54,7 @@ static void print_json(const char *arg, const struct device *dev, const char *de
 	json_object_object_add(o, "kind", json_object_new_string(dev_kind_name(dev->kind)));
 	json_object_object_add(o, "device", str_or_null(desc));
 	json_object_object_add(o, "targetVm", str_or_null(res->set ? res->set->target_vm : NULL));
-	json_object_object_add(o, "allowedVms", vms_json(res->set));
+	json_object_object_add(o, "allowedVms", config_allowed_vms_json(res->set));
 	json_object_object_add(o, "ruleset", str_or_null(res->set ? res->set->path : NULL));
 	json_object_object_add(o, "rule", str_or_null(res->rule ? res->rule->path : NULL));
 	json_object_object_add(o, "reasons", reasons_json(why));

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config-json.h"
 #include "intake.h"
 #include "macro.h"
 #include "match.h"
@@ -17,14 +18,21 @@ static char *rule_text(const struct rule *r)
 	return s;
 }
 
-static char *vms_json(const struct ruleset *set)
+/* The history detail of a "select": the rule, then the VMs to choose from. */
+static char *selection_detail(const char *rule, const char *vms)
 {
-	struct json_object *a = json_object_new_array();
-	char *s;
+	char *s = NULL;
 
-	for (size_t i = 0; a && i < set->n_allowed_vms; i++)
-		json_object_array_add(a, json_object_new_string(set->allowed_vms[i]));
-	s = a ? strdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN)) : NULL;
+	if (asprintf(&s, "%s; allowed VMs: %s", rule, vms) < 0)
+		return NULL;
+	return s;
+}
+
+static char *vms_text(const struct ruleset *set)
+{
+	struct json_object *a = config_allowed_vms_json(set);
+	char *s = a ? strdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN)) : NULL;
+
 	json_object_put(a);
 	return s;
 }
@@ -45,6 +53,7 @@ static int record_match(struct db *db, struct db_intent *in, const char *label,
 {
 	_cleanup_free_ char *rule = rule_text(m->rule);
 	_cleanup_free_ char *vms = NULL;
+	_cleanup_free_ char *detail = NULL;
 	int r;
 
 	if (!rule)
@@ -57,14 +66,16 @@ static int record_match(struct db *db, struct db_intent *in, const char *label,
 		return r ?: db_history_add(db, in->device_id, label, "queued", in->vm, rule);
 	}
 	/* allowedVms: the user picks the VM; nothing happens until then. */
-	vms = vms_json(m->set);
-	if (!vms)
+	vms = vms_text(m->set);
+	detail = vms ? selection_detail(rule, vms) : NULL;
+	if (!detail)
 		return -ENOMEM;
 	in->action = "select";
 	in->state = "waiting";
 	in->allowed_vms = vms;
 	r = db_intent_add(db, in, NULL);
-	return r ?: db_history_add(db, in->device_id, label, "awaiting_selection", vms, rule);
+	/* vm stays a VM name or NULL: the choice goes in the detail. */
+	return r ?: db_history_add(db, in->device_id, label, "awaiting_selection", NULL, detail);
 }
 
 int intake_add(struct db *db, const struct config *cfg, const char *config_error,

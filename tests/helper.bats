@@ -185,7 +185,7 @@ history_is() {
 
 	uevent add usb-webcam
 	assert_exit0
-	history_is 'plugged||' "awaiting_selection|[\"vm1\",\"vm2\"]|$rule"
+	history_is 'plugged||' "awaiting_selection||$rule; allowed VMs: [\"vm1\",\"vm2\"]"
 	assert_equal "$(q 'SELECT action, vm, allowed_vms, state, rule FROM intents')" \
 		"select||[\"vm1\",\"vm2\"]|waiting|$rule"
 	assert_equal "$(q 'SELECT action, vm, state FROM pending_intents')" \
