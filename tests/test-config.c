@@ -10,19 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "config.h"
 #include "log.h"
 #include "macro.h"
-
-/* Each test function counts its own failures in a local "fails". */
-#define CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "%s:%d: check failed: %s\n",	\
-				__FILE__, __LINE__, #cond);		\
-			fails++;					\
-		}							\
-	} while (0)
 
 #define MAX_EXPECT 5
 
@@ -448,10 +439,7 @@ int main(void)
 	fails += test_bad();
 	fails += test_missing_file();
 	fails += test_names();
-	if (fails) {
-		fprintf(stderr, "test-config: %d check(s) failed\n", fails);
-		return 1;
-	}
-	printf("test-config: all checks passed\n");
-	return 0;
+	/* CHECK() counts in check_failures; "fails" holds the other failures. */
+	check_failures += fails;
+	return check_result();
 }

@@ -22,20 +22,11 @@
 
 #include "log.h"
 #include "macro.h"
+#include "check.h"
 #include "qmp.h"
 
 #define EXIT_SKIP 77
 #define WAIT_MS 5000
-
-/* Each test function has "bool failed" and an "out:" cleanup label. */
-#define CHECK(cond)                                                                    \
-	do {                                                                           \
-		if (!(cond)) {                                                         \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-			failed = true;                                                 \
-			goto out;                                                      \
-		}                                                                      \
-	} while (0)
 
 /* Pump Q until COND holds, it fails, or MS pass; evaluates to the last error. */
 #define RUN_UNTIL(q, cond, ms)                                                 \
@@ -284,26 +275,26 @@ static bool test_garbage(void)
 	struct reply a = { 0 };
 	struct qmp *q = NULL;
 	struct peer p;
-	bool failed = false;
+	int failures = check_failures;
 
-	CHECK(peer_start(&p, &opts, false, &q) == 0);
-	CHECK(command(q, "query-status", NULL, &a) == 0);
-	CHECK(peer_puts(&p, q, "HTTP/1.0 400 Bad Request\r\n\r\n") == 0);
-	CHECK(RUN_UNTIL(q, a.calls, WAIT_MS) == -EPROTO);
-	CHECK(a.calls == 1 && a.err == -EPROTO);
-	CHECK(strstr(a.msg, "QMP protocol error"));
-	CHECK(qmp_wanted_events(q) == 0);
-	CHECK(qmp_pending(q) == 0);
+	REQUIRE(peer_start(&p, &opts, false, &q) == 0);
+	REQUIRE(command(q, "query-status", NULL, &a) == 0);
+	REQUIRE(peer_puts(&p, q, "HTTP/1.0 400 Bad Request\r\n\r\n") == 0);
+	REQUIRE(RUN_UNTIL(q, a.calls, WAIT_MS) == -EPROTO);
+	REQUIRE(a.calls == 1 && a.err == -EPROTO);
+	REQUIRE(strstr(a.msg, "QMP protocol error"));
+	REQUIRE(qmp_wanted_events(q) == 0);
+	REQUIRE(qmp_pending(q) == 0);
 	/* Dead: no more commands, ARGS still consumed (ASan checks the leak). */
-	CHECK(command(q, "query-status", "{\"x\": 1}", &a) == -EPROTO);
+	REQUIRE(command(q, "query-status", "{\"x\": 1}", &a) == -EPROTO);
 	qmp_close(q);
 	q = NULL;
-	CHECK(a.calls == 1);
+	REQUIRE(a.calls == 1);
 out:
 	qmp_close(q);
 	peer_fini(&p);
 	reply_clear(&a);
-	return !failed;
+	return check_failures == failures;
 }
 
 /* (b) greeting, then qmp_capabilities is never answered */
@@ -314,28 +305,28 @@ static bool test_timeout(void)
 	struct qmp *q = NULL;
 	int64_t start, elapsed;
 	struct peer p;
-	bool failed = false;
+	int failures = check_failures;
 
-	CHECK(peer_start(&p, &opts, false, &q) == 0);
+	REQUIRE(peer_start(&p, &opts, false, &q) == 0);
 	start = qmp_now_ms();
-	CHECK(command(q, "query-status", NULL, &a) == 0);
-	CHECK(peer_puts(&p, q, greeting) == 0);
-	CHECK(peer_expect(&p, q, "qmp_capabilities") == 0);
-	CHECK(qmp_deadline_ms(q) >= 0);
-	CHECK(RUN_UNTIL(q, a.calls, 3000) == -ETIMEDOUT);
+	REQUIRE(command(q, "query-status", NULL, &a) == 0);
+	REQUIRE(peer_puts(&p, q, greeting) == 0);
+	REQUIRE(peer_expect(&p, q, "qmp_capabilities") == 0);
+	REQUIRE(qmp_deadline_ms(q) >= 0);
+	REQUIRE(RUN_UNTIL(q, a.calls, 3000) == -ETIMEDOUT);
 	elapsed = qmp_now_ms() - start;
-	CHECK(elapsed >= 200 && elapsed < 1500);
-	CHECK(a.calls == 1 && a.err == -ETIMEDOUT);
-	CHECK(strstr(a.msg, "qmp_capabilities"));
-	CHECK(qmp_deadline_ms(q) == -1);
+	REQUIRE(elapsed >= 200 && elapsed < 1500);
+	REQUIRE(a.calls == 1 && a.err == -ETIMEDOUT);
+	REQUIRE(strstr(a.msg, "qmp_capabilities"));
+	REQUIRE(qmp_deadline_ms(q) == -1);
 	qmp_close(q);
 	q = NULL;
-	CHECK(a.calls == 1);
+	REQUIRE(a.calls == 1);
 out:
 	qmp_close(q);
 	peer_fini(&p);
 	reply_clear(&a);
-	return !failed;
+	return check_failures == failures;
 }
 
 /* (c) a reply larger than max_reply */
@@ -347,31 +338,31 @@ static bool test_msgsize(void)
 	struct qmp *q = NULL;
 	char *line = NULL;
 	struct peer p;
-	bool failed = false;
+	int failures = check_failures;
 	int64_t id;
 	int r;
 
-	CHECK(peer_start(&p, &opts, true, &q) == 0);
-	CHECK(command(q, "query-status", NULL, &a) == 0);
+	REQUIRE(peer_start(&p, &opts, true, &q) == 0);
+	REQUIRE(command(q, "query-status", NULL, &a) == 0);
 	id = peer_expect(&p, q, "query-status");
-	CHECK(id > 0);
+	REQUIRE(id > 0);
 	line = malloc(big + 64);
-	CHECK(line);
+	REQUIRE(line);
 	len = snprintf(line, 64, "{\"return\": \"");
 	memset(line + len, 'x', big);
 	len += big;
 	len += snprintf(line + len, 64, "\", \"id\": %" PRId64 "}\r\n", id);
 	r = peer_write(&p, q, line, len);
-	CHECK(r == 0 || r == -EMSGSIZE);
-	CHECK(RUN_UNTIL(q, a.calls, WAIT_MS) == -EMSGSIZE);
-	CHECK(a.calls == 1 && a.err == -EMSGSIZE);
-	CHECK(streq(a.msg, "QMP reply exceeds 4096 bytes"));
+	REQUIRE(r == 0 || r == -EMSGSIZE);
+	REQUIRE(RUN_UNTIL(q, a.calls, WAIT_MS) == -EMSGSIZE);
+	REQUIRE(a.calls == 1 && a.err == -EMSGSIZE);
+	REQUIRE(streq(a.msg, "QMP reply exceeds 4096 bytes"));
 out:
 	free(line);
 	qmp_close(q);
 	peer_fini(&p);
 	reply_clear(&a);
-	return !failed;
+	return check_failures == failures;
 }
 
 static bool peer_readable(struct peer *p)
@@ -391,31 +382,31 @@ static bool test_reset(bool read_caps)
 	struct reply a = { 0 }, b = { 0 };
 	struct qmp *q = NULL;
 	struct peer p;
-	bool failed = false;
+	int failures = check_failures;
 
-	CHECK(peer_start(&p, &opts, false, &q) == 0);
-	CHECK(command(q, "query-status", NULL, &a) == 0);
-	CHECK(command(q, "query-name", NULL, &b) == 0);
-	CHECK(peer_puts(&p, q, greeting) == 0);
+	REQUIRE(peer_start(&p, &opts, false, &q) == 0);
+	REQUIRE(command(q, "query-status", NULL, &a) == 0);
+	REQUIRE(command(q, "query-name", NULL, &b) == 0);
+	REQUIRE(peer_puts(&p, q, greeting) == 0);
 	if (read_caps)
-		CHECK(peer_expect(&p, q, "qmp_capabilities") == 0);
+		REQUIRE(peer_expect(&p, q, "qmp_capabilities") == 0);
 	else
-		CHECK(RUN_UNTIL(q, peer_readable(&p), WAIT_MS) == 0 && peer_readable(&p));
+		REQUIRE(RUN_UNTIL(q, peer_readable(&p), WAIT_MS) == 0 && peer_readable(&p));
 	close(p.fd);
 	p.fd = -1;
-	CHECK(RUN_UNTIL(q, a.calls, WAIT_MS) == -ECONNRESET);
-	CHECK(a.calls == 1 && a.err == -ECONNRESET);
-	CHECK(b.calls == 1 && b.err == -ECONNRESET);
-	CHECK(strstr(a.msg, "closed"));
+	REQUIRE(RUN_UNTIL(q, a.calls, WAIT_MS) == -ECONNRESET);
+	REQUIRE(a.calls == 1 && a.err == -ECONNRESET);
+	REQUIRE(b.calls == 1 && b.err == -ECONNRESET);
+	REQUIRE(strstr(a.msg, "closed"));
 	qmp_close(q);
 	q = NULL;
-	CHECK(a.calls == 1 && b.calls == 1);
+	REQUIRE(a.calls == 1 && b.calls == 1);
 out:
 	qmp_close(q);
 	peer_fini(&p);
 	reply_clear(&a);
 	reply_clear(&b);
-	return !failed;
+	return check_failures == failures;
 }
 
 static bool test_reset_eof(void)
@@ -452,31 +443,31 @@ static bool test_split(void)
 	struct qmp *q = NULL;
 	char line[256];
 	struct peer p;
-	bool failed = false;
+	int failures = check_failures;
 	int64_t id;
 
-	CHECK(peer_start(&p, &opts, false, &q) == 0);
-	CHECK(command(q, "query-status", NULL, &a) == 0);
-	CHECK(peer_trickle(&p, q, greeting) == 0);
+	REQUIRE(peer_start(&p, &opts, false, &q) == 0);
+	REQUIRE(command(q, "query-status", NULL, &a) == 0);
+	REQUIRE(peer_trickle(&p, q, greeting) == 0);
 	id = peer_expect(&p, q, "qmp_capabilities");
-	CHECK(id == 0);
-	CHECK(peer_trickle(&p, q, "{\"return\": {}, \"id\": 0}\r\n") == 0);
+	REQUIRE(id == 0);
+	REQUIRE(peer_trickle(&p, q, "{\"return\": {}, \"id\": 0}\r\n") == 0);
 	id = peer_expect(&p, q, "query-status");
-	CHECK(id > 0);
+	REQUIRE(id > 0);
 	snprintf(line, sizeof(line),
 		 "{\"return\": {\"status\": \"prelaunch\", \"singlestep\": false, \"running\": false}, "
 		 "\"id\": %" PRId64 "}\r\n", id);
-	CHECK(peer_trickle(&p, q, line) == 0);
-	CHECK(RUN_UNTIL(q, a.calls, WAIT_MS) == 0);
-	CHECK(a.calls == 1 && a.err == 0 && a.ret);
-	CHECK(json_object_object_get_ex(a.ret, "status", &o));
-	CHECK(streq(json_object_get_string(o), "prelaunch"));
-	CHECK(qmp_pending(q) == 0 && qmp_deadline_ms(q) == -1);
+	REQUIRE(peer_trickle(&p, q, line) == 0);
+	REQUIRE(RUN_UNTIL(q, a.calls, WAIT_MS) == 0);
+	REQUIRE(a.calls == 1 && a.err == 0 && a.ret);
+	REQUIRE(json_object_object_get_ex(a.ret, "status", &o));
+	REQUIRE(streq(json_object_get_string(o), "prelaunch"));
+	REQUIRE(qmp_pending(q) == 0 && qmp_deadline_ms(q) == -1);
 out:
 	qmp_close(q);
 	peer_fini(&p);
 	reply_clear(&a);
-	return !failed;
+	return check_failures == failures;
 }
 
 /* (f) nothing listening */
@@ -484,17 +475,17 @@ static bool test_no_vm(void)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct qmp *q = NULL;
-	bool failed = false;
+	int failures = check_failures;
 	char dir[64] = "";
 	int fd = -1;
 
-	CHECK(qmp_open("/nonexistent/test-qmp/qmp.sock", NULL, &q) == -ENOENT);
+	REQUIRE(qmp_open("/nonexistent/test-qmp/qmp.sock", NULL, &q) == -ENOENT);
 	/* A stale socket file of a VM that is gone: bound, not listening. */
-	CHECK(make_tmpdir(dir, sizeof(dir)));
+	REQUIRE(make_tmpdir(dir, sizeof(dir)));
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/qmp.sock", dir);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
-	CHECK(qmp_open(sa.sun_path, NULL, &q) == -ECONNREFUSED);
+	REQUIRE(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	REQUIRE(qmp_open(sa.sun_path, NULL, &q) == -ECONNREFUSED);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -502,7 +493,7 @@ out:
 		unlink(sa.sun_path);
 		rmdir(dir);
 	}
-	return !failed;
+	return check_failures == failures;
 }
 
 /* (g) an event before the reply, in the same read; plus -EIO and a bad id */
@@ -515,49 +506,49 @@ static bool test_event(void)
 	struct qmp *q = NULL;
 	char line[512];
 	struct peer p;
-	bool failed = false;
+	int failures = check_failures;
 	int64_t id;
 
-	CHECK(peer_start(&p, &opts, true, &q) == 0);
-	CHECK(command(q, "device_del", "{\"id\": \"vhp-x\"}", &a) == 0);
+	REQUIRE(peer_start(&p, &opts, true, &q) == 0);
+	REQUIRE(command(q, "device_del", "{\"id\": \"vhp-x\"}", &a) == 0);
 	id = peer_expect(&p, q, "device_del");
-	CHECK(id > 0);
+	REQUIRE(id > 0);
 	snprintf(line, sizeof(line),
 		 "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": \"DEVICE_DELETED\", "
 		 "\"data\": {\"device\": \"vhp-x\", \"path\": \"/machine/peripheral/vhp-x\"}}\r\n"
 		 "{\"return\": {}, \"id\": %" PRId64 "}\r\n", id);
-	CHECK(peer_puts(&p, q, line) == 0);
-	CHECK(RUN_UNTIL(q, a.calls, WAIT_MS) == 0);
-	CHECK(a.calls == 1 && a.err == 0);
-	CHECK(ev.n == 1 && streq(ev.last, "DEVICE_DELETED") && streq(ev.device, "vhp-x"));
-	CHECK(ev.seq < a.seq);
+	REQUIRE(peer_puts(&p, q, line) == 0);
+	REQUIRE(RUN_UNTIL(q, a.calls, WAIT_MS) == 0);
+	REQUIRE(a.calls == 1 && a.err == 0);
+	REQUIRE(ev.n == 1 && streq(ev.last, "DEVICE_DELETED") && streq(ev.device, "vhp-x"));
+	REQUIRE(ev.seq < a.seq);
 
 	/* An error reply fails only its command. */
-	CHECK(command(q, "device_add", "{\"driver\": \"nope\"}", &b) == 0);
+	REQUIRE(command(q, "device_add", "{\"driver\": \"nope\"}", &b) == 0);
 	id = peer_expect(&p, q, "device_add");
-	CHECK(id > 0);
+	REQUIRE(id > 0);
 	snprintf(line, sizeof(line),
 		 "{\"id\": %" PRId64 ", \"error\": {\"class\": \"GenericError\", "
 		 "\"desc\": \"'nope' is not a valid device model name\"}}\r\n", id);
-	CHECK(peer_puts(&p, q, line) == 0);
-	CHECK(RUN_UNTIL(q, b.calls, WAIT_MS) == 0);
-	CHECK(b.calls == 1 && b.err == -EIO && !b.ret);
-	CHECK(streq(b.msg, "'nope' is not a valid device model name"));
+	REQUIRE(peer_puts(&p, q, line) == 0);
+	REQUIRE(RUN_UNTIL(q, b.calls, WAIT_MS) == 0);
+	REQUIRE(b.calls == 1 && b.err == -EIO && !b.ret);
+	REQUIRE(streq(b.msg, "'nope' is not a valid device model name"));
 
 	/* A reply nobody asked for is a protocol error. */
-	CHECK(command(q, "query-status", NULL, &c) == 0);
+	REQUIRE(command(q, "query-status", NULL, &c) == 0);
 	id = peer_expect(&p, q, "query-status");
-	CHECK(id > 0);
-	CHECK(peer_reply(&p, q, "{}", id + 100) == 0);
-	CHECK(RUN_UNTIL(q, c.calls, WAIT_MS) == -EPROTO);
-	CHECK(c.calls == 1 && c.err == -EPROTO);
+	REQUIRE(id > 0);
+	REQUIRE(peer_reply(&p, q, "{}", id + 100) == 0);
+	REQUIRE(RUN_UNTIL(q, c.calls, WAIT_MS) == -EPROTO);
+	REQUIRE(c.calls == 1 && c.err == -EPROTO);
 out:
 	qmp_close(q);
 	peer_fini(&p);
 	reply_clear(&a);
 	reply_clear(&b);
 	reply_clear(&c);
-	return !failed;
+	return check_failures == failures;
 }
 
 /* A command bigger than the socket buffer goes out in pieces on EPOLLOUT. */
@@ -570,39 +561,40 @@ static bool test_partial_write(void)
 	struct qmp *q = NULL;
 	char *blob = NULL, *buf = NULL;
 	struct peer p;
-	bool failed = false, saw_pollout = false;
+	int failures = check_failures;
+	bool saw_pollout = false;
 	int64_t end;
 	ssize_t n;
 
-	CHECK(peer_start(&p, &opts, true, &q) == 0);
+	REQUIRE(peer_start(&p, &opts, true, &q) == 0);
 	blob = malloc(big + 1);
 	buf = malloc(cap);
-	CHECK(blob && buf);
+	REQUIRE(blob && buf);
 	memset(blob, 'y', big);
 	blob[big] = '\0';
 	args = json_object_new_object();
-	CHECK(args);
+	REQUIRE(args);
 	json_object_object_add(args, "blob", json_object_new_string(blob));
-	CHECK(qmp_command(q, "x-blob", args, on_reply, &a) == 0);
+	REQUIRE(qmp_command(q, "x-blob", args, on_reply, &a) == 0);
 	for (end = qmp_now_ms() + WAIT_MS; qmp_now_ms() < end;) {
 		saw_pollout |= !!(qmp_wanted_events(q) & EPOLLOUT);
-		CHECK(pump(q, 10) == 0);
+		REQUIRE(pump(q, 10) == 0);
 		n = recv(p.fd, buf + got, cap - got, 0);
 		if (n > 0)
 			got += n;
 		if (got && buf[got - 1] == '\n')
 			break;
 	}
-	CHECK(saw_pollout);
-	CHECK(got > big && buf[got - 1] == '\n');
+	REQUIRE(saw_pollout);
+	REQUIRE(got > big && buf[got - 1] == '\n');
 	buf[got - 1] = '\0';
 	cmd = json_tokener_parse(buf);
-	CHECK(cmd && json_object_object_get_ex(cmd, "arguments", &o));
-	CHECK(json_object_object_get_ex(o, "blob", &o) && json_object_get_string_len(o) == (int)big);
-	CHECK(json_object_object_get_ex(cmd, "id", &o));
-	CHECK(peer_reply(&p, q, "{}", json_object_get_int64(o)) == 0);
-	CHECK(RUN_UNTIL(q, a.calls, WAIT_MS) == 0);
-	CHECK(a.calls == 1 && a.err == 0);
+	REQUIRE(cmd && json_object_object_get_ex(cmd, "arguments", &o));
+	REQUIRE(json_object_object_get_ex(o, "blob", &o) && json_object_get_string_len(o) == (int)big);
+	REQUIRE(json_object_object_get_ex(cmd, "id", &o));
+	REQUIRE(peer_reply(&p, q, "{}", json_object_get_int64(o)) == 0);
+	REQUIRE(RUN_UNTIL(q, a.calls, WAIT_MS) == 0);
+	REQUIRE(a.calls == 1 && a.err == 0);
 out:
 	json_object_put(cmd);
 	free(blob);
@@ -610,7 +602,7 @@ out:
 	qmp_close(q);
 	peer_fini(&p);
 	reply_clear(&a);
-	return !failed;
+	return check_failures == failures;
 }
 
 /* qmp_close() on a healthy connection cancels, exactly once. */
@@ -620,23 +612,23 @@ static bool test_cancel(void)
 	struct reply a = { 0 }, b = { 0 };
 	struct qmp *q = NULL;
 	struct peer p;
-	bool failed = false;
+	int failures = check_failures;
 
-	CHECK(peer_start(&p, &opts, true, &q) == 0);
-	CHECK(command(q, "query-status", NULL, &a) == 0);
-	CHECK(command(q, "query-name", "{}", &b) == 0);
-	CHECK(peer_expect(&p, q, "query-status") > 0);
-	CHECK(qmp_pending(q) == 2);
+	REQUIRE(peer_start(&p, &opts, true, &q) == 0);
+	REQUIRE(command(q, "query-status", NULL, &a) == 0);
+	REQUIRE(command(q, "query-name", "{}", &b) == 0);
+	REQUIRE(peer_expect(&p, q, "query-status") > 0);
+	REQUIRE(qmp_pending(q) == 2);
 	qmp_close(q);
 	q = NULL;
-	CHECK(a.calls == 1 && a.err == -ECANCELED);
-	CHECK(b.calls == 1 && b.err == -ECANCELED);
+	REQUIRE(a.calls == 1 && a.err == -ECANCELED);
+	REQUIRE(b.calls == 1 && b.err == -ECANCELED);
 out:
 	qmp_close(q);
 	peer_fini(&p);
 	reply_clear(&a);
 	reply_clear(&b);
-	return !failed;
+	return check_failures == failures;
 }
 
 /* ---- real QEMU ---- */
@@ -721,7 +713,7 @@ static bool test_qemu(int *skip)
 	char dir[64] = "", sock[128] = "";
 	struct json_object *o;
 	struct qmp *q = NULL;
-	bool failed = false;
+	int failures = check_failures;
 	pid_t pid = -1;
 	int r;
 
@@ -730,53 +722,53 @@ static bool test_qemu(int *skip)
 		*skip = 1;
 		return true;
 	}
-	CHECK(make_tmpdir(dir, sizeof(dir)));
+	REQUIRE(make_tmpdir(dir, sizeof(dir)));
 	snprintf(sock, sizeof(sock), "%s/qmp.sock", dir);
 	pid = start_qemu(sock);
-	CHECK(pid > 0);
+	REQUIRE(pid > 0);
 	r = connect_qemu(pid, sock, &opts, &q);
-	CHECK(r == 0);
+	REQUIRE(r == 0);
 
-	CHECK(command(q, "query-status", NULL, &a) == 0);
-	CHECK(RUN_UNTIL(q, a.calls, WAIT_MS) == 0);
-	CHECK(a.err == 0 && json_object_object_get_ex(a.ret, "status", &o));
-	CHECK(streq(json_object_get_string(o), "prelaunch"));
+	REQUIRE(command(q, "query-status", NULL, &a) == 0);
+	REQUIRE(RUN_UNTIL(q, a.calls, WAIT_MS) == 0);
+	REQUIRE(a.err == 0 && json_object_object_get_ex(a.ret, "status", &o));
+	REQUIRE(streq(json_object_get_string(o), "prelaunch"));
 	reply_clear(&a);
 
 	/* By vendor/product QEMU accepts the device and waits for it to appear. */
-	CHECK(command(q, "device_add",
+	REQUIRE(command(q, "device_add",
 		      "{\"driver\": \"usb-host\", \"vendorid\": 4660, \"productid\": 22136, \"id\": \"vhp-test\"}",
 		      &a) == 0);
-	CHECK(RUN_UNTIL(q, a.calls, WAIT_MS) == 0);
-	CHECK(a.err == 0);
+	REQUIRE(RUN_UNTIL(q, a.calls, WAIT_MS) == 0);
+	REQUIRE(a.err == 0);
 	reply_clear(&a);
 
-	CHECK(command(q, "qom-list", "{\"path\": \"/machine/peripheral\"}", &a) == 0);
-	CHECK(RUN_UNTIL(q, a.calls, WAIT_MS) == 0);
-	CHECK(a.err == 0 && has_peripheral(a.ret, "vhp-test"));
+	REQUIRE(command(q, "qom-list", "{\"path\": \"/machine/peripheral\"}", &a) == 0);
+	REQUIRE(RUN_UNTIL(q, a.calls, WAIT_MS) == 0);
+	REQUIRE(a.err == 0 && has_peripheral(a.ret, "vhp-test"));
 	reply_clear(&a);
 
-	CHECK(command(q, "device_add", "{\"driver\": \"usb-host\", \"hostbus\": 1, \"hostaddr\": 99}", &a) == 0);
-	CHECK(RUN_UNTIL(q, a.calls, WAIT_MS) == 0);
-	CHECK(a.calls == 1 && a.err == -EIO && !a.ret);
-	CHECK(strstr(a.msg, "failed to find host usb device"));
+	REQUIRE(command(q, "device_add", "{\"driver\": \"usb-host\", \"hostbus\": 1, \"hostaddr\": 99}", &a) == 0);
+	REQUIRE(RUN_UNTIL(q, a.calls, WAIT_MS) == 0);
+	REQUIRE(a.calls == 1 && a.err == -EIO && !a.ret);
+	REQUIRE(strstr(a.msg, "failed to find host usb device"));
 	reply_clear(&a);
 
-	CHECK(command(q, "device_del", "{\"id\": \"vhp-test\"}", &a) == 0);
-	CHECK(RUN_UNTIL(q, a.calls && ev.n, WAIT_MS) == 0);
-	CHECK(a.err == 0);
-	CHECK(streq(ev.last, "DEVICE_DELETED") && streq(ev.device, "vhp-test"));
+	REQUIRE(command(q, "device_del", "{\"id\": \"vhp-test\"}", &a) == 0);
+	REQUIRE(RUN_UNTIL(q, a.calls && ev.n, WAIT_MS) == 0);
+	REQUIRE(a.err == 0);
+	REQUIRE(streq(ev.last, "DEVICE_DELETED") && streq(ev.device, "vhp-test"));
 	reply_clear(&a);
 
 	/* Back to back, and a third queued from inside a callback. */
-	CHECK(command(q, "query-status", NULL, &b) == 0);
-	CHECK(qmp_command(q, "query-name", NULL, chain_reply, c) == 0);
-	CHECK(qmp_pending(q) == 2);
-	CHECK(RUN_UNTIL(q, b.calls && c[0].calls && c[1].calls, WAIT_MS) == 0);
-	CHECK(b.err == 0 && c[0].err == 0 && c[1].err == 0);
-	CHECK(b.seq < c[0].seq && c[0].seq < c[1].seq);
-	CHECK(json_object_object_get_ex(c[1].ret, "qemu", &o));
-	CHECK(qmp_pending(q) == 0);
+	REQUIRE(command(q, "query-status", NULL, &b) == 0);
+	REQUIRE(qmp_command(q, "query-name", NULL, chain_reply, c) == 0);
+	REQUIRE(qmp_pending(q) == 2);
+	REQUIRE(RUN_UNTIL(q, b.calls && c[0].calls && c[1].calls, WAIT_MS) == 0);
+	REQUIRE(b.err == 0 && c[0].err == 0 && c[1].err == 0);
+	REQUIRE(b.seq < c[0].seq && c[0].seq < c[1].seq);
+	REQUIRE(json_object_object_get_ex(c[1].ret, "qemu", &o));
+	REQUIRE(qmp_pending(q) == 0);
 out:
 	qmp_close(q);
 	if (pid > 0) {
@@ -791,7 +783,7 @@ out:
 	reply_clear(&b);
 	reply_clear(&c[0]);
 	reply_clear(&c[1]);
-	return !failed;
+	return check_failures == failures;
 }
 
 int main(void)
