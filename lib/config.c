@@ -181,6 +181,7 @@ static const struct key general_keys[] = {
 	K("crosvm", KT_STRING, struct config, crosvm),
 	K("statePath", KT_STRING, struct config, state_path),
 	K_INT("qmpTimeoutMs", struct config, qmp_timeout_ms, 1, 600000),
+	K_INT("historyDays", struct config, history_days, 1, 36500),
 	K_IGNORED("api"),
 	K_IGNORED("ovmfCode"),
 	K_IGNORED("ovmfVars"),

@@ -109,6 +109,7 @@ struct config {
 	char *crosvm;		/* general.crosvm, default "crosvm" */
 	char *state_path;	/* general.statePath, may be NULL */
 	int qmp_timeout_ms;	/* general.qmpTimeoutMs, default 5000 */
+	int history_days;	/* general.historyDays; 0 when unset: the db's default (90) */
 };
 
 /*

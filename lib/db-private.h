@@ -29,6 +29,7 @@ struct db {
 	sqlite3 *sql;
 	char *path;
 	sqlite3_stmt *stmts[ST_MAX];
+	int64_t prune_due_ms;	/* db_retention(): CLOCK_MONOTONIC ms of the next run */
 };
 
 /* Log WHAT failed with SQLite's message and return -errno. */

@@ -57,6 +57,31 @@ int db_intent_add(struct db *db, const struct db_intent *in, int64_t *id);
 int db_history_add(struct db *db, int64_t device_id, const char *device, const char *event,
 		   const char *vm, const char *detail);
 
+/* ---- retention (db-prune.c) ---- */
+
+#define DB_HISTORY_DAYS_DEFAULT 90
+#define DB_PRUNE_BATCH 500
+#define DB_PRUNE_INTERVAL_MS (60 * 60 * 1000)
+
+struct db_prune_counts {
+	int intents, history, devices;	/* rows removed, added to by db_prune() */
+};
+/*
+ * Remove finished intents (done, failed, cancelled) and history rows older
+ * than DAYS (at least 1), then unplugged devices nothing refers to any more,
+ * BATCH rows per transaction. Stops between batches once CLOCK_MONOTONIC
+ * passes DEADLINE_MS (-1: no deadline). Returns 0 when nothing old is left,
+ * 1 when the deadline stopped it first, or -errno.
+ */
+int db_prune(struct db *db, int days, int batch, int64_t deadline_ms, struct db_prune_counts *c);
+/*
+ * statd's retention, called from its loop: db_prune() at the first call,
+ * then at most once per DB_PRUNE_INTERVAL_MS of NOW_MS (CLOCK_MONOTONIC),
+ * sooner when a run left work over. DAYS 0: DB_HISTORY_DAYS_DEFAULT.
+ * Logs what it removed. Returns 0 or -errno.
+ */
+int db_retention(struct db *db, int days, int64_t now_ms);
+
 /* Map an SQLite result code to -errno. */
 int db_errno(int sqlite_rc);
 

@@ -329,6 +329,8 @@ static int run(struct statd *s)
 	for (;;) {
 		int n;
 
+		/* Retention: at start, then at most hourly (it keeps its own clock). */
+		db_retention(s->db, s->cfg->history_days, qmp_now_ms());
 		arm_timer(s);
 		if (s->stopping && vmm_quiesce(s->vmm))
 			break;

@@ -15,7 +15,6 @@ HELPER=$top_builddir/helper/vhotplug-helper
 DATA=$top_srcdir/tests/data
 CONFIGS=$top_srcdir/tests/configs
 SCHEMA=$top_srcdir/sql/schema.sql
-export VHOTPLUG_SCHEMA=$SCHEMA
 
 # Run a command with the devices of one or more recordings (tests/data/NAME.umockdev).
 with_devices() {
