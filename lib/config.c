@@ -26,6 +26,7 @@
 #include "config.h"
 #include "log.h"
 #include "macro.h"
+#include "regex-cost.h"
 
 /* Far above any real config; also keeps json_tokener's int length safe. */
 #define CONFIG_MAX_SIZE (16 << 20)
@@ -426,28 +427,6 @@ static int parse_hex16(struct parser *p, struct json_object *val, const char *pa
 	return 0;
 }
 
-/* Skip a bracket expression; S is just past "[". Returns its "]" or the end. */
-static const char *regex_skip_bracket(const char *s)
-{
-	if (*s == '^')
-		s++;
-	if (*s == ']')
-		s++;
-	while (*s && *s != ']') {
-		if (*s == '[' && s[1] && strchr(":.=", s[1])) {
-			const char end[] = { s[1], ']', '\0' };
-			const char *e = strstr(s + 2, end);
-
-			if (!e)
-				return s + strlen(s);
-			s = e + 2;
-		} else {
-			s++;
-		}
-	}
-	return s;
-}
-
 /*
  * Whether PATTERN has a ")" closing a group it never opened: glibc takes
  * it literally, but inside our "^(...)" it would close the anchoring group.
@@ -478,6 +457,8 @@ static int regex_compile(struct parser *p, struct json_object *val, const char *
 	char msg[256];
 	int r;
 
+	if (regex_cost(pattern) > REGEX_MAX_COST)
+		return report(p, path, key, "bad regular expression %s: it repeats too much", quoted(val));
 	r = regcomp(re, pattern, REGEX_FLAGS);
 	if (r == 0)
 		return 0;
