@@ -264,6 +264,19 @@ static int evdev_fill(struct udev_device *d, struct device *dev)
 	return evdev_props(d, dev);
 }
 
+/*
+ * libudev aborts (an assertion) when asked for a device node whose DEVNAME,
+ * taken from the event environment, is not below /dev/. Found by fuzzing.
+ */
+static const char *devnode(struct udev_device *d)
+{
+	const char *name = prop(d, "DEVNAME");
+
+	if (name && strncmp(name, "/dev/", 5) != 0)
+		return NULL;
+	return udev_device_get_devnode(d);
+}
+
 static int kind_of(struct udev_device *d, enum dev_kind *kind)
 {
 	const char *subsystem = udev_device_get_subsystem(d);
@@ -299,7 +312,7 @@ int device_from_udev(struct udev_device *d, struct device **out)
 	dev->syspath = dup_or_null(udev_device_get_syspath(d));
 	dev->devpath = dup_or_null(udev_device_get_devpath(d));
 	dev->sysname = dup_or_null(udev_device_get_sysname(d));
-	dev->devnode = dup_or_null(udev_device_get_devnode(d));
+	dev->devnode = dup_or_null(devnode(d));
 	if (kind == DEV_USB)
 		r = usb_fill(d, dev);
 	else if (kind == DEV_PCI)
