@@ -23,15 +23,34 @@
 #define KEY_MAX_LEN 64
 #define HEX_DIGITS "0123456789abcdefABCDEF"
 
+#define PARSER_MAX_LATER 32
+
+/* A key the original knows and this project does not act on yet. */
+struct later_key {
+	const char *name;
+	char *first_path;	/* where it was seen first */
+	unsigned count;
+	const char *why;	/* NULL: "not acted on yet" */
+};
+
 struct parser {
 	const char *file;
 	FILE *errs;
+	unsigned flags;		/* enum config_flag */
 	unsigned n_errors;
 	struct config *cfg;
+	/* Warned about once each, at the end, however often they occur. */
+	struct later_key later[PARSER_MAX_LATER];
+	size_t n_later;
+	char **warnings;	/* logged at the end, if the config has no error */
+	size_t n_warnings;
 };
 
+/* What a value parser returns for null, or "" in a match field: absent. */
+#define VALUE_ABSENT 1
+
 enum key_type {
-	KT_IGNORED,		/* upstream key this project does not implement */
+	KT_IGNORED,		/* upstream key this project does not read at all */
 	KT_CUSTOM,		/* parsed by the caller */
 	KT_STRING,
 	KT_BOOL,
@@ -53,6 +72,9 @@ struct key {
 	unsigned field;			/* enum rule_field bit; 0 if none */
 	int min, max;			/* KT_INT */
 	const char *const *choices;	/* KT_ENUM: NULL-terminated, stored as index */
+	bool later;			/* parsed, but not acted on yet: warn */
+	bool empty_absent;		/* "" means absent, as for upstream (a falsy value) */
+	const char *why;		/* KT_IGNORED, later: why (NULL: "not acted on yet") */
 };
 
 #define K(n, t, s, m) { .name = (n), .type = (t), .offset = offsetof(s, m) }
@@ -61,10 +83,14 @@ struct key {
 #define K_ENUM(n, s, m, c) \
 	{ .name = (n), .type = KT_ENUM, .offset = offsetof(s, m), .choices = (c) }
 #define K_IGNORED(n) { .name = (n), .type = KT_IGNORED }
+#define K_IGNORED_WHY(n, w) { .name = (n), .type = KT_IGNORED, .why = (w) }
+/* Parsed into the config now; a later issue acts on it. */
+#define K_LATER(n, t, s, m) { .name = (n), .type = (t), .offset = offsetof(s, m), .later = true }
 #define K_CUSTOM(n) { .name = (n), .type = KT_CUSTOM }
 #define K_END { .name = NULL }
 #define K_RULE(n, t, m, f) \
-	{ .name = (n), .type = (t), .offset = offsetof(struct rule, m), .field = (f) }
+	{ .name = (n), .type = (t), .offset = offsetof(struct rule, m), .field = (f), \
+	  .empty_absent = true }
 #define K_RULE_INT(n, m, f, hi) \
 	{ .name = (n), .type = KT_INT, .offset = offsetof(struct rule, m), .field = (f), \
 	  .min = 0, .max = (hi) }
@@ -78,9 +104,21 @@ static inline const char *path_sep(const char *path)
 	return *path ? "." : "";
 }
 
+/* A member that is there and not null: null means absent, as in upstream's .get(). */
+static inline bool get_member(struct json_object *obj, const char *name, struct json_object **val)
+{
+	struct json_object *v = NULL;
+
+	if (!json_object_object_get_ex(obj, name, &v) || !v)
+		return false;
+	if (val)
+		*val = v;
+	return true;
+}
+
 static inline bool has_key(struct json_object *obj, const char *name)
 {
-	return json_object_object_get_ex(obj, name, NULL);
+	return get_member(obj, name, NULL);
 }
 
 static inline bool is_type(struct json_object *val, enum json_type type)
@@ -95,6 +133,16 @@ const char *config_quoted(struct json_object *val);
 /* Report "FILE: PATH.KEY: message"; KEY may be NULL. Returns -EINVAL. */
 int config_report(struct parser *p, const char *path, const char *key, const char *fmt, ...)
 	_printf_(4, 5);
+/* Warn "FILE: PATH.KEY: message" unless CONFIG_QUIET; KEY may be NULL. Logged by config_warn_flush(). */
+void config_warn(struct parser *p, const char *path, const char *key, const char *fmt, ...)
+	_printf_(4, 5);
+/* Report NAME as unknown among KEYS, with the closest key as a hint. */
+int config_report_unknown_key(struct parser *p, const char *path, const char *name,
+			      const struct key *keys);
+/* Note key K at PATH for the one warning about it at the end. Returns 0 or -ENOMEM. */
+int config_note_later(struct parser *p, const char *path, const struct key *k);
+/* Log the warnings, each noted key once, unless there were errors; free them. */
+void config_warn_flush(struct parser *p);
 
 /*
  * Check every member of OBJ against KEYS and store the plain ones into
@@ -107,6 +155,15 @@ int config_parse_members(struct parser *p, struct json_object *obj, const char *
 /* VAL (a string) names a VM of the config. */
 int config_check_vm_ref(struct parser *p, struct json_object *val, const char *path,
 			const char *key);
+/* Parse the rules of array KEY of OBJ (under PATH) into *RULES. */
+int config_parse_rules(struct parser *p, struct json_object *obj, enum dev_kind kind,
+		       const char *path, const char *key, struct rule **rules, size_t *n_rules);
+void config_rules_free(struct rule *rules, size_t n);
+/* Parse acpiPassthrough, usbAuthorization and general.api. */
+int config_parse_acpi(struct parser *p, struct json_object *root);
+int config_parse_usb_auth(struct parser *p, struct json_object *root);
+int config_parse_api(struct parser *p, struct json_object *general);
+void config_extras_free(struct config *cfg);
 /* Parse usbPassthrough, pciPassthrough and evdevPassthrough of ROOT into p->cfg->sets. */
 int config_parse_sections(struct parser *p, struct json_object *root);
 void config_ruleset_free(struct ruleset *set);

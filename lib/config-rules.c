@@ -24,7 +24,7 @@ static const struct key usb_rule_keys[] = {
 	K_RULE_INT("deviceSubclass", dev_subclass, RF_DEV_SUBCLASS, 255),
 	K_RULE_INT("deviceProtocol", dev_protocol, RF_DEV_PROTOCOL, 255),
 	K_RULE("removable", KT_REMOVABLE, removable, RF_REMOVABLE),
-	K_IGNORED("driverPath"),
+	K_RULE("driverPath", KT_REGEX, driver_path, RF_DRIVER_PATH),
 	K_END
 };
 
@@ -54,25 +54,34 @@ static const struct key *const rule_keys[DEV_KIND_MAX] = {
 	[DEV_EVDEV] = evdev_rule_keys,
 };
 
+/* "" is no VM, as upstream's falsy test has it. */
+#define K_TARGET_VM \
+	{ .name = "targetVm", .type = KT_STRING, .offset = offsetof(struct ruleset, target_vm), \
+	  .empty_absent = true }
+
 static const struct key ruleset_keys[] = {
 	K("description", KT_STRING, struct ruleset, description),
-	K("targetVm", KT_STRING, struct ruleset, target_vm),
+	K_TARGET_VM,
 	K_CUSTOM("allowedVms"),
 	K_CUSTOM("allow"),
 	K_CUSTOM("deny"),
 	K("disable", KT_DISABLE, struct ruleset, disabled),
 	K("enable", KT_ENABLE, struct ruleset, disabled),
 	K("tag", KT_STRING, struct ruleset, tag),
-	K("skipOnSuspend", KT_BOOL, struct ruleset, skip_on_suspend),
-	K_IGNORED("pciIommuAddAll"),
-	K_IGNORED("pciIommuSkipIfShared"),
+	K_LATER("skipOnSuspend", KT_BOOL, struct ruleset, skip_on_suspend),
+	/* Upstream reads these on PCI rule sets only; harmless elsewhere. */
+	K_LATER("pciIommuAddAll", KT_BOOL, struct ruleset, pci.iommu_add_all),
+	K_LATER("pciIommuSkipIfShared", KT_BOOL, struct ruleset, pci.iommu_skip_if_shared),
+	K_LATER("autoOvmf", KT_BOOL, struct ruleset, pci.auto_ovmf),
+	K_LATER("qemuUseRootBus", KT_BOOL, struct ruleset, pci.qemu_use_root_bus),
+	K_LATER("crosvmUseRootBus", KT_BOOL, struct ruleset, pci.crosvm_use_root_bus),
 	K_END
 };
 
 /* The older "evdevPassthrough": { ... } form. */
 static const struct key legacy_evdev_keys[] = {
 	K("description", KT_STRING, struct ruleset, description),
-	K("targetVm", KT_STRING, struct ruleset, target_vm),
+	K_TARGET_VM,
 	K("disable", KT_DISABLE, struct ruleset, disabled),
 	K("enable", KT_ENABLE, struct ruleset, disabled),
 	K_END
@@ -93,12 +102,20 @@ static const char *const section_names[DEV_KIND_MAX] = {
 	[DEV_EVDEV] = "evdevPassthrough",
 };
 
-/* Checked on the JSON, so a field with a bad value does not count as absent. */
-static bool has_match_key(struct json_object *obj, const struct key *keys)
+/*
+ * Checked on the JSON, so that a field with a bad value (reported) does
+ * not count as absent; null and "" do, as upstream tests them for truth.
+ */
+static bool has_match_value(struct json_object *obj, const struct key *keys)
 {
-	for (const struct key *k = keys; k->name; k++)
-		if (k->field && has_key(obj, k->name))
+	for (const struct key *k = keys; k->name; k++) {
+		struct json_object *v;
+
+		if (!k->field || !get_member(obj, k->name, &v))
+			continue;
+		if (!(is_type(v, json_type_string) && !*json_object_get_string(v)))
 			return true;
+	}
 	return false;
 }
 
@@ -112,23 +129,25 @@ static int parse_rule(struct parser *p, struct json_object *obj, enum dev_kind k
 	r = config_parse_members(p, obj, rule->path, rule_keys[kind], rule, &rule->fields);
 	if (r < 0)
 		return r;
-	if (!has_match_key(obj, rule_keys[kind]))
-		config_report(p, rule->path, NULL, "rule has no field to match");
-	if (kind == DEV_EVDEV && has_key(obj, "value") && !has_key(obj, "property"))
-		config_report(p, rule->path, "value", "needs \"property\"");
+	if (kind == DEV_EVDEV && rule->value && !rule->property)
+		config_warn(p, rule->path, "value", "ignored: there is no \"property\" to compare "
+			    "it with");
+	if (!has_match_value(obj, rule_keys[kind]) && !rule->disabled)
+		config_warn(p, rule->path, NULL, "matches nothing: no field to match is set "
+			    "(absent, null or \"\")");
 	return 0;
 }
 
-static int parse_rules(struct parser *p, struct json_object *obj, struct ruleset *set,
-		       const char *key, struct rule **rules, size_t *n_rules)
+int config_parse_rules(struct parser *p, struct json_object *obj, enum dev_kind kind,
+		       const char *path, const char *key, struct rule **rules, size_t *n_rules)
 {
 	struct json_object *arr;
 	size_t n;
 
-	if (!json_object_object_get_ex(obj, key, &arr))
+	if (!get_member(obj, key, &arr))
 		return 0;
 	if (!is_type(arr, json_type_array))
-		return config_report(p, set->path, key, "expected an array");
+		return config_report(p, path, key, "expected an array");
 	n = json_object_array_length(arr);
 	if (n == 0)
 		return 0;
@@ -139,11 +158,11 @@ static int parse_rules(struct parser *p, struct json_object *obj, struct ruleset
 		struct rule *rule = &(*rules)[i];
 		int r;
 
-		rule->path = config_strdup_printf("%s.%s[%zu]", set->path, key, i);
+		rule->path = config_strdup_printf("%s%s%s[%zu]", path, path_sep(path), key, i);
 		if (!rule->path)
 			return -ENOMEM;
 		++*n_rules;
-		r = parse_rule(p, json_object_array_get_idx(arr, i), set->kind, rule);
+		r = parse_rule(p, json_object_array_get_idx(arr, i), kind, rule);
 		if (r < 0 && r != -EINVAL)
 			return r;
 	}
@@ -181,13 +200,13 @@ static int parse_allowed_vms(struct parser *p, struct json_object *obj,
 	struct json_object *arr;
 	size_t n;
 
-	if (!json_object_object_get_ex(obj, "allowedVms", &arr))
+	if (!get_member(obj, "allowedVms", &arr))
 		return 0;
 	if (!is_type(arr, json_type_array))
 		return config_report(p, set->path, "allowedVms", "expected an array of strings");
 	n = json_object_array_length(arr);
 	if (n == 0)
-		return config_report(p, set->path, "allowedVms", "expected at least one VM name");
+		return 0;	/* as if absent, as upstream has it */
 	set->allowed_vms = calloc(n, sizeof(*set->allowed_vms));
 	if (!set->allowed_vms)
 		return -ENOMEM;
@@ -200,19 +219,32 @@ static int parse_allowed_vms(struct parser *p, struct json_object *obj,
 	return 0;
 }
 
-static void check_target(struct parser *p, struct json_object *obj,
-			 const struct ruleset *set)
+static void allowed_vms_free(struct ruleset *set)
 {
-	struct json_object *target = NULL;
-	bool has_target = json_object_object_get_ex(obj, "targetVm", &target);
-	bool has_allowed = has_key(obj, "allowedVms");
+	for (size_t i = 0; i < set->n_allowed_vms; i++)
+		free(set->allowed_vms[i]);
+	free(set->allowed_vms);
+	set->allowed_vms = NULL;
+	set->n_allowed_vms = 0;
+}
 
-	if (has_target && has_allowed)
-		config_report(p, set->path, NULL, "\"targetVm\" and \"allowedVms\" are mutually exclusive");
-	else if (!has_target && !has_allowed)
-		config_report(p, set->path, NULL, "needs \"targetVm\" or \"allowedVms\"");
-	if (set->target_vm)
+/* Upstream's order: targetVm, else allowedVms, else log and skip the set. */
+static void check_target(struct parser *p, struct json_object *obj, struct ruleset *set)
+{
+	struct json_object *target;
+
+	if (set->target_vm && get_member(obj, "targetVm", &target))
 		config_check_vm_ref(p, target, set->path, "targetVm");
+	if (set->target_vm && set->allowed_vms) {
+		config_warn(p, set->path, NULL, "has both \"targetVm\" and \"allowedVms\": "
+			    "\"targetVm\" is used, as the original vhotplug does");
+		allowed_vms_free(set);
+	} else if (!set->target_vm && !set->allowed_vms) {
+		set->no_target = true;
+		if (!set->disabled)
+			config_warn(p, set->path, NULL, "has neither \"targetVm\" nor "
+				    "\"allowedVms\": skipped, as the original vhotplug does");
+	}
 }
 
 static int parse_ruleset(struct parser *p, struct json_object *obj, struct ruleset *set)
@@ -228,10 +260,10 @@ static int parse_ruleset(struct parser *p, struct json_object *obj, struct rules
 	if (r < 0 && r != -EINVAL)
 		return r;
 	check_target(p, obj, set);
-	r = parse_rules(p, obj, set, "allow", &set->allow, &set->n_allow);
+	r = config_parse_rules(p, obj, set->kind, set->path, "allow", &set->allow, &set->n_allow);
 	if (r < 0 && r != -EINVAL)
 		return r;
-	r = parse_rules(p, obj, set, "deny", &set->deny, &set->n_deny);
+	r = config_parse_rules(p, obj, set->kind, set->path, "deny", &set->deny, &set->n_deny);
 	return r == -EINVAL ? 0 : r;
 }
 
@@ -282,7 +314,7 @@ static int parse_legacy_evdev(struct parser *p, struct json_object *obj)
 	r = config_parse_members(p, obj, set->path, legacy_evdev_keys, set, NULL);
 	if (r < 0)
 		return r;
-	if (!json_object_object_get_ex(obj, "targetVm", &target))
+	if (!get_member(obj, "targetVm", &target))
 		config_report(p, set->path, "targetVm", "missing (required)");
 	else if (set->target_vm)
 		config_check_vm_ref(p, target, set->path, "targetVm");
@@ -299,7 +331,7 @@ static int parse_section(struct parser *p, struct json_object *root, enum dev_ki
 	const char *name = section_names[kind];
 	struct json_object *arr;
 
-	if (!json_object_object_get_ex(root, name, &arr))
+	if (!get_member(root, name, &arr))
 		return 0;
 	if (kind == DEV_EVDEV && is_type(arr, json_type_object))
 		return parse_legacy_evdev(p, arr);
@@ -328,7 +360,7 @@ static size_t count_sets(struct json_object *root)
 	for (int kind = 0; kind < DEV_KIND_MAX; kind++) {
 		struct json_object *v;
 
-		if (!json_object_object_get_ex(root, section_names[kind], &v))
+		if (!get_member(root, section_names[kind], &v))
 			continue;
 		if (is_type(v, json_type_array))
 			n += json_object_array_length(v);
@@ -349,6 +381,8 @@ static void rule_free(struct rule *rule)
 		regfree(&rule->name);
 	if (rule->fields & RF_PATH_TAG)
 		regfree(&rule->path_tag);
+	if (rule->fields & RF_DRIVER_PATH)
+		regfree(&rule->driver_path);
 	free(rule->path);
 	free(rule->description);
 	free(rule->address);
@@ -356,7 +390,7 @@ static void rule_free(struct rule *rule)
 	free(rule->value);
 }
 
-static void rules_free(struct rule *rules, size_t n)
+void config_rules_free(struct rule *rules, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		rule_free(&rules[i]);
@@ -368,12 +402,10 @@ void config_ruleset_free(struct ruleset *set)
 	free(set->path);
 	free(set->description);
 	free(set->target_vm);
-	for (size_t i = 0; i < set->n_allowed_vms; i++)
-		free(set->allowed_vms[i]);
-	free(set->allowed_vms);
+	allowed_vms_free(set);
 	free(set->tag);
-	rules_free(set->allow, set->n_allow);
-	rules_free(set->deny, set->n_deny);
+	config_rules_free(set->allow, set->n_allow);
+	config_rules_free(set->deny, set->n_deny);
 }
 
 int config_parse_sections(struct parser *p, struct json_object *root)

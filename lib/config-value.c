@@ -12,111 +12,7 @@
 #include "config-private.h"
 #include "log.h"
 
-#define HINT_MAX_DISTANCE 2
-#define REGEX_FLAGS (REG_EXTENDED | REG_ICASE | REG_NOSUB)
-
-/* Like asprintf(), which is not in plain C11, but NULL on failure. */
-char *config_strdup_printf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return NULL;
-	s = malloc(n + 1);
-	if (!s)
-		return NULL;
-	va_start(ap, fmt);
-	vsnprintf(s, n + 1, fmt, ap);
-	va_end(ap);
-	return s;
-}
-
-
-/* VAL as JSON, quoted and escaped, so user text cannot break the line. */
-const char *config_quoted(struct json_object *val)
-{
-	const char *s = json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN |
-						       JSON_C_TO_STRING_NOSLASHESCAPE);
-
-	return s ? s : "(out of memory)";
-}
-
-/* Report "FILE: PATH.KEY: message"; KEY may be NULL. Returns -EINVAL. */
-int config_report(struct parser *p, const char *path, const char *key,
-		  const char *fmt, ...)
-{
-	va_list ap;
-
-	p->n_errors++;
-	if (!p->errs)
-		return -EINVAL;
-	fprintf(p->errs, "%s: %s", p->file, path);
-	if (key)
-		fprintf(p->errs, "%s%s", path_sep(path), key);
-	fputs(*path || key ? ": " : "", p->errs);
-	va_start(ap, fmt);
-	vfprintf(p->errs, fmt, ap);
-	va_end(ap);
-	fputc('\n', p->errs);
-	return -EINVAL;
-}
-
-static unsigned min3(unsigned a, unsigned b, unsigned c)
-{
-	unsigned m = a < b ? a : b;
-
-	return m < c ? m : c;
-}
-
-/* Case-insensitive Levenshtein distance, so "vendorID" is 0 from "vendorId". */
-static unsigned edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned row[KEY_MAX_LEN + 1];
-
-	if (la > KEY_MAX_LEN || lb > KEY_MAX_LEN)
-		return UINT_MAX;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		unsigned diag = row[0];
-
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			unsigned up = row[j];
-			unsigned cost = tolower((unsigned char)a[i - 1]) !=
-					tolower((unsigned char)b[j - 1]);
-
-			row[j] = min3(up + 1, row[j - 1] + 1, diag + cost);
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
-static int report_unknown_key(struct parser *p, const char *path, const char *name,
-			      const struct key *keys)
-{
-	const struct key *best = NULL;
-	unsigned best_distance = HINT_MAX_DISTANCE + 1;
-
-	for (const struct key *k = keys; k->name; k++) {
-		unsigned d = edit_distance(name, k->name);
-
-		if (d < best_distance) {
-			best = k;
-			best_distance = d;
-		}
-	}
-	if (best)
-		return config_report(p, path, name, "unknown key (did you mean \"%s\"?)", best->name);
-	return config_report(p, path, name, "unknown key");
-}
+#define REGEX_FLAGS (REG_EXTENDED | REG_ICASE)
 
 static const struct key *key_find(const struct key *keys, const char *name)
 {
@@ -186,7 +82,7 @@ static int parse_enum(struct parser *p, struct json_object *val, const char *pat
 		      expected);
 }
 
-/* USB and PCI ids: exactly 4 hex digits, as in sysfs. */
+/* USB and PCI ids: 4 hex digits, as in sysfs; upstream also takes "0x8086". */
 static int parse_hex16(struct parser *p, struct json_object *val, const char *path,
 		       const char *key, unsigned *out)
 {
@@ -195,54 +91,28 @@ static int parse_hex16(struct parser *p, struct json_object *val, const char *pa
 	if (!is_type(val, json_type_string))
 		return config_report(p, path, key, "expected a string of 4 hex digits");
 	s = json_object_get_string(val);
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
 	if (strlen(s) != 4 || strspn(s, HEX_DIGITS) != 4)
 		return config_report(p, path, key, "expected 4 hex digits, got %s", config_quoted(val));
 	*out = strtoul(s, NULL, 16);
 	return 0;
 }
 
-/* Skip a bracket expression; S is just past "[". Returns its "]" or the end. */
-static const char *regex_skip_bracket(const char *s)
-{
-	if (*s == '^')
-		s++;
-	if (*s == ']')
-		s++;
-	while (*s && *s != ']') {
-		if (*s == '[' && s[1] && strchr(":.=", s[1])) {
-			const char end[] = { s[1], ']', '\0' };
-			const char *e = strstr(s + 2, end);
-
-			if (!e)
-				return s + strlen(s);
-			s = e + 2;
-		} else {
-			s++;
-		}
-	}
-	return s;
-}
-
 /*
- * Whether PATTERN has a ")" closing a group it never opened: glibc takes
- * it literally, but inside our "^(...)" it would close the anchoring group.
+ * Whether PATTERN has a back-reference (\1 to \9). glibc's matcher can take
+ * exponential time on them: "(a*)*(a*)*\2\2b" kept the helper busy for
+ * seconds on a 126-byte product name. A "\1" inside a bracket expression is
+ * not one, but no real rule writes that, so it is refused too.
  */
-static bool regex_has_stray_paren(const char *s)
+static bool regex_has_backref(const char *s)
 {
-	int depth = 0;
-
 	for (; *s; s++) {
-		if (*s == '\\' && s[1]) {
-			s++;
-		} else if (*s == '[') {
-			s = regex_skip_bracket(s + 1);
-			if (!*s)
-				break;
-		} else if (*s == '(') {
-			depth++;
-		} else if (*s == ')' && --depth < 0) {
+		if (*s != '\\' || !s[1])
+			continue;
+		s++;
+		if (*s >= '1' && *s <= '9')
 			return true;
-		}
 	}
 	return false;
 }
@@ -262,30 +132,24 @@ static int regex_compile(struct parser *p, struct json_object *val, const char *
 	return config_report(p, path, key, "bad regular expression %s: %s", config_quoted(val), msg);
 }
 
-/* Upstream uses Python's re.match(): anchored at the start only. */
+/*
+ * Compiled as written; the matcher requires the match to start at offset 0,
+ * which is Python's re.match() that upstream uses (POSIX finds the leftmost
+ * match, so a match at 0 is found when there is one).
+ */
 static int parse_regex(struct parser *p, struct json_object *val, const char *path,
 		       const struct key *k, regex_t *out)
 {
-	_cleanup_free_ char *anchored = NULL;
 	const char *pattern;
-	regex_t re;
-	int r;
 
 	if (!is_type(val, json_type_string))
 		return config_report(p, path, k->name, "expected a string");
 	pattern = json_object_get_string(val);
-	/* Alone first, so that regerror() speaks about the user's pattern. */
-	r = regex_compile(p, val, path, k->name, pattern, &re);
-	if (r < 0)
-		return r;
-	regfree(&re);
-	if (regex_has_stray_paren(pattern))
-		return config_report(p, path, k->name, "bad regular expression %s: unmatched ) "
-			      "(write \\\\) for a literal one)", config_quoted(val));
-	anchored = config_strdup_printf("^(%s)", pattern);
-	if (!anchored)
-		return -ENOMEM;
-	return regex_compile(p, val, path, k->name, anchored, out);
+	if (regex_has_backref(pattern))
+		return config_report(p, path, k->name, "bad regular expression %s: back-references "
+				     "(\\1 to \\9) are not supported, as matching them can take "
+				     "seconds per device", config_quoted(val));
+	return regex_compile(p, val, path, k->name, pattern, out);
 }
 
 static int removable_bit(struct parser *p, struct json_object *val, const char *path,
@@ -382,14 +246,60 @@ static void *member(void *dest, const struct key *k)
 	return (char *)dest + k->offset;
 }
 
+static bool type_ok(const struct key *k, struct json_object *val)
+{
+	switch (k->type) {
+	case KT_INT:
+		return is_type(val, json_type_int);
+	case KT_REMOVABLE:
+		return is_type(val, json_type_string) || is_type(val, json_type_array);
+	default:
+		return is_type(val, json_type_string);
+	}
+}
+
+static const char *type_wanted(const struct key *k)
+{
+	switch (k->type) {
+	case KT_INT:
+		return "an integer";
+	case KT_HEX16:
+		return "a string of 4 hex digits";
+	case KT_REMOVABLE:
+		return "a string or an array of strings";
+	default:
+		return "a string";
+	}
+}
+
+/*
+ * A match field of the wrong JSON type is an error here; say what upstream
+ * does with it, as the user may be moving a config that "worked".
+ */
+static int check_field_type(struct parser *p, struct json_object *val, const char *path,
+			    const struct key *k)
+{
+	if (type_ok(k, val))
+		return 0;
+	return config_report(p, path, k->name, "expected %s, got %s (%s)", type_wanted(k),
+			     json_type_to_name(json_object_get_type(val)),
+			     k->type == KT_REGEX ? "the original vhotplug fails the whole "
+			     "lookup of every device that reaches this rule" :
+			     "the original vhotplug silently never matches it");
+}
+
 static int parse_value(struct parser *p, struct json_object *val, const char *path,
 		       const struct key *k, void *dest)
 {
+	if (k->field) {
+		int r = check_field_type(p, val, path, k);
+
+		if (r < 0)
+			return r;
+	}
 	switch (k->type) {
 	case KT_IGNORED:
-		log_warn("%s: %s%s%s: ignored (vhotplug does not implement it)",
-			 p->file, path, path_sep(path), k->name);
-		return 0;
+		return config_note_later(p, path, k);
 	case KT_CUSTOM:
 		return 0;
 	case KT_STRING:
@@ -428,14 +338,24 @@ int config_parse_members(struct parser *p, struct json_object *obj, const char *
 		int r;
 
 		if (!k) {
-			report_unknown_key(p, path, name, keys);
+			config_report_unknown_key(p, path, name, keys);
 			continue;
 		}
+		if (!val)
+			continue;	/* null: absent */
+		if (k->empty_absent && is_type(val, json_type_string) &&
+		    !*json_object_get_string(val))
+			continue;
 		r = parse_value(p, val, path, k, dest);
 		if (r == -EINVAL)
 			continue;
 		if (r < 0)
 			return r;
+		if (k->later) {
+			r = config_note_later(p, path, k);
+			if (r < 0)
+				return r;
+		}
 		/* Only now: config_free() regfree()s the regexes with their bit set. */
 		if (fields)
 			*fields |= k->field;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "config-private.h"
+#include "kmods.h"
 #include "log.h"
 
 /* Far above any real config; also keeps json_tokener's int length safe. */
@@ -31,22 +32,27 @@ static const struct key vm_keys[] = {
 	K_ENUM("type", struct vm, type, vm_type_names),
 	K("socket", KT_STRING, struct vm, socket),
 	K_ENUM("usbAttachBy", struct vm, usb_attach_by, usb_attach_by_names),
-	K_IGNORED("autoOvmf"),
+	K_IGNORED("autoOvmf"),	/* on VMs in some upstream versions; on PCI rule sets now */
 	K_END
 };
 
+/* struct sockaddr_un's sun_path, less its terminating NUL. */
+#define SOCKET_PATH_MAX 107
+
 static const char *const vm_required_keys[] = { "name", "type", "socket", NULL };
+
+#define MODULE_TOOLS_WHY "driverPath rules look modules up with libkmod, no program is run"
 
 static const struct key general_keys[] = {
 	K("crosvm", KT_STRING, struct config, crosvm),
-	K("statePath", KT_STRING, struct config, state_path),
+	K_LATER("statePath", KT_STRING, struct config, state_path),
 	K_INT("qmpTimeoutMs", struct config, qmp_timeout_ms, 1, 600000),
-	K_IGNORED("api"),
-	K_IGNORED("ovmfCode"),
-	K_IGNORED("ovmfVars"),
-	K_IGNORED("persistency"),
-	K_IGNORED("modprobe"),
-	K_IGNORED("modinfo"),
+	K_CUSTOM("api"),
+	K_LATER("ovmfCode", KT_STRING, struct config, ovmf_code),
+	K_LATER("ovmfVars", KT_STRING, struct config, ovmf_vars),
+	K_LATER("persistency", KT_BOOL, struct config, persistency),
+	K_IGNORED_WHY("modprobe", MODULE_TOOLS_WHY),
+	K_IGNORED_WHY("modinfo", MODULE_TOOLS_WHY),
 	K_END
 };
 
@@ -56,8 +62,8 @@ static const struct key root_keys[] = {
 	K_CUSTOM("evdevPassthrough"),
 	K_CUSTOM("vms"),
 	K_CUSTOM("general"),
-	K_IGNORED("acpiPassthrough"),
-	K_IGNORED("usbAuthorization"),
+	K_CUSTOM("acpiPassthrough"),
+	K_CUSTOM("usbAuthorization"),
 	K_END
 };
 
@@ -77,7 +83,6 @@ static void config_freep(struct config **cfg)
 	config_free(*cfg);
 }
 
-
 static void check_vm_unique(struct parser *p, const char *path, size_t i)
 {
 	const struct vm *vms = p->cfg->vms;
@@ -86,6 +91,21 @@ static void check_vm_unique(struct parser *p, const char *path, size_t i)
 		if (streq(vms[j].name, vms[i].name))
 			config_report(p, path, "name", "duplicate VM name \"%s\" (also vms[%zu])",
 			       vms[i].name, j);
+}
+
+/* Found out here rather than at the first attach, which would fail. */
+static void check_vm_socket(struct parser *p, const char *path, const char *socket)
+{
+	if (!socket)
+		return;
+	if (!*socket)
+		config_report(p, path, "socket", "empty");
+	else if (*socket != '/')
+		config_report(p, path, "socket", "\"%s\" is a relative path: give an absolute one",
+			      socket);
+	else if (strlen(socket) > SOCKET_PATH_MAX)
+		config_report(p, path, "socket", "%zu bytes long: a unix socket path can have at "
+			      "most %d", strlen(socket), SOCKET_PATH_MAX);
 }
 
 static int parse_vm(struct parser *p, struct json_object *obj, size_t i)
@@ -104,6 +124,9 @@ static int parse_vm(struct parser *p, struct json_object *obj, size_t i)
 	for (const char *const *k = vm_required_keys; *k; k++)
 		if (!has_key(obj, *k))
 			config_report(p, path, *k, "missing (required)");
+	if (vm->name && !*vm->name)
+		config_report(p, path, "name", "empty");
+	check_vm_socket(p, path, vm->socket);
 	check_vm_unique(p, path, i);
 	return 0;
 }
@@ -114,7 +137,7 @@ static int parse_vms(struct parser *p, struct json_object *root)
 	struct json_object *arr;
 	size_t n;
 
-	if (!json_object_object_get_ex(root, "vms", &arr))
+	if (!get_member(root, "vms", &arr))
 		return 0;
 	if (!is_type(arr, json_type_array))
 		return config_report(p, "", "vms", "expected an array");
@@ -139,12 +162,16 @@ static int parse_vms(struct parser *p, struct json_object *root)
 static int parse_general(struct parser *p, struct json_object *root)
 {
 	struct json_object *obj;
+	int r;
 
-	if (!json_object_object_get_ex(root, "general", &obj))
+	if (!get_member(root, "general", &obj))
 		return 0;
 	if (!is_type(obj, json_type_object))
 		return config_report(p, "", "general", "expected an object");
-	return config_parse_members(p, obj, "general", general_keys, p->cfg, NULL);
+	r = config_parse_members(p, obj, "general", general_keys, p->cfg, NULL);
+	if (r < 0)
+		return r;
+	return config_parse_api(p, obj);
 }
 
 static int parse_root(struct parser *p, struct json_object *root)
@@ -162,6 +189,12 @@ static int parse_root(struct parser *p, struct json_object *root)
 		return r;
 	r = config_parse_sections(p, root);
 	if (r < 0)
+		return r;
+	r = config_parse_acpi(p, root);
+	if (r < 0 && r != -EINVAL)
+		return r;
+	r = config_parse_usb_auth(p, root);
+	if (r < 0 && r != -EINVAL)
 		return r;
 	r = parse_general(p, root);
 	return r == -EINVAL ? 0 : r;
@@ -262,8 +295,12 @@ static int config_new(const char *file, struct config **out)
 	if (!cfg)
 		return -ENOMEM;
 	cfg->qmp_timeout_ms = 5000;
+	cfg->persistency = true;
+	cfg->api.port = 2000;
+	cfg->api.unix_socket_mode = -1;
 	cfg->file = strdup(file);
-	if (!cfg->file) {
+	if (!cfg->file || kmods_new(NULL, &cfg->kmods) < 0) {
+		free(cfg->file);
 		free(cfg);
 		return -ENOMEM;
 	}
@@ -280,6 +317,7 @@ static int config_parse(struct parser *p, const char *buf, size_t len)
 	if (r < 0)
 		return r;
 	r = parse_root(p, root);
+	config_warn_flush(p);
 	if (r < 0 && r != -EINVAL)
 		return r;
 	if (!p->cfg->crosvm) {
@@ -290,11 +328,11 @@ static int config_parse(struct parser *p, const char *buf, size_t len)
 	return p->n_errors ? -EINVAL : 0;
 }
 
-int config_load(const char *file, struct config **out, FILE *errs)
+int config_load_flags(const char *file, unsigned flags, struct config **out, FILE *errs)
 {
 	_cleanup_(config_freep) struct config *cfg = NULL;
 	_cleanup_free_ char *buf = NULL;
-	struct parser p = { .file = file, .errs = errs };
+	struct parser p = { .file = file, .errs = errs, .flags = flags };
 	size_t len = 0;
 	int r;
 
@@ -334,7 +372,23 @@ void config_free(struct config *cfg)
 	free(cfg->file);
 	free(cfg->crosvm);
 	free(cfg->state_path);
+	free(cfg->ovmf_code);
+	free(cfg->ovmf_vars);
+	config_extras_free(cfg);
+	kmods_free(cfg->kmods);
 	free(cfg);
+}
+
+int config_set_module_dir(struct config *cfg, const char *dir)
+{
+	struct kmods *k;
+	int r = kmods_new(dir, &k);
+
+	if (r < 0)
+		return r;
+	kmods_free(cfg->kmods);
+	cfg->kmods = k;
+	return 0;
 }
 
 const struct vm *config_find_vm(const struct config *cfg, const char *name)

@@ -168,6 +168,7 @@ static int usb_fill(struct udev_device *d, struct device *dev)
 		    dev->busnum < 0)
 			dev->busnum = bus;
 	}
+	dev->bcd_device = parse_int(first_of(attr(d, "bcdDevice"), prop(d, "ID_REVISION")), 16);
 	dev->dev_class = parse_int(attr(d, "bDeviceClass"), 16);
 	dev->dev_subclass = parse_int(attr(d, "bDeviceSubClass"), 16);
 	dev->dev_protocol = parse_int(attr(d, "bDeviceProtocol"), 16);
@@ -295,6 +296,7 @@ int device_from_udev(struct udev_device *d, struct device **out)
 	dev->kind = kind;
 	dev->vendor_id = dev->product_id = -1;
 	dev->dev_class = dev->dev_subclass = dev->dev_protocol = -1;
+	dev->bcd_device = -1;
 	dev->busnum = dev->devnum = dev->iommu_group = -1;
 	dev->syspath = dup_or_null(udev_device_get_syspath(d));
 	dev->devpath = dup_or_null(udev_device_get_devpath(d));

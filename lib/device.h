@@ -37,6 +37,7 @@ struct device {
 	char *vendor_name;
 	char *product_name;
 	int dev_class, dev_subclass, dev_protocol;	/* pci: class, subclass, prog-if */
+	int bcd_device;		/* usb: release number, for the modalias */
 
 	/* usb */
 	char *serial;
