@@ -386,7 +386,7 @@ static void put_byte_escaped(FILE *f, unsigned char c)
  * Device strings come from the device itself: keep labels on one line, valid
  * UTF-8 and short, so device_history stays readable whatever a device claims.
  */
-static void put_escaped(FILE *f, const char *str, size_t max)
+void device_put_escaped(FILE *f, const char *str, size_t max)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t out = 0;
@@ -419,15 +419,15 @@ static void describe_usb(FILE *f, const struct device *dev)
 		fputs("????:????", f);
 	if (dev->vendor_name) {
 		fputc(' ', f);
-		put_escaped(f, dev->vendor_name, LABEL_FIELD_MAX);
+		device_put_escaped(f, dev->vendor_name, LABEL_FIELD_MAX);
 	}
 	if (dev->product_name) {
 		fputc(' ', f);
-		put_escaped(f, dev->product_name, LABEL_FIELD_MAX);
+		device_put_escaped(f, dev->product_name, LABEL_FIELD_MAX);
 	}
 	if (dev->serial) {
 		fputs(" serial ", f);
-		put_escaped(f, dev->serial, LABEL_FIELD_MAX);
+		device_put_escaped(f, dev->serial, LABEL_FIELD_MAX);
 	}
 	fprintf(f, " at %s", dev->sysname ?: "?");
 }
@@ -439,7 +439,7 @@ static void describe_pci(FILE *f, const struct device *dev)
 		fprintf(f, " %04x:%04x", dev->vendor_id, dev->product_id);
 	if (dev->product_name) {
 		fputc(' ', f);
-		put_escaped(f, dev->product_name, LABEL_FIELD_MAX);
+		device_put_escaped(f, dev->product_name, LABEL_FIELD_MAX);
 	}
 	if (dev->driver)
 		fprintf(f, " (%s)", dev->driver);
@@ -448,7 +448,7 @@ static void describe_pci(FILE *f, const struct device *dev)
 static void describe_evdev(FILE *f, const struct device *dev)
 {
 	fprintf(f, "evdev %s \"", dev->devnode ?: dev->sysname ?: "?");
-	put_escaped(f, dev->name ?: "?", LABEL_FIELD_MAX);
+	device_put_escaped(f, dev->name ?: "?", LABEL_FIELD_MAX);
 	fputc('"', f);
 }
 

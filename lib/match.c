@@ -7,6 +7,7 @@
 #include "macro.h"
 
 #define MODALIAS_MAX 64
+#define TRACE_STRING_MAX 128	/* a USB string has at most 126 bytes */
 
 static void _printf_(2, 3) say(FILE *why, const char *fmt, ...)
 {
@@ -52,12 +53,24 @@ static bool hex_field(unsigned fields, unsigned bit, unsigned want, int have, co
 	return false;
 }
 
+/* A device-supplied string in the trace: it may carry terminal escapes. */
+static void say_device_string(FILE *why, const char *s)
+{
+	if (!why)
+		return;
+	fputc('"', why);
+	device_put_escaped(why, s, TRACE_STRING_MAX);
+	fputc('"', why);
+}
+
 static bool re_field(unsigned fields, unsigned bit, const regex_t *re, const char *have,
 		     const char *name, FILE *why)
 {
 	if (!(fields & bit) || re_ok(re, have))
 		return true;
-	say(why, "%s \"%s\" does not match", name, have ? have : "");
+	say(why, "%s ", name);
+	say_device_string(why, have ? have : "");
+	say(why, " does not match");
 	return false;
 }
 
@@ -214,8 +227,11 @@ static bool evdev_rule(const struct rule *r, const struct device *dev, FILE *why
 		const char *v = device_property(dev, r->property);
 
 		if (!v || (r->value && strcasecmp(v, r->value) != 0)) {
-			say(why, "property %s is %s%s%s", r->property, v ? "\"" : "", v ? v : "unset",
-			    v ? "\"" : "");
+			say(why, "property %s is ", r->property);
+			if (v)
+				say_device_string(why, v);
+			else
+				say(why, "unset");
 			return false;
 		}
 	}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # Configs as real deployments generate them (null and "" fields, keys this project
 # does not act on yet, rule-set oddities upstream tolerates) load, warn once, and
-# decide as upstream does.
+# decide as upstream does; explain shows device strings escaped.
 
 bats_require_minimum_version 1.5.0
 
@@ -85,6 +85,28 @@ warnings_of() {
 	run with_devices usb-mouse -- "$CTL" explain -c "$DATA/compat.json" "$XHCI/usb1/1-3"
 	assert_success
 	assert_output --partial '[tag pointers] attach to vm2'
+}
+
+@test "explain: a hostile product name is escaped in the text output" {
+	run with_devices usb-hostile-utf8 -- "$CTL" explain -c "$DATA/compat.json" "$XHCI/usb1/1-3"
+	assert_success
+	assert_output --partial 'productName "bad \xff\xfe, overlong \xc0\xaf, cut \xe2\x82, ctl \x01\x1b[31m\x7f, ok ü" does not match'
+	[[ $output != *$'\e'* ]] || fail "raw ESC in the output"
+	LC_ALL=C.UTF-8 iconv -f UTF-8 -t UTF-8 <<<"$output" >/dev/null
+}
+
+@test "explain: a hostile product name is escaped in --json, which stays valid UTF-8 JSON" {
+	run --separate-stderr with_devices usb-hostile-utf8 -- "$CTL" explain -c "$DATA/compat.json" \
+		--json "$XHCI/usb1/1-3"
+	assert_success
+	[[ $output != *$'\e'* ]] || fail "raw ESC in the output"
+	python3 -c '
+import json, sys
+data = sys.stdin.buffer.read()
+obj = json.loads(data.decode("utf-8", errors="strict"))
+assert any("does not match" in r for r in obj["reasons"]), obj["reasons"]
+assert any("\\x1b[31m" in r for r in obj["reasons"]), obj["reasons"]
+' <<<"$output"
 }
 
 @test "the helper loads a config with warnings without logging them for every event" {
