@@ -314,10 +314,14 @@ static int parse_legacy_evdev(struct parser *p, struct json_object *obj)
 	r = config_parse_members(p, obj, set->path, legacy_evdev_keys, set, NULL);
 	if (r < 0)
 		return r;
-	if (!get_member(obj, "targetVm", &target))
-		config_report(p, set->path, "targetVm", "missing (required)");
-	else if (set->target_vm)
+	if (set->target_vm && get_member(obj, "targetVm", &target)) {
 		config_check_vm_ref(p, target, set->path, "targetVm");
+	} else {
+		set->no_target = true;
+		if (!set->disabled)
+			config_warn(p, set->path, NULL, "has no \"targetVm\": skipped, as the "
+				    "original vhotplug does");
+	}
 	if (!set->description) {
 		set->description = strdup("input devices " LEGACY_EVDEV_NOTE);
 		if (!set->description)

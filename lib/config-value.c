@@ -184,7 +184,8 @@ static int parse_removable(struct parser *p, struct json_object *val, const char
 		return config_report(p, path, key, "expected a string or an array of strings");
 	n = json_object_array_length(val);
 	if (n == 0)
-		return config_report(p, path, key, "expected at least one value");
+		config_warn(p, path, key, "empty: the rule matches no device, as in the original "
+			    "vhotplug");
 	for (size_t i = 0; i < n; i++) {
 		char indexed[KEY_MAX_LEN];
 

@@ -51,6 +51,13 @@ warnings_of() {
 	[[ $stderr == *"$f: usbPassthrough[0]: has both \"targetVm\" and \"allowedVms\": \"targetVm\" is used, as the original vhotplug does"* ]]
 }
 
+@test "an empty removable list and an older-form evdev section without targetVm warn" {
+	local f=$CONFIGS/warn-odd-shapes.json
+	warnings_of "$f"
+	[[ $stderr == *"$f: usbPassthrough[0].allow[0].removable: empty: the rule matches no device, as in the original vhotplug"* ]]
+	[[ $stderr == *"$f: evdevPassthrough: has no \"targetVm\": skipped, as the original vhotplug does"* ]]
+}
+
 @test "0x ids load" {
 	local f=$BATS_TEST_TMPDIR/hex.json
 	cat >"$f" <<-'JSON'

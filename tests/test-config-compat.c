@@ -134,6 +134,14 @@ static void test_warned(void)
 		CHECK(cfg->sets[0].allow[0].fields == 0 && cfg->sets[0].allow[1].fields == 0 &&
 		      cfg->sets[1].allow[0].fields == 0);
 	config_free(cfg);
+	cfg = load("warn-odd-shapes.json");
+	CHECK(cfg && cfg->n_sets == 2);
+	if (cfg && cfg->n_sets == 2) {
+		CHECK(cfg->sets[0].allow[0].fields == (RF_IF_CLASS | RF_REMOVABLE));
+		CHECK(cfg->sets[0].allow[0].removable == 0);	/* matches no device */
+		CHECK(cfg->sets[1].no_target && !cfg->sets[1].target_vm);
+	}
+	config_free(cfg);
 	cfg = load("warn-value-without-property.json");
 	CHECK(cfg && cfg->sets[0].allow[0].fields == RF_NAME);
 	config_free(cfg);

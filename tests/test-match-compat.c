@@ -25,6 +25,7 @@ static void test_absent(void)
 	CHECK(!takes("{\"vendorId\":null,\"productId\":null,\"bus\":null,\"port\":null}", &d));
 	CHECK(!takes("{\"vendorName\":\"\",\"productName\":\"\",\"driverPath\":null}", &d));
 	CHECK(!takes("{\"description\":\"blank\"}", &d));
+	CHECK(!takes("{\"interfaceClass\":3,\"removable\":[]}", &d));	/* no kind listed */
 }
 
 static void test_absent_deny(void)
