@@ -92,7 +92,7 @@ explain() {
 	assert_output --partial 'driverPath: not looked at, an interface has class 02'
 }
 
-@test "driverPath: VHOTPLUG_MODULE_DIR points the helper's look-up at the module directory" {
+@test "driverPath: VHOTPLUG_MODULE_DIR points the helper's look-up; the intent carries the tag" {
 	local db=$BATS_TEST_TMPDIR/vhotplug.db
 	mkdir -p "$BATS_TEST_TMPDIR/run"
 	run with_devices usb-net-vendor -- env PATH="$FAKEBIN:$PATH" ACTION=add SEQNUM=7 DEVPATH=/devices/pci0000:00/0000:00:14.0/usb2/2-1 SUBSYSTEM=usb \
@@ -100,7 +100,7 @@ explain() {
 		VHOTPLUG_RUNDIR="$BATS_TEST_TMPDIR/run" VHOTPLUG_SCHEMA="$SCHEMA" \
 		VHOTPLUG_MODULE_DIR="$MODDIR" "$HELPER"
 	assert_success
-	run sqlite3 "$db" "SELECT action, vm FROM intents"
-	assert_output 'attach|net-vm'
+	run sqlite3 "$db" "SELECT action, vm, tag FROM intents"
+	assert_output 'attach|net-vm|net'
 	[ ! -e "$BATS_TEST_TMPDIR/ran-modprobe" ]
 }
