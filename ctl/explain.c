@@ -57,6 +57,10 @@ static void print_json(const char *arg, const struct device *dev, const char *de
 	json_object_object_add(o, "allowedVms", config_allowed_vms_json(res->set));
 	json_object_object_add(o, "ruleset", str_or_null(res->set ? res->set->path : NULL));
 	json_object_object_add(o, "rule", str_or_null(res->rule ? res->rule->path : NULL));
+	/* For the operator tools that select devices by tag. */
+	json_object_object_add(o, "tag", str_or_null(res->set ? res->set->tag : NULL));
+	json_object_object_add(o, "skipOnSuspend",
+			       res->set ? json_object_new_boolean(res->set->skip_on_suspend) : NULL);
 	json_object_object_add(o, "reasons", reasons_json(why));
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
@@ -71,6 +75,8 @@ static void print_text(const char *desc, const struct match_result *res, const c
 	}
 	printf("=> %s \"%s\" by %s \"%s\": ", res->set->path, res->set->description ?: "",
 	       res->rule->path, res->rule->description ?: "");
+	if (res->set->tag)
+		printf("[tag %s] ", res->set->tag);
 	if (res->set->target_vm) {
 		printf("attach to %s\n\n", res->set->target_vm);
 		return;
@@ -124,16 +130,18 @@ int ctl_explain(const struct paths *paths, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "module-dir", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	const char *file = paths->config;
+	const char *module_dir = NULL;
 	struct config *cfg;
 	struct udev *udev;
 	bool json = false;
 	int c, status = 0;
 
-	while ((c = getopt_long(argc, argv, "c:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:jm:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			file = optarg;
@@ -141,8 +149,15 @@ int ctl_explain(const struct paths *paths, int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 'm':
+			module_dir = optarg;
+			break;
 		case 'h':
-			printf("Usage: vhotplugctl explain [-c CONFIG] [--json] SYSPATH|DEVNODE...\n");
+			printf("Usage: vhotplugctl explain [-c CONFIG] [--json] [--module-dir DIR] "
+			       "SYSPATH|DEVNODE...\n\n"
+			       "  --module-dir DIR  kernel modules for driverPath rules (default "
+			       "$VHOTPLUG_MODULE_DIR,\n"
+			       "                    else /lib/modules/$(uname -r))\n");
 			return 0;
 		default:
 			return 2;
@@ -154,6 +169,10 @@ int ctl_explain(const struct paths *paths, int argc, char **argv)
 	}
 	if (config_load(file, &cfg, stderr) < 0)
 		return 1;
+	if (module_dir && config_set_module_dir(cfg, module_dir) < 0) {
+		config_free(cfg);
+		return 1;
+	}
 	udev = udev_new();
 	if (!udev) {
 		config_free(cfg);

@@ -58,7 +58,8 @@ static void load_config(const char *file, struct config **cfg, char **first_erro
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	if (config_load(file, cfg, f) < 0)
+	/* Warnings are for --check-config and statd start, not for every event. */
+	if (config_load_flags(file, CONFIG_QUIET, cfg, f) < 0)
 		*cfg = NULL;
 	if (f)
 		fclose(f);

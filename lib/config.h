@@ -46,6 +46,7 @@ enum rule_field {
 	RF_NAME = 1u << 15,		/* evdev: "name" regex */
 	RF_PATH_TAG = 1u << 16,		/* evdev: "pathTag" regex */
 	RF_PROPERTY = 1u << 17,		/* evdev: "property" (+ optional "value") */
+	RF_DRIVER_PATH = 1u << 18,	/* usb: "driverPath" regex on a kernel module's file */
 };
 
 /* Values of the sysfs "removable" attribute, as a bit set in a rule. */
@@ -66,6 +67,7 @@ struct rule {
 	regex_t product_name;
 	regex_t name;
 	regex_t path_tag;
+	regex_t driver_path;
 	int bus;
 	int port;
 	int if_class, if_subclass, if_protocol;
@@ -76,16 +78,27 @@ struct rule {
 	char *value;		/* NULL: the property only has to be set */
 };
 
+/* pciPassthrough rule-set flags: parsed now, acted on by a later issue. */
+struct pci_flags {
+	bool iommu_add_all;		/* "pciIommuAddAll" */
+	bool iommu_skip_if_shared;	/* "pciIommuSkipIfShared" */
+	bool auto_ovmf;			/* "autoOvmf" */
+	bool qemu_use_root_bus;		/* "qemuUseRootBus" */
+	bool crosvm_use_root_bus;	/* "crosvmUseRootBus" */
+};
+
 struct ruleset {
 	enum dev_kind kind;
 	char *path;		/* "usbPassthrough[0]" */
 	char *description;
 	bool disabled;
-	char *target_vm;	/* exactly one of target_vm / allowed_vms */
+	bool no_target;		/* neither targetVm nor allowedVms: skipped, as upstream does */
+	char *target_vm;	/* at most one of target_vm / allowed_vms */
 	char **allowed_vms;
 	size_t n_allowed_vms;
-	char *tag;
+	char *tag;		/* carried on the decision, for tools that select by tag */
 	bool skip_on_suspend;
+	struct pci_flags pci;
 	struct rule *allow;
 	size_t n_allow;
 	struct rule *deny;
@@ -99,28 +112,92 @@ struct vm {
 	enum usb_attach_by usb_attach_by;
 };
 
+/* general.api: the JSON API of a later issue. */
+struct api_config {
+	bool present;
+	bool disabled;		/* "enable": false or "disable": true */
+	char *host;		/* default "127.0.0.1" */
+	int port;		/* default 2000 */
+	unsigned transports;	/* enum api_transport bits */
+	unsigned *allowed_cids;	/* vsock peers; NULL: any */
+	size_t n_allowed_cids;
+	char *unix_socket;
+	char *unix_socket_user;
+	char *unix_socket_group;
+	int unix_socket_mode;	/* -1: unset */
+};
+
+enum api_transport {
+	API_TCP = 1u << 0,
+	API_VSOCK = 1u << 1,
+	API_UNIX = 1u << 2,
+};
+
+/* One acpiPassthrough allow entry: a table file for a VM (not acted on yet). */
+struct acpi_table {
+	char *path;		/* JSON path */
+	char *description;
+	char *target_vm;
+	char *file;		/* "acpiTable" */
+	char *set_user;
+	char *set_group;
+	bool disabled;
+};
+
+/* usbAuthorization (not acted on yet). */
+struct usb_authorization {
+	bool enabled;		/* default false */
+	bool deauthorize_unmatched;
+	struct rule *host_allow;
+	size_t n_host_allow;
+};
+
+struct kmods;
+
 struct config {
 	char *file;
+	/* Module look-ups for driverPath rules; opened at the first one. */
+	struct kmods *kmods;
 	/* All rule sets, USB first, then PCI, then evdev, each in file order. */
 	struct ruleset *sets;
 	size_t n_sets;
 	struct vm *vms;
 	size_t n_vms;
+	struct acpi_table *acpi;
+	size_t n_acpi;
+	struct usb_authorization usb_auth;
 	char *crosvm;		/* general.crosvm, default "crosvm" */
 	char *state_path;	/* general.statePath, may be NULL */
 	int qmp_timeout_ms;	/* general.qmpTimeoutMs, default 5000 */
 	int history_days;	/* general.historyDays; 0 when unset: the db's default (90) */
+	bool persistency;	/* general.persistency, default true */
+	char *ovmf_code;	/* general.ovmfCode */
+	char *ovmf_vars;	/* general.ovmfVars */
+	struct api_config api;
+};
+
+/* config_load_flags() */
+enum config_flag {
+	CONFIG_QUIET = 1u << 0,	/* no warnings: the helper loads the config for every event */
 };
 
 /*
  * Load and strictly validate FILE. On success *out is set and 0 returned.
  * On a bad config, returns -EINVAL and writes one line per problem to ERRS
- * ("FILE: JSON.path: reason"); ERRS may be NULL. Keys the original vhotplug
- * knows but this project ignores are logged as warnings, once each.
- * Other failures (no file) return -errno with a line in ERRS too.
+ * ("FILE: JSON.path: reason"); ERRS may be NULL. Oddities the original
+ * vhotplug accepts (keys this project does not act on yet, a rule that
+ * can match nothing) are logged as warnings, once each, unless FLAGS has
+ * CONFIG_QUIET. Other failures (no file) return -errno with a line in ERRS too.
  */
-int config_load(const char *file, struct config **out, FILE *errs);
+int config_load_flags(const char *file, unsigned flags, struct config **out, FILE *errs);
+static inline int config_load(const char *file, struct config **out, FILE *errs)
+{
+	return config_load_flags(file, 0, out, errs);
+}
 void config_free(struct config *cfg);
+
+/* Look driverPath modules up in DIR (a /lib/modules/VERSION) instead of the default. */
+int config_set_module_dir(struct config *cfg, const char *dir);
 
 const struct vm *config_find_vm(const struct config *cfg, const char *name);
 const char *dev_kind_name(enum dev_kind kind);	/* "usb", "pci", "evdev" */

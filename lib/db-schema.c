@@ -14,10 +14,12 @@
 /* The files under sql/, embedded at build time (lib/schema-sql.c). */
 extern const char db_schema_sql[];
 extern const char db_migrate_2_sql[];
+extern const char db_migrate_3_sql[];
 
 /* MIGRATIONS[i] takes version i + 1 to i + 2. */
 static const char *const migrations[] = {
 	db_migrate_2_sql,
+	db_migrate_3_sql,
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == DB_SCHEMA_VERSION - 1,

@@ -28,8 +28,8 @@ static const char *const stmt_sql[ST_MAX] = {
 		"UPDATE devices SET present = 0, last_seen = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 		" WHERE devpath = ?1 RETURNING id, label",
 	[ST_INTENT_ADD] =
-		"INSERT INTO intents (device_id, action, vm, allowed_vms, rule, state, busnum, devnum)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, coalesce(?6, 'pending'), ?7, ?8)",
+		"INSERT INTO intents (device_id, action, vm, allowed_vms, rule, state, busnum, devnum,"
+		" tag) VALUES (?1, ?2, ?3, ?4, ?5, coalesce(?6, 'pending'), ?7, ?8, ?9)",
 	[ST_HISTORY_ADD] =
 		"INSERT INTO history (device_id, device, event, vm, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_PENDING] =
@@ -312,6 +312,7 @@ int db_intent_add(struct db *db, const struct db_intent *in, int64_t *id)
 	bind_text(st, 6, in->state);
 	bind_int(st, 7, in->busnum);
 	bind_int(st, 8, in->devnum);
+	bind_text(st, 9, in->tag);
 	r = step_done(db, st, "queue intent");
 	if (r == 0 && id)
 		*id = sqlite3_last_insert_rowid(db->sql);

@@ -8,7 +8,7 @@
 
 struct db;
 
-#define DB_SCHEMA_VERSION 2
+#define DB_SCHEMA_VERSION 3
 
 enum db_flags {
 	/*
@@ -49,6 +49,7 @@ struct db_intent {
 	const char *vm;
 	const char *allowed_vms;	/* JSON array text, for "select" */
 	const char *rule;
+	const char *tag;		/* the deciding rule set's tag, or NULL */
 	const char *state;		/* "pending" unless given */
 	int busnum, devnum;		/* -1: unknown */
 };

@@ -168,6 +168,7 @@ static int usb_fill(struct udev_device *d, struct device *dev)
 		    dev->busnum < 0)
 			dev->busnum = bus;
 	}
+	dev->bcd_device = parse_int(first_of(attr(d, "bcdDevice"), prop(d, "ID_REVISION")), 16);
 	dev->dev_class = parse_int(attr(d, "bDeviceClass"), 16);
 	dev->dev_subclass = parse_int(attr(d, "bDeviceSubClass"), 16);
 	dev->dev_protocol = parse_int(attr(d, "bDeviceProtocol"), 16);
@@ -308,6 +309,7 @@ int device_from_udev(struct udev_device *d, struct device **out)
 	dev->kind = kind;
 	dev->vendor_id = dev->product_id = -1;
 	dev->dev_class = dev->dev_subclass = dev->dev_protocol = -1;
+	dev->bcd_device = -1;
 	dev->busnum = dev->devnum = dev->iommu_group = -1;
 	dev->syspath = dup_or_null(udev_device_get_syspath(d));
 	dev->devpath = dup_or_null(udev_device_get_devpath(d));
@@ -397,7 +399,7 @@ static void put_byte_escaped(FILE *f, unsigned char c)
  * Device strings come from the device itself: keep labels on one line, valid
  * UTF-8 and short, so device_history stays readable whatever a device claims.
  */
-static void put_escaped(FILE *f, const char *str, size_t max)
+void device_put_escaped(FILE *f, const char *str, size_t max)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t out = 0;
@@ -430,15 +432,15 @@ static void describe_usb(FILE *f, const struct device *dev)
 		fputs("????:????", f);
 	if (dev->vendor_name) {
 		fputc(' ', f);
-		put_escaped(f, dev->vendor_name, LABEL_FIELD_MAX);
+		device_put_escaped(f, dev->vendor_name, LABEL_FIELD_MAX);
 	}
 	if (dev->product_name) {
 		fputc(' ', f);
-		put_escaped(f, dev->product_name, LABEL_FIELD_MAX);
+		device_put_escaped(f, dev->product_name, LABEL_FIELD_MAX);
 	}
 	if (dev->serial) {
 		fputs(" serial ", f);
-		put_escaped(f, dev->serial, LABEL_FIELD_MAX);
+		device_put_escaped(f, dev->serial, LABEL_FIELD_MAX);
 	}
 	fprintf(f, " at %s", dev->sysname ?: "?");
 }
@@ -450,7 +452,7 @@ static void describe_pci(FILE *f, const struct device *dev)
 		fprintf(f, " %04x:%04x", dev->vendor_id, dev->product_id);
 	if (dev->product_name) {
 		fputc(' ', f);
-		put_escaped(f, dev->product_name, LABEL_FIELD_MAX);
+		device_put_escaped(f, dev->product_name, LABEL_FIELD_MAX);
 	}
 	if (dev->driver)
 		fprintf(f, " (%s)", dev->driver);
@@ -459,7 +461,7 @@ static void describe_pci(FILE *f, const struct device *dev)
 static void describe_evdev(FILE *f, const struct device *dev)
 {
 	fprintf(f, "evdev %s \"", dev->devnode ?: dev->sysname ?: "?");
-	put_escaped(f, dev->name ?: "?", LABEL_FIELD_MAX);
+	device_put_escaped(f, dev->name ?: "?", LABEL_FIELD_MAX);
 	fputc('"', f);
 }
 

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "config.h"
 
@@ -37,6 +38,7 @@ struct device {
 	char *vendor_name;
 	char *product_name;
 	int dev_class, dev_subclass, dev_protocol;	/* pci: class, subclass, prog-if */
+	int bcd_device;		/* usb: release number, for the modalias */
 
 	/* usb */
 	char *serial;
@@ -68,5 +70,10 @@ int device_parse_usb_sysname(const char *sysname, int *bus, int *ports, int *n_p
 int device_parse_usb_interfaces(const char *s, struct usb_iface *ifaces, int max);
 
 const char *device_property(const struct device *dev, const char *name);
+/*
+ * Write device-supplied STR to F as labels have it: one line, valid UTF-8,
+ * controls and ill-formed bytes as \xNN, at most MAX characters then "...".
+ */
+void device_put_escaped(FILE *f, const char *str, size_t max);
 /* One-line readable identity, e.g. "usb 0bda:4852 Realtek Bluetooth Radio serial X at 3-2". Caller frees. */
 char *device_describe(const struct device *dev);

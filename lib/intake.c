@@ -59,6 +59,7 @@ static int record_match(struct db *db, struct db_intent *in, const char *label,
 	if (!rule)
 		return -ENOMEM;
 	in->rule = rule;
+	in->tag = m->set->tag;
 	if (m->set->target_vm) {
 		in->action = "attach";
 		in->vm = m->set->target_vm;

@@ -2,8 +2,12 @@
 #include <stdarg.h>
 #include <strings.h>
 
+#include "kmods.h"
 #include "match.h"
 #include "macro.h"
+
+#define MODALIAS_MAX 64
+#define TRACE_STRING_MAX 128	/* a USB string has at most 126 bytes */
 
 static void _printf_(2, 3) say(FILE *why, const char *fmt, ...)
 {
@@ -16,10 +20,16 @@ static void _printf_(2, 3) say(FILE *why, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Unknown strings match as "", as upstream does, so ".*" still matches them. */
+/*
+ * Unknown strings match as "", as upstream does, so ".*" still matches them.
+ * The match must start at 0, as Python's re.match() upstream uses: POSIX
+ * returns the leftmost match, so one at 0 is found whenever there is one.
+ */
 static bool re_ok(const regex_t *re, const char *s)
 {
-	return regexec(re, s ? s : "", 0, NULL, 0) == 0;
+	regmatch_t m;
+
+	return regexec(re, s ? s : "", 1, &m, 0) == 0 && m.rm_so == 0;
 }
 
 static bool int_field(unsigned fields, unsigned bit, int want, int have, const char *name,
@@ -43,12 +53,24 @@ static bool hex_field(unsigned fields, unsigned bit, unsigned want, int have, co
 	return false;
 }
 
+/* A device-supplied string in the trace: it may carry terminal escapes. */
+static void say_device_string(FILE *why, const char *s)
+{
+	if (!why)
+		return;
+	fputc('"', why);
+	device_put_escaped(why, s, TRACE_STRING_MAX);
+	fputc('"', why);
+}
+
 static bool re_field(unsigned fields, unsigned bit, const regex_t *re, const char *have,
 		     const char *name, FILE *why)
 {
 	if (!(fields & bit) || re_ok(re, have))
 		return true;
-	say(why, "%s \"%s\" does not match", name, have ? have : "");
+	say(why, "%s ", name);
+	say_device_string(why, have ? have : "");
+	say(why, " does not match");
 	return false;
 }
 
@@ -71,6 +93,75 @@ static bool ifaces_field(const struct rule *r, const struct device *dev, FILE *w
 	return false;
 }
 
+/* Upstream looks drivers up only for devices with no interface of a real class. */
+static int classed_iface(const struct device *dev)
+{
+	for (int i = 0; i < dev->n_ifaces; i++)
+		if (dev->ifaces[i].cls != 0 && dev->ifaces[i].cls != 0xff)
+			return dev->ifaces[i].cls;
+	return -1;
+}
+
+/* The kernel's modalias of interface I (numbered in order, as upstream does). */
+static bool modalias(const struct device *dev, int i, char *buf, size_t size)
+{
+	const struct usb_iface *f = &dev->ifaces[i];
+
+	if (dev->vendor_id < 0 || dev->product_id < 0 || dev->bcd_device < 0 ||
+	    dev->dev_class < 0 || dev->dev_subclass < 0 || dev->dev_protocol < 0 ||
+	    f->cls < 0 || f->subclass < 0 || f->protocol < 0)
+		return false;
+	snprintf(buf, size, "usb:v%04Xp%04Xd%04Xdc%02Xdsc%02Xdp%02Xic%02Xisc%02Xip%02Xin%02X",
+		 dev->vendor_id & 0xffffu, dev->product_id & 0xffffu, dev->bcd_device & 0xffffu,
+		 dev->dev_class & 0xffu, dev->dev_subclass & 0xffu, dev->dev_protocol & 0xffu,
+		 f->cls & 0xffu, f->subclass & 0xffu, f->protocol & 0xffu, i & 0xffu);
+	return true;
+}
+
+/* Does the file of a module for one of DEV's interfaces match? Says which files it saw. */
+static bool driver_ok(const struct rule *r, const struct device *dev, struct kmods *kmods,
+		      FILE *why)
+{
+	int seen = 0;
+
+	for (int i = 0; i < dev->n_ifaces; i++) {
+		char alias[MODALIAS_MAX];
+		char **paths = NULL;
+		int n;
+
+		if (!modalias(dev, i, alias, sizeof(alias)))
+			continue;
+		n = kmods_lookup(kmods, alias, &paths);
+		for (int j = 0; j < n; j++) {
+			if (re_ok(&r->driver_path, paths[j])) {
+				kmods_strv_free(paths);
+				return true;
+			}
+			say(why, "%s%s", seen++ ? ", " : "driverPath does not match ", paths[j]);
+		}
+		kmods_strv_free(paths);
+	}
+	if (!seen)
+		say(why, "driverPath: no kernel module for the device's interfaces");
+	return false;
+}
+
+static bool driver_field(const struct rule *r, const struct device *dev, struct kmods *kmods,
+			 FILE *why)
+{
+	int cls;
+
+	if (!(r->fields & RF_DRIVER_PATH))
+		return true;
+	cls = classed_iface(dev);
+	if (cls >= 0) {
+		say(why, "driverPath: not looked at, an interface has class %02x (as upstream, only "
+		    "devices with vendor-specific or no interface classes)", (unsigned)cls);
+		return false;
+	}
+	return driver_ok(r, dev, kmods, why);
+}
+
 static unsigned removable_bit(const char *s)
 {
 	if (streq(s, "removable"))
@@ -80,7 +171,8 @@ static unsigned removable_bit(const char *s)
 	return REMOVABLE_UNKNOWN;
 }
 
-static bool usb_rule(const struct rule *r, const struct device *dev, FILE *why)
+static bool usb_rule(const struct rule *r, const struct device *dev, struct kmods *kmods,
+		     FILE *why)
 {
 	unsigned f = r->fields;
 
@@ -102,7 +194,8 @@ static bool usb_rule(const struct rule *r, const struct device *dev, FILE *why)
 		say(why, "removable is \"%s\"", dev->removable ? dev->removable : "unknown");
 		return false;
 	}
-	return true;
+	/* Last: the only field that costs a look-up. */
+	return driver_field(r, dev, kmods, why);
 }
 
 static bool pci_rule(const struct rule *r, const struct device *dev, FILE *why)
@@ -134,19 +227,28 @@ static bool evdev_rule(const struct rule *r, const struct device *dev, FILE *why
 		const char *v = device_property(dev, r->property);
 
 		if (!v || (r->value && strcasecmp(v, r->value) != 0)) {
-			say(why, "property %s is %s%s%s", r->property, v ? "\"" : "", v ? v : "unset",
-			    v ? "\"" : "");
+			say(why, "property %s is ", r->property);
+			if (v)
+				say_device_string(why, v);
+			else
+				say(why, "unset");
 			return false;
 		}
 	}
 	return true;
 }
 
-bool match_rule(const struct rule *rule, const struct device *dev, FILE *why)
+bool match_rule(const struct config *cfg, const struct rule *rule, const struct device *dev,
+		FILE *why)
 {
+	/* Never everything: upstream's rule with no field matches nothing. */
+	if (!rule->fields) {
+		say(why, "no field to match: matches nothing");
+		return false;
+	}
 	switch (dev->kind) {
 	case DEV_USB:
-		return usb_rule(rule, dev, why);
+		return usb_rule(rule, dev, cfg->kmods, why);
 	case DEV_PCI:
 		return pci_rule(rule, dev, why);
 	default:
@@ -177,8 +279,8 @@ static const char *label(const struct rule *r)
 }
 
 /* The first enabled rule of LIST that matches DEV, or NULL. */
-static const struct rule *first_match(const struct rule *list, size_t n, const struct device *dev,
-				      FILE *why)
+static const struct rule *first_match(const struct config *cfg, const struct rule *list, size_t n,
+				      const struct device *dev, FILE *why)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct rule *r = &list[i];
@@ -188,7 +290,7 @@ static const struct rule *first_match(const struct rule *list, size_t n, const s
 			say(why, "disabled\n");
 			continue;
 		}
-		if (match_rule(r, dev, why)) {
+		if (match_rule(cfg, r, dev, why)) {
 			say(why, "matches\n");
 			return r;
 		}
@@ -197,8 +299,8 @@ static const struct rule *first_match(const struct rule *list, size_t n, const s
 	return NULL;
 }
 
-static bool set_takes(const struct ruleset *s, const struct device *dev, struct match_result *res,
-		      FILE *why)
+static bool set_takes(const struct config *cfg, const struct ruleset *s, const struct device *dev,
+		      struct match_result *res, FILE *why)
 {
 	const struct rule *allow, *deny;
 
@@ -207,13 +309,17 @@ static bool set_takes(const struct ruleset *s, const struct device *dev, struct 
 		say(why, " disabled\n");
 		return false;
 	}
+	if (s->no_target) {
+		say(why, " skipped: neither targetVm nor allowedVms\n");
+		return false;
+	}
 	say(why, "\n");
-	allow = first_match(s->allow, s->n_allow, dev, why);
+	allow = first_match(cfg, s->allow, s->n_allow, dev, why);
 	if (!allow) {
 		say(why, "  => no allow rule matches\n");
 		return false;
 	}
-	deny = first_match(s->deny, s->n_deny, dev, why);
+	deny = first_match(cfg, s->deny, s->n_deny, dev, why);
 	if (deny) {
 		say(why, "  => denied by %s\n", deny->path);
 		return false;
@@ -238,7 +344,7 @@ bool match_device(const struct config *cfg, const struct device *dev, struct mat
 	for (size_t i = 0; i < cfg->n_sets; i++) {
 		if (cfg->sets[i].kind != dev->kind)
 			continue;
-		if (set_takes(&cfg->sets[i], dev, res, why))
+		if (set_takes(cfg, &cfg->sets[i], dev, res, why))
 			return true;
 	}
 	return false;

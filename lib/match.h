@@ -22,7 +22,8 @@ bool match_device(const struct config *cfg, const struct device *dev, struct mat
 		  FILE *why);
 
 /* Does every field present in RULE match DEV? On false, WHY gets the first field that did not. */
-bool match_rule(const struct rule *rule, const struct device *dev, FILE *why);
+bool match_rule(const struct config *cfg, const struct rule *rule, const struct device *dev,
+		FILE *why);
 
 /* Devices no rule may take: USB hubs, USB input event devices (they go as USB), non-input event nodes. */
 const char *match_never_reason(const struct device *dev);

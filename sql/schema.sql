@@ -1,4 +1,4 @@
--- vhotplug database, schema version 2: what a new database gets.
+-- vhotplug database, schema version 3: what a new database gets.
 -- Applied by whichever program opens the database first (helper, statd or
 -- vhotplugctl), inside one transaction; PRAGMA user_version records it. An
 -- older database is brought here by sql/migrate-N.sql instead, one version at
@@ -37,6 +37,7 @@ CREATE TABLE intents (
 	vm TEXT,			-- attach: the target VM
 	allowed_vms TEXT,		-- select: JSON array of the VMs to choose from
 	rule TEXT,			-- the rule that decided
+	tag TEXT,			-- the "tag" of its rule set, for tools that select by tag
 	-- Device identity at the time of the event: statd acts on this, not on
 	-- the devices row, which a later plug in the same port rewrites.
 	busnum INTEGER,
@@ -97,4 +98,4 @@ CREATE VIEW pending_intents AS
 	WHERE i.state IN ('pending', 'waiting')
 	ORDER BY i.id;
 
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;

@@ -167,6 +167,7 @@ static void test_migrate_v1(void)
 	CHECK(count(v1_path, "SELECT count(*) FROM devices") == 2);
 	CHECK(count(v1_path, "SELECT count(*) FROM intents") == 3);
 	CHECK(count(v1_path, "SELECT count(*) FROM intents WHERE state = 'waiting'") == 1);
+	CHECK(count(v1_path, "SELECT count(*) FROM intents WHERE tag IS NULL AND vm = 'vm1'") == 2);
 	CHECK(count(v1_path, "SELECT count(*) FROM history") == 2);
 	CHECK(count(v1_path, "SELECT count(*) FROM current_attachments WHERE vm = 'vm1'") == 1);
 	CHECK(count(v1_path, "SELECT count(*) FROM pending_intents") == 2);
@@ -214,6 +215,27 @@ static void test_v2_schema(void)
 			      " WHERE i.state = 'pending' ORDER BY i.id", "intents_pending"));
 }
 
+/* Version 3: intents carry the deciding rule set's tag. */
+static void test_v3_tag(void)
+{
+	_cleanup_free_ char *path = path_in_dir("v3.db");
+	struct db_intent in = { .device_id = 1, .action = "attach", .vm = "net-vm", .tag = "net",
+				.busnum = -1, .devnum = -1 };
+	struct db *db;
+	sqlite3 *sql;
+
+	CHECK(db_open(path, 100, 0, &db) == 0);
+	db_close(db);
+	CHECK(sqlite3_open(path, &sql) == SQLITE_OK);
+	CHECK(exec_sql(sql, v1_rows) == SQLITE_OK);
+	sqlite3_close(sql);
+	CHECK(count(path, "SELECT count(*) FROM intents WHERE tag IS NULL") == 3);
+	CHECK(db_open(path, 100, 0, &db) == 0);
+	CHECK(db_intent_add(db, &in, NULL) == 0);
+	db_close(db);
+	CHECK(count(path, "SELECT count(*) FROM intents WHERE tag = 'net' AND vm = 'net-vm'") == 1);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -221,6 +243,7 @@ int main(void)
 	test_migrate_v1();
 	test_newer_refused();
 	test_v2_schema();
+	test_v3_tag();
 	if (!check_failures) {
 		char cmd[sizeof(dir) + 16];
 
