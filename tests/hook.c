@@ -7,6 +7,7 @@
  *   vfio-bind ADDR              bind one member to vfio-pci
  *   vfio-restore ADDR [DRIVER]  give it back
  *   vfio-ready GROUP            exit 0 when the node exists; prints its path
+ *   safety SYSPATH              "ok" or "refused: REASON"
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 #include "log.h"
 #include "macro.h"
+#include "safety.h"
 #include "vfio.h"
 
 static int fail(const char *what, int r)
@@ -60,6 +62,16 @@ int main(int argc, char **argv)
 			return fail("vfio_dev_path", r);
 		puts(buf);
 		return vfio_dev_ready(atoi(argv[2])) ? 0 : 2;
+	}
+	if (argc == 3 && streq(argv[1], "safety")) {
+		r = safety_check_usb(argv[2], buf, sizeof(buf));
+		if (r < 0)
+			return fail("safety_check_usb", r);
+		if (r > 0)
+			printf("refused: %s\n", buf);
+		else
+			puts("ok");
+		return 0;
 	}
 	fprintf(stderr, "usage: see tests/hook.c\n");
 	return 64;
