@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -259,6 +260,21 @@ static int check_swaps(const struct blocklist *l, char *reason, size_t size)
 	return 0;
 }
 
+/* No "." or ".." component, no empty one: the path stays where it says. */
+static bool plain_components(const char *p)
+{
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return true;
+}
+
 int safety_check_usb(const char *syspath, char *reason, size_t size)
 {
 	struct blocklist l = { 0 };
@@ -270,7 +286,7 @@ int safety_check_usb(const char *syspath, char *reason, size_t size)
 		rel += 5;
 	while (*rel == '/')
 		rel++;
-	if (strncmp(rel, "devices/", 8) != 0 || strstr(rel, "/../") || strstr(rel, "/./"))
+	if (strncmp(rel, "devices/", 8) != 0 || !plain_components(rel))
 		return -EINVAL;
 	name = strrchr(rel, '/') + 1;
 	fd = sysfs_open_dir(rel);

@@ -181,6 +181,9 @@ int vfio_restore_member(const char *addr, const char *driver)
 		return r;
 	if (driver && streq(cur, driver))
 		return 0;
+	/* Another driver took it meanwhile (an operator, a rebind): leave it be. */
+	if (cur[0] && !streq(cur, VFIO_DRIVER))
+		return 0;
 	r = unbind(fd, addr);
 	if (r < 0)
 		return r;

@@ -50,7 +50,8 @@ int vfio_bind_member(const char *addr);
 /*
  * Give ADDR back: clear driver_override, unbind from vfio-pci, and bind it to
  * DRIVER (as recorded by the plan) or, when DRIVER is NULL or "", let the PCI
- * core probe for one.
+ * core probe for one. A device some other driver has taken meanwhile is left
+ * with it (only the override is cleared).
  */
 int vfio_restore_member(const char *addr, const char *driver);
 

@@ -144,3 +144,9 @@ JSON
 	refute_output --partial "never passed"
 	assert_output --partial "attach to office"
 }
+
+@test "safety: a syspath ending in .. is not judged either" {
+	check usb-disk "$DISK/.."
+	assert_failure
+	assert_output --partial "Invalid argument"
+}

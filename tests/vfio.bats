@@ -143,3 +143,14 @@ vfio_bind_member: Invalid argument"
 	assert_line --index 0 --regexp '/dev/vfio/15$'
 	assert_line --index 1 "rc=2"
 }
+
+@test "vfio: restore leaves a function another driver has taken meanwhile" {
+	in_testbed 'pci_testbed_driver 0000:06:00.0 vfio-pci && $HOOK vfio-bind 0000:06:00.0 &&
+		pci_testbed_driver 0000:06:00.0 igb && : >$UMOCKDEV_DIR/sys/bus/pci/drivers_probe &&
+		$HOOK vfio-restore 0000:06:00.0 e1000 &&
+		show $DEVS/0000:06:00.0/driver_override bus/pci/drivers/e1000/bind bus/pci/drivers_probe'
+	assert_success
+	assert_output "$DEVS/0000:06:00.0/driver_override=
+bus/pci/drivers/e1000/bind=
+bus/pci/drivers_probe="
+}
