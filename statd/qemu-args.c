@@ -52,6 +52,10 @@ static struct json_object *device_args(const char *driver, const char *key, cons
 	json_object_object_add(a, key, json_object_new_string(value));
 	json_object_object_add(a, "id", json_object_new_string(id));
 	json_object_object_add(a, "bus", json_object_new_string(bus));
+	/* A root port has one slot. Without addr, QEMU 7.2 puts a second device
+	 * on an occupied port at a slot the guest never sees; with it, QEMU
+	 * refuses, and the caller tries the next port. */
+	json_object_object_add(a, "addr", json_object_new_string("0"));
 	return a;
 }
 
@@ -172,4 +176,14 @@ bool qemu_args_has_device(struct json_object *query_pci, uint16_t vendor, uint16
 			return true;
 	}
 	return false;
+}
+
+bool qemu_args_port_occupied(const char *desc)
+{
+	return desc && strstr(desc, "not available for") && strstr(desc, "in use by");
+}
+
+bool qemu_args_evdev_busy(const char *desc)
+{
+	return desc && strstr(desc, "Device or resource busy");
 }

@@ -21,10 +21,10 @@ bool qemu_args_id_valid(const char *id);
 /* "/dev/input/eventN" and nothing else: never mouseN, jsN or a symlink name. */
 bool qemu_args_evdev_node_valid(const char *path);
 
-/* {"driver":"vfio-pci","host":HOST,"id":ID,"bus":BUS}, or NULL for a bad HOST, ID or BUS. */
+/* {"driver":"vfio-pci","host":HOST,"id":ID,"bus":BUS,"addr":"0"}, or NULL for a bad HOST, ID or BUS. */
 struct json_object *qemu_args_vfio_pci(const char *host, const char *id, const char *bus);
 
-/* {"driver":"virtio-input-host-pci","evdev":EVDEV,"id":ID,"bus":BUS}, or NULL. */
+/* {"driver":"virtio-input-host-pci","evdev":EVDEV,"id":ID,"bus":BUS,"addr":"0"}, or NULL. */
 struct json_object *qemu_args_evdev(const char *evdev, const char *id, const char *bus);
 
 /*
@@ -40,3 +40,12 @@ int qemu_args_free_ports(struct json_object *query_pci, const char *const *busy,
 
 /* Whether any device in QUERY_PCI, behind bridges too, is VENDOR:DEVICE. */
 bool qemu_args_has_device(struct json_object *query_pci, uint16_t vendor, uint16_t device);
+
+/*
+ * QEMU's error descriptions that change what the caller does next:
+ * the port is taken ("PCI: slot 0 function 0 not available for X, in use by
+ * Y,id=Z": try the next port), and another process holds the evdev node
+ * (EBUSY from its grab: record it, do not retry).
+ */
+bool qemu_args_port_occupied(const char *desc);
+bool qemu_args_evdev_busy(const char *desc);
