@@ -14,6 +14,7 @@
 #include "log.h"
 #include "macro.h"
 #include "match.h"
+#include "safety.h"
 
 /* Accept a syspath, or a device node (/dev/input/event5) for convenience. */
 static struct udev_device *lookup(struct udev *udev, const char *arg)
@@ -94,6 +95,7 @@ static int explain_one(const struct config *cfg, struct udev *udev, const char *
 	struct device *dev = NULL;
 	_cleanup_free_ char *why = NULL;
 	_cleanup_free_ char *desc = NULL;
+	char unsafe[256];
 	size_t len;
 	FILE *f;
 	int r;
@@ -115,6 +117,13 @@ static int explain_one(const struct config *cfg, struct udev *udev, const char *
 		return -ENOMEM;
 	}
 	match_device(cfg, dev, &res, f);
+	/* Whatever the rules say: the verdict statd will reach (lib/safety.c). */
+	if (dev->kind == DEV_USB && res.set &&
+	    safety_check_usb(dev->syspath, unsafe, sizeof(unsafe)) > 0) {
+		fprintf(f, "never passed to a VM: it %s\n", unsafe);
+		res.set = NULL;
+		res.rule = NULL;
+	}
 	fclose(f);
 	desc = device_describe(dev);
 	if (json)
