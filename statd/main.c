@@ -29,7 +29,7 @@
 #include "match.h"
 #include "paths.h"
 #include "qmp.h"
-#include "source.h"
+#include "loop.h"
 #include "vmm.h"
 
 /* statd may wait this long for the helper's short transactions. */
@@ -44,7 +44,7 @@ struct statd {
 	struct config *cfg;
 	struct db *db;
 	struct vmm *vmm;
-	int epfd;
+	struct loop *loop;
 	int sigfd, wakefd, timerfd, inofd;
 	struct source sig_src, wake_src, timer_src, ino_src;
 	bool stopping;
@@ -75,9 +75,7 @@ static void sd_notify_msg(const char *msg)
 
 static int watch(struct statd *s, int fd, struct source *src)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = src };
-
-	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+	return loop_add(s->loop, fd, EPOLLIN, src);
 }
 
 static void arm_timer(struct statd *s)
@@ -100,7 +98,7 @@ static void arm_timer(struct statd *s)
 static void watch_vm_sockets(struct statd *s)
 {
 	if (s->inofd >= 0) {
-		epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->inofd, NULL);
+		loop_del(s->loop, s->inofd);
 		close(s->inofd);
 	}
 	s->inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -309,9 +307,11 @@ static int setup(struct statd *s)
 	r = db_open(s->paths.db, STATD_BUSY_MS, DB_RELAXED, &s->db);
 	if (r < 0)
 		return r;
-	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	r = loop_new(&s->loop);
+	if (r < 0)
+		return r;
 	s->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (s->epfd < 0 || s->timerfd < 0)
+	if (s->timerfd < 0)
 		return -errno;
 	r = open_signals(s);
 	if (r == 0)
@@ -319,7 +319,7 @@ static int setup(struct statd *s)
 	if (r == 0)
 		r = watch(s, s->timerfd, &s->timer_src);
 	if (r == 0)
-		r = vmm_new(s->epfd, s->db, s->cfg, &s->vmm);
+		r = vmm_new(s->loop, s->db, s->cfg, &s->vmm);
 	if (r < 0)
 		return r;
 	watch_vm_sockets(s);
@@ -330,26 +330,19 @@ static int setup(struct statd *s)
 
 static int run(struct statd *s)
 {
-	struct epoll_event events[16];
-
 	/* Intents written while statd was down. */
 	vmm_drain(s->vmm);
 	sd_notify_msg("READY=1");
 	log_info("ready: config %s, database %s", s->paths.config, s->paths.db);
 	for (;;) {
-		int n;
+		int r;
 
 		arm_timer(s);
 		if (s->stopping && vmm_quiesce(s->vmm))
 			break;
-		n = epoll_wait(s->epfd, events, ARRAY_SIZE(events), -1);
-		if (n < 0 && errno != EINTR)
-			return -errno;
-		for (int i = 0; i < n; i++) {
-			struct source *src = events[i].data.ptr;
-
-			src->dispatch(src, events[i].events);
-		}
+		r = loop_dispatch(s->loop, -1);
+		if (r < 0)
+			return r;
 	}
 	sd_notify_msg("STOPPING=1");
 	return 0;
@@ -358,7 +351,7 @@ static int run(struct statd *s)
 static void teardown(struct statd *s)
 {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	int fds[] = { s->sigfd, s->wakefd, s->timerfd, s->inofd, s->epfd };
+	int fds[] = { s->sigfd, s->wakefd, s->timerfd, s->inofd };
 
 	vmm_free(s->vmm);
 	if (s->wakefd >= 0 && paths_wake_socket(&s->paths, path, sizeof(path)) == 0)
@@ -366,6 +359,7 @@ static void teardown(struct statd *s)
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
+	loop_free(s->loop);
 	db_close(s->db);
 	config_free(s->cfg);
 }
@@ -436,7 +430,7 @@ static int parse_args(int argc, char **argv, struct statd *s, bool *check)
 
 int main(int argc, char **argv)
 {
-	struct statd s = { .epfd = -1, .sigfd = -1, .wakefd = -1, .timerfd = -1, .inofd = -1,
+	struct statd s = { .sigfd = -1, .wakefd = -1, .timerfd = -1, .inofd = -1,
 			   .redrain_ms = -1,
 			   .sig_src.dispatch = on_signal, .wake_src.dispatch = on_wake,
 			   .timer_src.dispatch = on_timer, .ino_src.dispatch = on_inotify };

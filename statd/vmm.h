@@ -8,15 +8,17 @@
 #include "db.h"
 
 /*
- * The VM side of statd: one worker per VM, each with its own queue of jobs
- * (pending intents) and, while it has work, one QMP connection. Workers
- * never wait on each other: a slow, dead or hostile VM only delays its own
- * queue, and a device waiting for a retry steps aside for the rest.
+ * The VM side of statd, its scheduler: one worker per VM, each with its own
+ * queue of jobs (pending intents), one job at a time in the VM's backend
+ * (backend.h). Workers never wait on each other: a slow, dead or hostile VM
+ * only delays its own queue, and a device waiting for a retry steps aside
+ * for the rest.
  */
+struct loop;
 struct vmm;
 
-/* EPFD, DB and CFG are borrowed; CFG is replaced with vmm_set_config(). */
-int vmm_new(int epfd, struct db *db, const struct config *cfg, struct vmm **out);
+/* LOOP, DB and CFG are borrowed; CFG is replaced with vmm_set_config(). */
+int vmm_new(struct loop *loop, struct db *db, const struct config *cfg, struct vmm **out);
 void vmm_free(struct vmm *m);
 void vmm_set_config(struct vmm *m, const struct config *cfg);
 
