@@ -9,7 +9,19 @@
 
 struct loop {
 	int epfd;
+	struct source *dead;	/* removed, to release after the batch */
 };
+
+static void release_dead(struct loop *l)
+{
+	struct source *s;
+
+	while ((s = l->dead)) {
+		l->dead = s->next_dead;
+		if (s->release)
+			s->release(s);
+	}
+}
 
 int loop_new(struct loop **out)
 {
@@ -30,6 +42,7 @@ void loop_free(struct loop *l)
 {
 	if (!l)
 		return;
+	release_dead(l);
 	close(l->epfd);
 	free(l);
 }
@@ -56,6 +69,14 @@ void loop_del(struct loop *l, int fd)
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
+void loop_remove(struct loop *l, int fd, struct source *s)
+{
+	loop_del(l, fd);
+	s->dead = true;
+	s->next_dead = l->dead;
+	l->dead = s;
+}
+
 int loop_dispatch(struct loop *l, int timeout_ms)
 {
 	struct epoll_event events[16];
@@ -66,7 +87,10 @@ int loop_dispatch(struct loop *l, int timeout_ms)
 	for (int i = 0; i < n; i++) {
 		struct source *src = events[i].data.ptr;
 
-		src->dispatch(src, events[i].events);
+		/* An earlier handler in this batch may have removed it. */
+		if (!src->dead)
+			src->dispatch(src, events[i].events);
 	}
+	release_dead(l);
 	return 0;
 }

@@ -42,11 +42,17 @@ static const struct qemu_kind kinds[DEV_KIND_MAX] = {
 	},
 };
 
-struct vmm_backend {
+/* One per connection: its source may outlive it for the rest of an epoll batch. */
+struct qemu_conn {
 	struct source src;
+	struct vmm_backend *b;
+};
+
+struct vmm_backend {
 	struct loop *loop;
 	char *name;
 	struct qmp *q;
+	struct qemu_conn *conn;
 	struct vmm_job *job;	/* in flight */
 	const struct qemu_kind *kind;
 	/* Built when the attach starts, from the config then in use. */
@@ -79,15 +85,17 @@ static void disconnect(struct vmm_backend *b)
 {
 	if (!b->q)
 		return;
-	loop_del(b->loop, qmp_fd(b->q));
+	if (b->conn)
+		loop_remove(b->loop, qmp_fd(b->q), &b->conn->src);
+	b->conn = NULL;
 	qmp_close(b->q);	/* a command in flight ends with -ECANCELED */
 	b->q = NULL;
 }
 
 static void update_epoll(struct vmm_backend *b)
 {
-	if (b->q)
-		loop_mod(b->loop, qmp_fd(b->q), qmp_wanted_events(b->q) | EPOLLIN, &b->src);
+	if (b->q && b->conn)
+		loop_mod(b->loop, qmp_fd(b->q), qmp_wanted_events(b->q) | EPOLLIN, &b->conn->src);
 }
 
 static void on_event(struct qmp *q, void *userdata, const char *event, struct json_object *data)
@@ -110,10 +118,15 @@ static void after_qmp(struct vmm_backend *b, int r)
 
 static void dispatch(struct source *s, uint32_t events)
 {
-	struct vmm_backend *b = container_of(s, struct vmm_backend, src);
+	struct vmm_backend *b = container_of(s, struct qemu_conn, src)->b;
 
 	b->in_qmp = true;
 	after_qmp(b, qmp_dispatch(b->q, events));
+}
+
+static void release_conn(struct source *s)
+{
+	free(container_of(s, struct qemu_conn, src));
 }
 
 static int connect_vm(struct vmm_backend *b, const struct config *cfg, const struct vm *vm)
@@ -124,8 +137,14 @@ static int connect_vm(struct vmm_backend *b, const struct config *cfg, const str
 
 	opts.timeout_ms = cfg->qmp_timeout_ms;
 	r = qmp_open(vm->socket, &opts, &b->q);
-	if (r == 0)
-		r = loop_add(b->loop, qmp_fd(b->q), qmp_wanted_events(b->q) | EPOLLIN, &b->src);
+	if (r == 0 && !(b->conn = calloc(1, sizeof(*b->conn))))
+		r = -ENOMEM;
+	if (r == 0) {
+		b->conn->b = b;
+		b->conn->src.dispatch = dispatch;
+		b->conn->src.release = release_conn;
+		r = loop_add(b->loop, qmp_fd(b->q), qmp_wanted_events(b->q) | EPOLLIN, &b->conn->src);
+	}
 	if (r < 0) {
 		disconnect(b);
 		snprintf(note, sizeof(note), "VM %s is not running (%s: %s)", b->name, vm->socket,
@@ -287,7 +306,6 @@ static int qemu_new(struct loop *loop, const char *vm_name, struct vmm_backend *
 		free(b);
 		return -ENOMEM;
 	}
-	b->src.dispatch = dispatch;
 	b->loop = loop;
 	*out = b;
 	return 0;
