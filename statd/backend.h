@@ -45,8 +45,9 @@ enum vmm_outcome {
 	 * it as refused with DETAIL. */
 	VMM_NOT_YET,
 	/* No answer: not running, connection lost, timeout, hostile peer. ERR
-	 * says which (-ECONNREFUSED, -ETIMEDOUT, ...). The VM's whole queue
-	 * waits and is retried with backoff. */
+	 * says which (-ECONNREFUSED, -ETIMEDOUT, ...; -ENOBUFS a flood, -EPROTO
+	 * or -EMSGSIZE garbage: a poke does not cut such a peer's backoff short).
+	 * The VM's whole queue waits and is retried with backoff. */
 	VMM_UNREACHABLE,
 };
 

@@ -86,7 +86,7 @@ static void submit_detach(struct vmm *m, struct job *j)
 		job_set_target(j, vm, qdev);
 		w = sched_worker_get(m, vm);
 	} else if (!w) {
-		job_record(m->db, j, NULL, "done", "not attached", 0);
+		sched_record_failed(m, job_record(m->db, j, NULL, "done", "not attached", 0));
 		job_free(j);
 		return;
 	}
@@ -96,8 +96,7 @@ static void submit_detach(struct vmm *m, struct job *j)
 	}
 	if (!j->vm)
 		job_set_target(j, strdup(w->name), strdup(j->qdev_id));
-	sched_enqueue(w, j, false);
-	sched_pump(w);
+	sched_submit(w, j);
 }
 
 static void submit(struct vmm *m, struct job *j)
@@ -118,8 +117,7 @@ static void submit(struct vmm *m, struct job *j)
 		job_free(j);
 		return;
 	}
-	sched_enqueue(w, j, false);
-	sched_pump(w);
+	sched_submit(w, j);
 }
 
 struct collect {
@@ -132,6 +130,11 @@ static int collect_one(void *userdata, const struct db_pending *p)
 	struct collect *c = userdata;
 	struct job *j;
 
+	if (p->intent_id > c->m->last_id)
+		c->m->last_id = p->intent_id;
+	/* Others act on 'select' (a user's choice) and 'decide' (a new intent). */
+	if (!streq(p->action, "attach") && !streq(p->action, "detach"))
+		return 0;
 	if (known(c->m, p->intent_id))
 		return 0;
 	j = job_new(p);
@@ -142,7 +145,8 @@ static int collect_one(void *userdata, const struct db_pending *p)
 	return 0;
 }
 
-int vmm_drain(struct vmm *m)
+/* Read the pending intents above AFTER_ID and start on the new ones. */
+static int drain(struct vmm *m, int64_t after_id)
 {
 	struct collect c = { .m = m, .tail = &c.head };
 	int r;
@@ -150,7 +154,7 @@ int vmm_drain(struct vmm *m)
 	if (m->quiescing)
 		return 0;
 	/* Read everything first: submitting writes to the database. */
-	r = db_intents_pending(m->db, collect_one, &c);
+	r = db_intents_pending(m->db, after_id, collect_one, &c);
 	while (c.head) {
 		struct job *j = c.head;
 
@@ -161,14 +165,21 @@ int vmm_drain(struct vmm *m)
 		else
 			submit(m, j);
 	}
+	if (r < 0)
+		sched_record_failed(m, r);
 	return r;
 }
 
-bool vmm_drain_appeared(struct vmm *m)
+int vmm_drain(struct vmm *m)
 {
-	m->appeared = true;
-	m->refused = false;
-	vmm_drain(m);
-	m->appeared = false;
-	return m->refused;
+	m->rescan_ms = -1;
+	return drain(m, 0);
+}
+
+int vmm_poke(struct vmm *m)
+{
+	sched_wake_all(m);
+	if (m->rescan_ms >= 0)
+		return vmm_drain(m);
+	return drain(m, m->last_id);
 }

@@ -77,6 +77,7 @@ void job_free(struct job *j)
 	free(j->label);
 	free(j->sysname);
 	free(j->qdev_id);
+	free(j->note);
 	free(j);
 }
 
@@ -89,8 +90,8 @@ void job_set_target(struct job *j, char *vm, char *qdev_id)
 	job_sync(j);
 }
 
-void job_record(struct db *db, struct job *j, const char *event, const char *state,
-		const char *detail, int attach)
+int job_record(struct db *db, struct job *j, const char *event, const char *state,
+	       const char *detail, int attach)
 {
 	int r = db_begin(db);
 
@@ -109,21 +110,29 @@ void job_record(struct db *db, struct job *j, const char *event, const char *sta
 		db_rollback(db);
 		log_err("%s: could not record %s: %s", j->label, event ?: state, strerror(-r));
 	}
+	return r;
 }
 
 void job_defer(struct db *db, struct job *j, const char *note)
 {
 	bool first = false;
-	int r = db_begin(db);
+	int r;
 
+	if (streq(j->note, note))
+		return;
+	r = db_begin(db);
 	if (r == 0)
 		r = db_intent_defer(db, j->intent_id, note, &first);
 	if (r == 0 && first)
 		r = db_history_add(db, j->pub.device_id, j->label, "waiting", j->vm, note);
 	if (r == 0)
 		r = db_commit(db);
-	if (r < 0)
+	if (r < 0) {
 		db_rollback(db);
+		return;
+	}
+	free(j->note);
+	j->note = strdup(note);
 	if (first)
 		log_notice("%s: waiting: %s", j->label, note);
 }

@@ -35,10 +35,6 @@
 /* statd may wait this long for the helper's short transactions. */
 #define STATD_BUSY_MS 250
 
-/* After a VM socket appears, drain again at 10, 20, ... 640 ms while it refuses. */
-#define REDRAIN_FIRST_MS 10
-#define REDRAIN_LAST_MS 640
-
 struct statd {
 	struct paths paths;
 	struct config *cfg;
@@ -49,8 +45,6 @@ struct statd {
 	struct source sig_src, wake_src, timer_src, ino_src;
 	bool stopping;
 	bool attach_connected;
-	int64_t redrain_ms;	/* next drain after a socket appeared, or -1 */
-	int redrain_delay;
 };
 
 /* systemd's readiness protocol is one datagram: no need for libsystemd. */
@@ -83,8 +77,6 @@ static void arm_timer(struct statd *s)
 	struct itimerspec its = {};
 	int64_t due = vmm_next_deadline(s->vmm);
 
-	if (s->redrain_ms >= 0 && (due < 0 || s->redrain_ms < due))
-		due = s->redrain_ms;
 	if (due >= 0) {
 		/* 0 would disarm: a deadline already past fires in 1 ns. */
 		its.it_value.tv_sec = due / 1000;
@@ -120,25 +112,10 @@ static const char *file_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-/* The last round is a plain drain: a socket still refusing is noted as such. */
-static void drain_appeared(struct statd *s)
-{
-	s->redrain_ms = -1;
-	if (s->redrain_delay > REDRAIN_LAST_MS) {
-		vmm_drain(s->vmm);
-		return;
-	}
-	if (vmm_drain_appeared(s->vmm)) {
-		s->redrain_ms = qmp_now_ms() + s->redrain_delay;
-		s->redrain_delay *= 2;
-	}
-}
-
 static void on_inotify(struct source *src, uint32_t events)
 {
 	struct statd *s = container_of(src, struct statd, ino_src);
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool socket_appeared = false;
 	ssize_t n;
 
 	while ((n = read(s->inofd, buf, sizeof(buf))) > 0) {
@@ -148,14 +125,10 @@ static void on_inotify(struct source *src, uint32_t events)
 			for (size_t i = 0; ev->len && i < s->cfg->n_vms; i++)
 				if (streq(file_name(s->cfg->vms[i].socket), ev->name)) {
 					log_info("QMP socket of %s appeared", s->cfg->vms[i].name);
-					socket_appeared = true;
+					vmm_vm_appeared(s->vmm, s->cfg->vms[i].name);
 				}
 			p += sizeof(*ev) + ev->len;
 		}
-	}
-	if (socket_appeared) {
-		s->redrain_delay = REDRAIN_FIRST_MS;
-		drain_appeared(s);
 	}
 }
 
@@ -191,7 +164,7 @@ static void on_wake(struct source *src, uint32_t events)
 	/* Any number of pokes is one drain. */
 	while (recv(s->wakefd, buf, sizeof(buf), 0) >= 0)
 		;
-	vmm_drain(s->vmm);
+	vmm_poke(s->vmm);
 }
 
 static void on_timer(struct source *src, uint32_t events)
@@ -201,8 +174,6 @@ static void on_timer(struct source *src, uint32_t events)
 
 	if (read(s->timerfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		log_debug("timerfd: %m");
-	if (s->redrain_ms >= 0 && qmp_now_ms() >= s->redrain_ms)
-		drain_appeared(s);
 	vmm_timer(s->vmm, qmp_now_ms());
 }
 
@@ -431,7 +402,6 @@ static int parse_args(int argc, char **argv, struct statd *s, bool *check)
 int main(int argc, char **argv)
 {
 	struct statd s = { .sigfd = -1, .wakefd = -1, .timerfd = -1, .inofd = -1,
-			   .redrain_ms = -1,
 			   .sig_src.dispatch = on_signal, .wake_src.dispatch = on_wake,
 			   .timer_src.dispatch = on_timer, .ino_src.dispatch = on_inotify };
 	bool check = false;

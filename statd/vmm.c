@@ -19,6 +19,13 @@
 
 /* "Not yet" answers are retried for this long in all, then recorded as refused. */
 #define RETRY_BUDGET_MS 3000
+/* An unreachable VM is tried again after 100 ms, then twice as long each time, up to 30 s. */
+#define BACKOFF_FIRST_MS 100
+#define BACKOFF_MAX_MS 30000
+/* After its socket appeared, a VM that refuses connections stays quiet this long. */
+#define APPEARED_QUIET_MS 1600
+/* After a failed record, read every pending intent again this much later. */
+#define RESCAN_MS 1000
 
 /* crosvm's table comes with its backend; until then its VMs have none. */
 static const struct vmm_backend_ops *backend_for(enum vm_type type)
@@ -87,25 +94,91 @@ static struct job *dequeue(struct worker *w)
 	return j;
 }
 
-/* The VM cannot be reached: J and everything queued behind it wait. */
+static void backoff(struct worker *w)
+{
+	w->backoff_ms = w->backoff_ms ? w->backoff_ms * 2 : BACKOFF_FIRST_MS;
+	if (w->backoff_ms > BACKOFF_MAX_MS)
+		w->backoff_ms = BACKOFF_MAX_MS;
+	if (w->backoff_ms > APPEARED_QUIET_MS)
+		w->appeared = false;
+	w->waiting = true;
+	w->due_ms = qmp_now_ms() + w->backoff_ms;
+	log_debug("%s: unreachable, next attempt in %d ms", w->name, w->backoff_ms);
+}
+
+/* The VM cannot be reached: J goes back to the head of the queue, which waits. */
 static void unreachable(struct worker *w, struct job *j, int err, const char *note)
 {
 	struct vmm *m = w->m;
 
-	if (err == -ECONNREFUSED && m->appeared) {
-		/* Maybe bound but not listening yet: not worth a note, statd drains again. */
-		m->refused = true;
-		job_free(j);
-		while ((j = dequeue(w)))
-			job_free(j);
+	sched_enqueue(w, j, true);
+	backoff(w);
+	w->hostile = err == -ENOBUFS || err == -EPROTO || err == -EMSGSIZE;
+	/* Maybe bound but not listening yet: not worth a note. */
+	if (err == -ECONNREFUSED && w->appeared)
 		return;
-	}
-	job_defer(m->db, j, note);
-	job_free(j);
-	while ((j = dequeue(w))) {
+	free(w->note);
+	w->note = strdup(note);
+	for (j = w->head; j; j = j->next)
 		job_defer(m->db, j, note);
-		job_free(j);
+}
+
+/* The VM answered: whatever it said, it is reachable. */
+static void reachable(struct worker *w)
+{
+	w->backoff_ms = 0;
+	w->appeared = false;
+	w->hostile = false;
+	free(w->note);
+	w->note = NULL;
+}
+
+void sched_submit(struct worker *w, struct job *j)
+{
+	sched_enqueue(w, j, false);
+	if (w->waiting && w->note)
+		job_defer(w->m->db, j, w->note);
+	sched_pump(w);
+}
+
+void sched_record_failed(struct vmm *m, int r)
+{
+	if (r < 0 && m->rescan_ms < 0)
+		m->rescan_ms = qmp_now_ms() + RESCAN_MS;
+}
+
+/* Try again now, or as soon as the last attempt is BACKOFF_FIRST_MS old. */
+static void wake(struct worker *w, int64_t now)
+{
+	int64_t earliest = w->tried_ms + BACKOFF_FIRST_MS;
+
+	if (!w->waiting || w->hostile)
+		return;
+	w->backoff_ms = 0;
+	if (w->due_ms > earliest)
+		w->due_ms = earliest > now ? earliest : now;
+}
+
+void sched_wake_all(struct vmm *m)
+{
+	int64_t now = qmp_now_ms();
+
+	for (size_t i = 0; i < m->n_workers; i++)
+		wake(m->workers[i], now);
+}
+
+void vmm_vm_appeared(struct vmm *m, const char *name)
+{
+	for (size_t i = 0; i < m->n_workers; i++) {
+		struct worker *w = m->workers[i];
+
+		if (streq(w->name, name) && w->waiting) {
+			w->appeared = true;
+			w->backoff_ms = 0;
+			w->due_ms = qmp_now_ms();
+		}
 	}
+	vmm_poke(m);
 }
 
 static bool retry_later(struct job *j)
@@ -137,6 +210,7 @@ void vmm_job_done(struct vmm_job *pub, enum vmm_outcome o, int err, const char *
 	struct worker *w = j->w;
 	struct vmm *m = w->m;
 	const char *verb = pub->detach ? "detach" : "attach";
+	int r = 0;
 
 	if (w->cur == j)
 		w->cur = NULL;
@@ -144,14 +218,16 @@ void vmm_job_done(struct vmm_job *pub, enum vmm_outcome o, int err, const char *
 		job_free(j);	/* its intent stays pending: the next start redoes it */
 		return;
 	}
+	if (o != VMM_UNREACHABLE)
+		reachable(w);
 	switch (o) {
 	case VMM_OK:
 		if (pub->detach) {
 			log_info("%s: detached from %s", j->label, j->vm);
-			job_record(m->db, j, "detached", "done", detail, -1);
+			r = job_record(m->db, j, "detached", "done", detail, -1);
 		} else {
 			log_info("%s: attached to %s as %s", j->label, j->vm, j->qdev_id);
-			job_record(m->db, j, "attached", "done", detail, 1);
+			r = job_record(m->db, j, "attached", "done", detail, 1);
 		}
 		break;
 	case VMM_NOT_YET:
@@ -164,14 +240,15 @@ void vmm_job_done(struct vmm_job *pub, enum vmm_outcome o, int err, const char *
 	case VMM_REFUSED:
 		log_warn("%s: %s %s %s failed: %s", j->label, verb, pub->detach ? "from" : "to", j->vm,
 			 detail);
-		job_record(m->db, j, pub->detach ? "detach_failed" : "attach_failed", "failed", detail,
-			   0);
+		r = job_record(m->db, j, pub->detach ? "detach_failed" : "attach_failed", "failed",
+			       detail, 0);
 		break;
 	case VMM_UNREACHABLE:
 		unreachable(w, j, err, detail);
 		j = NULL;
 		break;
 	}
+	sched_record_failed(m, r);
 	job_free(j);
 	sched_pump(w);
 }
@@ -189,7 +266,7 @@ static bool detach_needed(struct vmm *m, struct job *j)
 	char *vm = NULL, *qdev = NULL;
 
 	if (db_attachment_get(m->db, j->pub.device_id, &vm, &qdev) < 0) {
-		job_record(m->db, j, NULL, "done", "not attached", 0);
+		sched_record_failed(m, job_record(m->db, j, NULL, "done", "not attached", 0));
 		job_free(j);
 		return false;
 	}
@@ -218,6 +295,7 @@ static void start(struct worker *w, struct job *j)
 	if (j->pub.detach && !detach_needed(w->m, j))
 		return;
 	w->cur = j;
+	w->tried_ms = qmp_now_ms();
 	fn(w->b, w->m->cfg, vm, &j->pub);
 }
 
@@ -227,10 +305,10 @@ void sched_pump(struct worker *w)
 	if (w->pumping)
 		return;	/* an answer given from inside start(): the loop below goes on */
 	w->pumping = true;
-	while (!w->cur && w->head && !w->m->quiescing)
+	while (!w->cur && w->head && !w->waiting && !w->m->quiescing)
 		start(w, dequeue(w));
 	w->pumping = false;
-	if (!w->cur && !w->head && w->ops && w->ops->idle)
+	if (!w->cur && (!w->head || w->waiting) && w->ops && w->ops->idle)
 		w->ops->idle(w->b);
 }
 
@@ -240,8 +318,10 @@ int64_t vmm_next_deadline(const struct vmm *m)
 {
 	int64_t best = -1;
 
+	if (m->rescan_ms >= 0 && !m->quiescing)
+		best = m->rescan_ms;
 	for (const struct job *j = m->retry; j; j = j->next)
-		if (best < 0 || j->due_ms < best)
+		if (!m->quiescing && (best < 0 || j->due_ms < best))
 			best = j->due_ms;
 	for (size_t i = 0; i < m->n_workers; i++) {
 		const struct worker *w = m->workers[i];
@@ -249,6 +329,8 @@ int64_t vmm_next_deadline(const struct vmm *m)
 
 		if (d >= 0 && (best < 0 || d < best))
 			best = d;
+		if (w->waiting && !m->quiescing && (best < 0 || w->due_ms < best))
+			best = w->due_ms;
 	}
 	return best;
 }
@@ -262,7 +344,13 @@ void vmm_timer(struct vmm *m, int64_t now_ms)
 
 		if (w->ops && w->ops->timer)
 			w->ops->timer(w->b, now_ms);
+		if (w->waiting && w->due_ms <= now_ms && !m->quiescing) {
+			w->waiting = false;
+			sched_pump(w);
+		}
 	}
+	if (m->rescan_ms >= 0 && m->rescan_ms <= now_ms)
+		vmm_drain(m);
 	while (*p) {
 		struct job *j = *p;
 
@@ -296,6 +384,7 @@ int vmm_new(struct loop *loop, struct db *db, const struct config *cfg, struct v
 	m->loop = loop;
 	m->db = db;
 	m->cfg = cfg;
+	m->rescan_ms = -1;
 	*out = m;
 	return 0;
 }
@@ -323,6 +412,7 @@ void vmm_free(struct vmm *m)
 			w->ops->free(w->b);	/* a job in flight stays pending */
 		while ((j = dequeue(w)))
 			job_free(j);
+		free(w->note);
 		free(w->name);
 		free(w);
 	}

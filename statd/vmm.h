@@ -24,13 +24,18 @@ void vmm_set_config(struct vmm *m, const struct config *cfg);
 
 /* Read every pending intent from the database and start on the new ones. */
 int vmm_drain(struct vmm *m);
-
 /*
- * vmm_drain() for just after a VM socket appeared: the socket exists from
- * QEMU's bind(), a moment before its listen(), so a refused connection is
- * dropped without a note (the intent stays pending). True if one was.
+ * statd was poked: read only the intents newer than the last one read, and
+ * let every VM waiting after a failure try again now (at most one attempt
+ * per VM every 100 ms, however many pokes come).
  */
-bool vmm_drain_appeared(struct vmm *m);
+int vmm_poke(struct vmm *m);
+/*
+ * The socket of VM NAME appeared: try its waiting jobs now. The socket exists
+ * from QEMU's bind(), a moment before its listen(), so refused connections
+ * leave no note for a while (the backoff goes on).
+ */
+void vmm_vm_appeared(struct vmm *m, const char *name);
 
 /* Earliest CLOCK_MONOTONIC ms at which vmm_timer() has work, or -1. */
 int64_t vmm_next_deadline(const struct vmm *m);

@@ -42,3 +42,58 @@ statd_cpu_ticks() {
 	statd_log_has 'QMP timeout' || has_event mouse attached
 	alive "$STATD_PID"
 }
+
+# attach_ms NAME: milliseconds from NAME's last attach intent to its 'attached' row.
+attach_ms() {
+	sql "SELECT CAST(round((julianday(h.time) - julianday(i.created)) * 86400000) AS INTEGER)
+	     FROM intents i JOIN devices d ON d.id = i.device_id
+	     JOIN history h ON h.device_id = d.id AND h.event = 'attached' AND h.id > (
+	         SELECT max(id) FROM history WHERE device_id = d.id AND event = 'queued')
+	     WHERE d.sysname = '$(sysname_of "$1")' AND i.action = 'attach'
+	     ORDER BY i.id DESC LIMIT 1"
+}
+
+@test "a peer flooding events is cut off and backed off; another VM is served at once" {
+	make_config "$CONFIG" vidpid vidpid 1000
+	peer_start "$VM1" flood
+	qemu_start vm2
+	statd_start
+	plug mouse	# to the flooding vm1
+	wait_until statd_log_has 'QMP peer floods events'
+
+	local before after i ms
+	before=$(statd_cpu_ticks)
+	for i in 1 2 3; do
+		plug audio	# to the real QEMU vm2
+		wait_until has_event audio attached "$i"
+		ms=$(attach_ms audio)
+		echo "# attach to the healthy VM took $ms ms" >&3
+		[ "$ms" -lt 1000 ] || fail "attach took $ms ms"
+		unplug audio
+		wait_until has_event audio detached "$i"
+	done
+	sleep 1
+	after=$(statd_cpu_ticks)
+	echo "# statd CPU during that: $((after - before)) ticks of $(getconf CLK_TCK)/s" >&3
+	run intent mouse state
+	assert_output pending
+	statd_log_has 'next attempt in'
+	alive "$STATD_PID"
+}
+
+@test "a VM whose QMP stops answering and comes back: attached on the backoff timer" {
+	make_config "$CONFIG" vidpid vidpid 300
+	# Silent to every connection in its first 1.5 s, then a working QMP; the
+	# socket stays the same and nobody pokes statd after the plug.
+	peer_start "$VM1" wake-after 1500
+	statd_start
+	plug mouse
+	wait_until has_event mouse waiting
+	WAIT_S=15 wait_until has_event mouse attached
+
+	run event_detail mouse waiting
+	assert_output --partial 'QMP timeout'
+	[ "$(events mouse waiting)" -eq 1 ]
+	statd_log_has 'next attempt in'
+	[ "$(attached_to mouse)" = vm1 ]
+}
