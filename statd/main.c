@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -31,6 +30,7 @@
 #include "qmp.h"
 #include "loop.h"
 #include "vmm.h"
+#include "watch.h"
 
 /* statd may wait this long for the helper's short transactions. */
 #define STATD_BUSY_MS 250
@@ -41,8 +41,9 @@ struct statd {
 	struct db *db;
 	struct vmm *vmm;
 	struct loop *loop;
-	int sigfd, wakefd, timerfd, inofd;
-	struct source sig_src, wake_src, timer_src, ino_src;
+	struct vmwatch *watch;
+	int sigfd, wakefd, timerfd;
+	struct source sig_src, wake_src, timer_src;
 	bool stopping;
 	bool attach_connected;
 };
@@ -85,51 +86,12 @@ static void arm_timer(struct statd *s)
 	timerfd_settime(s->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
-/* ---- inotify: a VM's QMP socket appearing means the VM (re)started ---- */
-
-static void watch_vm_sockets(struct statd *s)
+/* A VM's QMP socket appearing means the VM (re)started. */
+static void on_appeared(void *userdata, const char *vm_name)
 {
-	if (s->inofd >= 0) {
-		loop_del(s->loop, s->inofd);
-		close(s->inofd);
-	}
-	s->inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (s->inofd < 0)
-		return;
-	for (size_t i = 0; i < s->cfg->n_vms; i++) {
-		_cleanup_free_ char *dir = strdup(s->cfg->vms[i].socket);
+	struct statd *s = userdata;
 
-		if (dir && inotify_add_watch(s->inofd, dirname(dir), IN_CREATE | IN_MOVED_TO) < 0)
-			log_debug("cannot watch %s: %m", dir);
-	}
-	watch(s, s->inofd, &s->ino_src);
-}
-
-static const char *file_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	return slash ? slash + 1 : path;
-}
-
-static void on_inotify(struct source *src, uint32_t events)
-{
-	struct statd *s = container_of(src, struct statd, ino_src);
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	ssize_t n;
-
-	while ((n = read(s->inofd, buf, sizeof(buf))) > 0) {
-		for (char *p = buf; p < buf + n;) {
-			struct inotify_event *ev = (struct inotify_event *)p;
-
-			for (size_t i = 0; ev->len && i < s->cfg->n_vms; i++)
-				if (streq(file_name(s->cfg->vms[i].socket), ev->name)) {
-					log_info("QMP socket of %s appeared", s->cfg->vms[i].name);
-					vmm_vm_appeared(s->vmm, s->cfg->vms[i].name);
-				}
-			p += sizeof(*ev) + ev->len;
-		}
-	}
+	vmm_vm_appeared(s->vmm, vm_name);
 }
 
 /* ---- wake socket: the helper and vhotplugctl say there is work ---- */
@@ -190,7 +152,7 @@ static void reload(struct statd *s)
 	vmm_set_config(s->vmm, cfg);
 	config_free(s->cfg);
 	s->cfg = cfg;
-	watch_vm_sockets(s);
+	vmwatch_set_config(s->watch, cfg);
 	log_info("%s: reloaded", s->paths.config);
 	vmm_drain(s->vmm);
 }
@@ -291,9 +253,11 @@ static int setup(struct statd *s)
 		r = watch(s, s->timerfd, &s->timer_src);
 	if (r == 0)
 		r = vmm_new(s->loop, s->db, s->cfg, &s->vmm);
+	if (r == 0)
+		r = vmwatch_new(s->loop, on_appeared, s, &s->watch);
 	if (r < 0)
 		return r;
-	watch_vm_sockets(s);
+	vmwatch_set_config(s->watch, s->cfg);
 	if (s->attach_connected && attach_connected(s) < 0)
 		log_err("could not queue the devices already connected");
 	return 0;
@@ -322,8 +286,9 @@ static int run(struct statd *s)
 static void teardown(struct statd *s)
 {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	int fds[] = { s->sigfd, s->wakefd, s->timerfd, s->inofd };
+	int fds[] = { s->sigfd, s->wakefd, s->timerfd };
 
+	vmwatch_free(s->watch);
 	vmm_free(s->vmm);
 	if (s->wakefd >= 0 && paths_wake_socket(&s->paths, path, sizeof(path)) == 0)
 		unlink(path);
@@ -401,9 +366,9 @@ static int parse_args(int argc, char **argv, struct statd *s, bool *check)
 
 int main(int argc, char **argv)
 {
-	struct statd s = { .sigfd = -1, .wakefd = -1, .timerfd = -1, .inofd = -1,
+	struct statd s = { .sigfd = -1, .wakefd = -1, .timerfd = -1,
 			   .sig_src.dispatch = on_signal, .wake_src.dispatch = on_wake,
-			   .timer_src.dispatch = on_timer, .ino_src.dispatch = on_inotify };
+			   .timer_src.dispatch = on_timer };
 	bool check = false;
 	int r;
 

@@ -14,7 +14,7 @@ Listens on SOCKET and greets every client like QEMU does, then:
   deadline answers like "late", each command but qmp_capabilities MS ms after
            it came: right at a client's deadline when that is MS too;
   flood    sends events as fast as it can after the greeting, answers nothing;
-  wake-after  silent for clients that connect in the first MS ms, then
+  wake-after  silent for clients that connect within MS ms of the first, then
            answers like "late": a VM that stops answering and comes back.
 Runs until killed.
 """
@@ -50,7 +50,7 @@ def flood(conn):
 
 def serve(conn, mode, ms, started):
     if mode == "wake-after":
-        mode = "silent" if time.monotonic() - started < ms / 1000 else "late"
+        mode = "silent" if time.monotonic() - started[0] < ms / 1000 else "late"
     with conn:
         try:
             conn.sendall((EVENT if mode == "early-event" else b"") + GREETING)
@@ -82,7 +82,7 @@ def main():
         sys.exit(__doc__)
     path, mode = sys.argv[1], sys.argv[2]
     ms = int(sys.argv[3]) if len(sys.argv) == 4 else 0
-    started = time.monotonic()
+    started = []
     if os.path.exists(path):
         os.unlink(path)
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -98,6 +98,8 @@ def main():
         pass
     while True:
         conn, _ = srv.accept()
+        if not started:
+            started.append(time.monotonic())
         threading.Thread(target=serve, args=(conn, mode, ms, started), daemon=True).start()
 
 

@@ -97,3 +97,40 @@ attach_ms() {
 	statd_log_has 'next attempt in'
 	[ "$(attached_to mouse)" = vm1 ]
 }
+
+# ---- inotify watches ---------------------------------------------------------
+
+@test "socket directory removed and created again: attached when the socket reappears" {
+	mkdir "$DIR/vm1"
+	VM1_SOCK=$DIR/vm1/qmp.sock make_config "$CONFIG"
+	qemu_start vm1 "$DIR/vm1/qmp.sock"
+	statd_start
+	plug mouse
+	wait_until has_event mouse attached
+
+	# The VM stops and its runtime directory goes, as systemd's RuntimeDirectory= does.
+	qemu_stop vm1
+	rm -rf "$DIR/vm1"
+	plug webcam
+	wait_until has_event webcam waiting
+	mkdir "$DIR/vm1"
+	qemu_start vm1 "$DIR/vm1/qmp.sock"
+	wait_until has_event webcam attached
+	in_vm "$DIR/vm1/qmp.sock" vhp-usb-1-6
+	statd_log_has 'QMP socket of vm1 appeared'
+}
+
+@test "socket directory missing when statd starts: watched from its parent" {
+	VM1_SOCK=$DIR/run-vms/vm1/qmp.sock make_config "$CONFIG"
+	statd_start
+	plug mouse
+	wait_until has_event mouse waiting
+
+	# Two levels created, then the socket: no poke after the plug.
+	mkdir -p "$DIR/run-vms/vm1"
+	qemu_start vm1 "$DIR/run-vms/vm1/qmp.sock"
+	wait_until has_event mouse attached
+	in_vm "$DIR/run-vms/vm1/qmp.sock" vhp-usb-1-3
+	# Seen by the watch, not only by the backoff timer.
+	wait_until statd_log_has 'QMP socket of vm1 appeared'
+}
