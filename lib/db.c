@@ -217,6 +217,19 @@ static int run_simple(struct db *db, enum stmt_id id, const char *what)
 	return r < 0 ? r : step_done(db, st, what);
 }
 
+/* SQLite opens a file it may not write read-only without a word: ask, then take the write lock. */
+int db_check_writable(struct db *db)
+{
+	int r;
+
+	if (sqlite3_db_readonly(db->sql, "main") == 1)
+		return -EROFS;
+	r = run_simple(db, ST_BEGIN, "begin transaction");
+	if (r == 0)
+		r = run_simple(db, ST_COMMIT, "commit");
+	return r;
+}
+
 int db_begin(struct db *db)
 {
 	return run_simple(db, ST_BEGIN, "begin transaction");

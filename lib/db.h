@@ -33,6 +33,8 @@ enum db_flags {
  */
 int db_open(const char *path, int busy_ms, unsigned flags, struct db **out);
 void db_close(struct db *db);
+/* 0 when the database can be written; -EROFS (or the error met) when not. */
+int db_check_writable(struct db *db);
 struct sqlite3 *db_handle(struct db *db);
 
 /* BEGIN IMMEDIATE: take the write lock up front, so later steps cannot deadlock. */

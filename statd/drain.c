@@ -78,13 +78,20 @@ static void submit_detach(struct vmm *m, struct job *j)
 	struct worker *w = in_flight(m, j->pub.device_id);
 	char *vm = NULL, *qdev = NULL;
 	struct job *waiting;
+	int r;
 
 	while ((waiting = take_waiting(m, j->pub.device_id)))
 		job_free(waiting);	/* job_cancel_attaches() closes their intents too */
 	job_cancel_attaches(m->db, j, w ? w->cur->intent_id : 0);
-	if (db_attachment_get(m->db, j->pub.device_id, &vm, &qdev) == 0) {
+	r = db_attachment_get(m->db, j->pub.device_id, &vm, &qdev);
+	if (r == 0) {
 		job_set_target(j, vm, qdev);
 		w = sched_worker_get(m, vm);
+	} else if (r != -ENOENT) {
+		/* Busy or failing: not a "not attached". Read again and redone. */
+		sched_record_failed(m, r);
+		job_free(j);
+		return;
 	} else if (!w) {
 		sched_record_failed(m, job_record(m->db, j, NULL, "done", "not attached", 0));
 		job_free(j);

@@ -20,6 +20,7 @@
 #include <sys/un.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "db.h"
 #include "device.h"
 #include "intake.h"
@@ -34,6 +35,8 @@
 
 /* statd may wait this long for the helper's short transactions. */
 #define STATD_BUSY_MS 250
+/* SIGTERM: a command in flight gets this long to finish; it is redone at the next start. */
+#define STOP_GRACE_MS 500
 
 struct statd {
 	struct paths paths;
@@ -42,31 +45,12 @@ struct statd {
 	struct vmm *vmm;
 	struct loop *loop;
 	struct vmwatch *watch;
-	int sigfd, wakefd, timerfd;
+	int sigfd, wakefd, timerfd, lockfd;
 	struct source sig_src, wake_src, timer_src;
 	bool stopping;
+	int64_t stop_ms;	/* stopping: exit by then, whatever is in flight */
 	bool attach_connected;
 };
-
-/* systemd's readiness protocol is one datagram: no need for libsystemd. */
-static void sd_notify_msg(const char *msg)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	_cleanup_close_ int fd = -1;
-	size_t len;
-
-	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sa.sun_path))
-		return;
-	len = strlen(path);
-	memcpy(sa.sun_path, path, len);
-	if (sa.sun_path[0] == '@')
-		sa.sun_path[0] = '\0';	/* abstract namespace */
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0)
-		sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
-		       offsetof(struct sockaddr_un, sun_path) + len);
-}
 
 static int watch(struct statd *s, int fd, struct source *src)
 {
@@ -78,6 +62,8 @@ static void arm_timer(struct statd *s)
 	struct itimerspec its = {};
 	int64_t due = vmm_next_deadline(s->vmm);
 
+	if (s->stopping && (due < 0 || s->stop_ms < due))
+		due = s->stop_ms;
 	if (due >= 0) {
 		/* 0 would disarm: a deadline already past fires in 1 ns. */
 		its.it_value.tv_sec = due / 1000;
@@ -101,8 +87,6 @@ static int open_wake_socket(struct statd *s)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int r;
 
-	if (mkdir(s->paths.rundir, 0755) < 0 && errno != EEXIST)
-		return log_err("%s: %m", s->paths.rundir), -errno;
 	r = paths_wake_socket(&s->paths, sa.sun_path, sizeof(sa.sun_path));
 	if (r < 0)
 		return log_err("%s: run directory path too long", s->paths.rundir), r;
@@ -168,6 +152,8 @@ static void on_signal(struct source *src, uint32_t events)
 		} else {
 			log_info("%s: finishing the current step, then exiting",
 				 strsignal((int)si.ssi_signo));
+			if (!s->stopping)
+				s->stop_ms = qmp_now_ms() + STOP_GRACE_MS;
 			s->stopping = true;
 		}
 	}
@@ -233,13 +219,30 @@ static int setup(struct statd *s)
 	_cleanup_free_ char *dbdir = strdup(s->paths.db);
 	int r;
 
-	if (config_load(s->paths.config, &s->cfg, stderr) < 0)
+	if (config_load(s->paths.config, &s->cfg, stderr) < 0) {
+		daemon_fail_status("%s: invalid configuration", s->paths.config);
 		return -EINVAL;
+	}
+	/* One statd per run directory: the lock comes before anything else is touched. */
+	if (mkdir(s->paths.rundir, 0755) < 0 && errno != EEXIST) {
+		r = -errno;
+		daemon_fail_status("%s: %s", s->paths.rundir, strerror(-r));
+		return r;
+	}
+	r = daemon_lock(s->paths.rundir, &s->lockfd);
+	if (r < 0)
+		return -EINVAL;	/* said */
 	if (dbdir && mkdir(dirname(dbdir), 0755) < 0 && errno != EEXIST)
 		log_warn("%s: %m", dbdir);
 	r = db_open(s->paths.db, STATD_BUSY_MS, DB_RELAXED, &s->db);
-	if (r < 0)
-		return r;
+	if (r == 0)
+		r = db_check_writable(s->db);
+	if (r < 0) {
+		/* Attaching devices it cannot record would leave no trace of them. */
+		daemon_fail_status("%s: database not usable for writing (%s), refusing to run",
+				   s->paths.db, strerror(-r));
+		return -EINVAL;
+	}
 	r = loop_new(&s->loop);
 	if (r < 0)
 		return r;
@@ -267,7 +270,7 @@ static int run(struct statd *s)
 {
 	/* Intents written while statd was down. */
 	vmm_drain(s->vmm);
-	sd_notify_msg("READY=1");
+	daemon_notify("READY=1");
 	log_info("ready: config %s, database %s", s->paths.config, s->paths.db);
 	for (;;) {
 		int r;
@@ -275,18 +278,22 @@ static int run(struct statd *s)
 		arm_timer(s);
 		if (s->stopping && vmm_quiesce(s->vmm))
 			break;
+		if (s->stopping && qmp_now_ms() >= s->stop_ms) {
+			log_notice("exiting with a command in flight: it is redone at the next start");
+			break;
+		}
 		r = loop_dispatch(s->loop, -1);
 		if (r < 0)
 			return r;
 	}
-	sd_notify_msg("STOPPING=1");
+	daemon_notify("STOPPING=1");
 	return 0;
 }
 
 static void teardown(struct statd *s)
 {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	int fds[] = { s->sigfd, s->wakefd, s->timerfd };
+	int fds[] = { s->sigfd, s->wakefd, s->timerfd, s->lockfd };
 
 	vmwatch_free(s->watch);
 	vmm_free(s->vmm);
@@ -366,7 +373,7 @@ static int parse_args(int argc, char **argv, struct statd *s, bool *check)
 
 int main(int argc, char **argv)
 {
-	struct statd s = { .sigfd = -1, .wakefd = -1, .timerfd = -1,
+	struct statd s = { .sigfd = -1, .wakefd = -1, .timerfd = -1, .lockfd = -1,
 			   .sig_src.dispatch = on_signal, .wake_src.dispatch = on_wake,
 			   .timer_src.dispatch = on_timer };
 	bool check = false;

@@ -23,6 +23,7 @@ struct worker {
 	int64_t tried_ms;	/* when the last job started */
 	char *note;		/* why it waits, for jobs that join the queue meanwhile */
 	bool appeared;		/* its socket just appeared: a refused connect gets no note */
+	bool removed;		/* its VM left the config: no more jobs */
 	bool hostile;		/* cut off for flooding or garbage: a poke does not cut its wait */
 };
 

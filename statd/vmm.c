@@ -41,7 +41,7 @@ struct worker *sched_worker_get(struct vmm *m, const char *name)
 	struct worker **v, *w;
 
 	for (size_t i = 0; i < m->n_workers; i++)
-		if (streq(m->workers[i]->name, name))
+		if (streq(m->workers[i]->name, name) && !m->workers[i]->removed)
 			return m->workers[i];
 	v = realloc(m->workers, (m->n_workers + 1) * sizeof(*v));
 	if (!v)
@@ -111,6 +111,12 @@ static void unreachable(struct worker *w, struct job *j, int err, const char *no
 {
 	struct vmm *m = w->m;
 
+	if (w->removed) {
+		sched_record_failed(m, job_record(m->db, j, j->pub.detach ? "detach_failed" :
+						  "attach_failed", "failed", w->note, 0));
+		job_free(j);
+		return;
+	}
 	sched_enqueue(w, j, true);
 	backoff(w);
 	w->hostile = err == -ENOBUFS || err == -EPROTO || err == -EMSGSIZE;
@@ -264,9 +270,14 @@ static void unsupported(struct worker *w, struct job *j)
 static bool detach_needed(struct vmm *m, struct job *j)
 {
 	char *vm = NULL, *qdev = NULL;
+	int r = db_attachment_get(m->db, j->pub.device_id, &vm, &qdev);
 
-	if (db_attachment_get(m->db, j->pub.device_id, &vm, &qdev) < 0) {
+	/* Only "no row" means not attached: a busy or failing database says nothing. */
+	if (r == -ENOENT)
 		sched_record_failed(m, job_record(m->db, j, NULL, "done", "not attached", 0));
+	else if (r < 0)
+		sched_record_failed(m, r);	/* read again and redone */
+	if (r < 0) {
 		job_free(j);
 		return false;
 	}
@@ -389,9 +400,58 @@ int vmm_new(struct loop *loop, struct db *db, const struct config *cfg, struct v
 	return 0;
 }
 
+static void worker_free(struct worker *w)
+{
+	struct job *j;
+
+	if (w->ops)
+		w->ops->free(w->b);	/* a job in flight stays pending */
+	while ((j = dequeue(w)))
+		job_free(j);
+	free(w->note);
+	free(w->name);
+	free(w);
+}
+
+/* W's VM is gone from the config: fail what waits for it; one in flight ends on its own. */
+static void remove_worker(struct vmm *m, struct worker *w)
+{
+	char note[512];
+	struct job *j, **p = &m->retry;
+
+	snprintf(note, sizeof(note), "VM %s was removed from the config", w->name);
+	log_notice("%s", note);
+	free(w->note);
+	w->note = strdup(note);
+	w->removed = true;
+	w->waiting = false;
+	while (*p) {
+		j = *p;
+		if (j->w != w) {
+			p = &j->next;
+			continue;
+		}
+		*p = j->next;
+		sched_enqueue(w, j, false);
+	}
+	while ((j = dequeue(w)))
+		unreachable(w, j, -ENOENT, note);	/* recorded as failed */
+	sched_pump(w);
+}
+
 void vmm_set_config(struct vmm *m, const struct config *cfg)
 {
 	m->cfg = cfg;
+	for (size_t i = 0; i < m->n_workers; i++) {
+		struct worker *w = m->workers[i];
+
+		if (!w->removed && !config_find_vm(cfg, w->name))
+			remove_worker(m, w);
+		if (w->removed && !w->cur) {
+			worker_free(w);
+			m->workers[i--] = m->workers[--m->n_workers];
+		}
+	}
 }
 
 void vmm_free(struct vmm *m)
@@ -405,17 +465,8 @@ void vmm_free(struct vmm *m)
 		m->retry = j->next;
 		job_free(j);
 	}
-	for (size_t i = 0; i < m->n_workers; i++) {
-		struct worker *w = m->workers[i];
-
-		if (w->ops)
-			w->ops->free(w->b);	/* a job in flight stays pending */
-		while ((j = dequeue(w)))
-			job_free(j);
-		free(w->note);
-		free(w->name);
-		free(w);
-	}
+	for (size_t i = 0; i < m->n_workers; i++)
+		worker_free(m->workers[i]);
 	free(m->workers);
 	free(m);
 }

@@ -134,3 +134,107 @@ attach_ms() {
 	# Seen by the watch, not only by the backoff timer.
 	wait_until statd_log_has 'QMP socket of vm1 appeared'
 }
+
+# ---- the daemon ------------------------------------------------------------------
+
+@test "a second statd on the same run directory is refused; the first keeps working" {
+	qemu_start vm1
+	statd_start
+	run "$STATD" -c "$CONFIG" --db "$DB" --run-dir "$RUN"
+	[ "$status" -eq 1 ]
+	assert_output --partial "another vhotplug-statd is running for $RUN"
+	[ "$(cat "$RUN/statd.lock")" = "$STATD_PID" ]
+
+	# The first still has its wake socket, and is woken through it.
+	[ -S "$RUN/statd.sock" ]
+	plug mouse
+	wait_until has_event mouse attached
+	alive "$STATD_PID"
+}
+
+@test "SIGTERM with a silent VM: statd exits within 2 s; the intent is redone at the next start" {
+	make_config "$CONFIG" vidpid vidpid 60000
+	peer_start "$VM1" silent
+	statd_start
+	plug mouse
+	wait_until statd_log_has '"execute":"qmp_capabilities"'
+
+	local start end
+	start=$(date +%s%N)
+	statd_stop TERM
+	end=$(date +%s%N)
+	echo "# statd exited $(((end - start) / 1000000)) ms after SIGTERM" >&3
+	[ $(((end - start) / 1000000)) -lt 2000 ]
+	[ "$STATD_STATUS" -eq 0 ]
+	statd_log_has 'exiting with a command in flight'
+	run intent mouse state
+	assert_output pending
+
+	kill "$(cat "$DIR/peer-vm1.sock.pid")"
+	rm -f "$VM1" "$DIR/peer-vm1.sock.pid"
+	qemu_start vm1
+	statd_start
+	wait_until has_event mouse attached
+	in_vm "$VM1" vhp-usb-1-3
+}
+
+@test "SIGHUP that removes a VM: its intents, queued and in flight, fail with that reason" {
+	HELPER_CONFIG=$DIR/helper.json
+	make_config "$CONFIG" vidpid vidpid 1000
+	cp "$CONFIG" "$HELPER_CONFIG"
+	peer_start "$VM1" silent
+	statd_start
+	plug mouse	# in flight: vm1 never answers
+	wait_until statd_log_has '"execute":"qmp_capabilities"'
+	plug webcam	# queued behind it
+
+	# vm1 goes; only vm2 is left.
+	cat >"$CONFIG" <<-EOF
+	{ "usbPassthrough": [ { "targetVm": "vm2", "allow": [ { "vendorId": "0d8c" } ] } ],
+	  "vms": [ { "name": "vm2", "type": "qemu", "socket": "$VM2", "usbAttachBy": "vidpid" } ] }
+	EOF
+	kill -HUP "$STATD_PID"
+	wait_until has_event webcam attach_failed
+	wait_until has_event mouse attach_failed
+	run event_detail webcam attach_failed
+	assert_output 'VM vm1 was removed from the config'
+	run event_detail mouse attach_failed
+	assert_output 'VM vm1 was removed from the config'
+	run sql "SELECT count(*) FROM pending_intents"
+	assert_output 0
+	alive "$STATD_PID"
+}
+
+@test "a database statd cannot write: refused at start, with a STATUS= for systemd" {
+	# statd will run as nobody: everything it needs must be reachable for nobody.
+	RO=$(mktemp -d)
+	chmod 0755 "$RO"
+	DB=$RO/vhotplug.db
+	cp "$CONFIG" "$RO/config.json"
+	chmod 0644 "$RO/config.json"
+	mkdir -m 0777 "$RO/run"
+	statd_start	# creates the database, owned by root
+	statd_stop
+	# A listener standing in for systemd's notify socket.
+	"$PYTHON" -S -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+open(sys.argv[1] + ".ready", "w").close()
+s.settimeout(10)
+open(sys.argv[2], "wb").write(s.recv(4096))' "$RO/notify.sock" "$RO/notify.txt" &
+	echo $! >"$DIR/notify.pid"
+	wait_until test -e "$RO/notify.sock.ready"
+	chmod 0666 "$RO/notify.sock"
+
+	# As root, permission bits do not stop statd: run it as nobody.
+	run env NOTIFY_SOCKET="$RO/notify.sock" setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$STATD" -c "$RO/config.json" --db "$DB" --run-dir "$RO/run"
+	[ "$status" -eq 1 ]
+	assert_output --partial 'refusing to run'
+	refute_output --partial 'ready:'
+	wait_until test -s "$RO/notify.txt"
+	run cat "$RO/notify.txt"
+	assert_output --partial 'STATUS='
+	assert_output --partial 'refusing to run'
+	rm -rf "$RO"
+}
