@@ -259,10 +259,17 @@ void vmm_job_done(struct vmm_job *pub, enum vmm_outcome o, int err, const char *
 	sched_pump(w);
 }
 
-/* No backend entry for this kind on this VM. */
-static void unsupported(struct worker *w, struct job *j)
+/* No backend entry for this kind on this VM: recorded as failed, not left waiting. */
+static void unsupported(struct worker *w, const struct vm *vm, struct job *j)
 {
-	job_defer(w->m->db, j, "vhotplug cannot attach this kind of device to this kind of VM yet");
+	char detail[128];
+
+	snprintf(detail, sizeof(detail), "%s devices not supported by %s backend",
+		 dev_kind_name(j->pub.kind), w->ops ? w->ops->name : vm_type_name(vm->type));
+	log_warn("%s: %s to %s failed: %s", j->label, j->pub.detach ? "detach" : "attach", w->name,
+		 detail);
+	sched_record_failed(w->m, job_record(w->m->db, j, j->pub.detach ? "detach_failed" :
+					     "attach_failed", "failed", detail, 0));
 	job_free(j);
 }
 
@@ -300,7 +307,7 @@ static void start(struct worker *w, struct job *j)
 	if (w->ops)
 		fn = j->pub.detach ? w->ops->detach[j->pub.kind] : w->ops->attach[j->pub.kind];
 	if (!fn) {
-		unsupported(w, j);
+		unsupported(w, vm, j);
 		return;
 	}
 	if (j->pub.detach && !detach_needed(w->m, j))
