@@ -46,6 +46,14 @@ struct worker *sched_worker_get(struct vmm *m, const char *name);
 void sched_enqueue(struct worker *w, struct job *j, bool front);
 /* Queue a new job J on W and start it if W is free; if W is waiting, J waits too. */
 void sched_submit(struct worker *w, struct job *j);
+/*
+ * J could not be done because its VM cannot be reached (ERR, NOTE): J goes
+ * back to the head of W's queue, which waits on the backoff timer; the
+ * queued jobs get NOTE. On a removed worker J is recorded as failed.
+ */
+void sched_unreachable(struct worker *w, struct job *j, int err, const char *note);
+/* The VM answered: whatever it said, it is reachable; the backoff starts over. */
+void sched_reachable(struct worker *w);
 /* Cut every waiting worker's backoff short (statd was poked). */
 void sched_wake_all(struct vmm *m);
 /* A record of J's outcome failed with R < 0: read every pending intent again soon. */

@@ -19,11 +19,6 @@
 
 /* "Not yet" answers are retried for this long in all, then recorded as refused. */
 #define RETRY_BUDGET_MS 3000
-/* An unreachable VM is tried again after 100 ms, then twice as long each time, up to 30 s. */
-#define BACKOFF_FIRST_MS 100
-#define BACKOFF_MAX_MS 30000
-/* After its socket appeared, a VM that refuses connections stays quiet this long. */
-#define APPEARED_QUIET_MS 1600
 /* After a failed record, read every pending intent again this much later. */
 #define RESCAN_MS 1000
 
@@ -94,97 +89,10 @@ static struct job *dequeue(struct worker *w)
 	return j;
 }
 
-static void backoff(struct worker *w)
-{
-	w->backoff_ms = w->backoff_ms ? w->backoff_ms * 2 : BACKOFF_FIRST_MS;
-	if (w->backoff_ms > BACKOFF_MAX_MS)
-		w->backoff_ms = BACKOFF_MAX_MS;
-	if (w->backoff_ms > APPEARED_QUIET_MS)
-		w->appeared = false;
-	w->waiting = true;
-	w->due_ms = qmp_now_ms() + w->backoff_ms;
-	log_debug("%s: unreachable, next attempt in %d ms", w->name, w->backoff_ms);
-}
-
-/* The VM cannot be reached: J goes back to the head of the queue, which waits. */
-static void unreachable(struct worker *w, struct job *j, int err, const char *note)
-{
-	struct vmm *m = w->m;
-
-	if (w->removed) {
-		sched_record_failed(m, job_record(m->db, j, j->pub.detach ? "detach_failed" :
-						  "attach_failed", "failed", w->note, 0));
-		job_free(j);
-		return;
-	}
-	sched_enqueue(w, j, true);
-	backoff(w);
-	w->hostile = err == -ENOBUFS || err == -EPROTO || err == -EMSGSIZE;
-	/* Maybe bound but not listening yet: not worth a note. */
-	if (err == -ECONNREFUSED && w->appeared)
-		return;
-	free(w->note);
-	w->note = strdup(note);
-	for (j = w->head; j; j = j->next)
-		job_defer(m->db, j, note);
-}
-
-/* The VM answered: whatever it said, it is reachable. */
-static void reachable(struct worker *w)
-{
-	w->backoff_ms = 0;
-	w->appeared = false;
-	w->hostile = false;
-	free(w->note);
-	w->note = NULL;
-}
-
-void sched_submit(struct worker *w, struct job *j)
-{
-	sched_enqueue(w, j, false);
-	if (w->waiting && w->note)
-		job_defer(w->m->db, j, w->note);
-	sched_pump(w);
-}
-
 void sched_record_failed(struct vmm *m, int r)
 {
 	if (r < 0 && m->rescan_ms < 0)
 		m->rescan_ms = qmp_now_ms() + RESCAN_MS;
-}
-
-/* Try again now, or as soon as the last attempt is BACKOFF_FIRST_MS old. */
-static void wake(struct worker *w, int64_t now)
-{
-	int64_t earliest = w->tried_ms + BACKOFF_FIRST_MS;
-
-	if (!w->waiting || w->hostile)
-		return;
-	w->backoff_ms = 0;
-	if (w->due_ms > earliest)
-		w->due_ms = earliest > now ? earliest : now;
-}
-
-void sched_wake_all(struct vmm *m)
-{
-	int64_t now = qmp_now_ms();
-
-	for (size_t i = 0; i < m->n_workers; i++)
-		wake(m->workers[i], now);
-}
-
-void vmm_vm_appeared(struct vmm *m, const char *name)
-{
-	for (size_t i = 0; i < m->n_workers; i++) {
-		struct worker *w = m->workers[i];
-
-		if (streq(w->name, name) && w->waiting) {
-			w->appeared = true;
-			w->backoff_ms = 0;
-			w->due_ms = qmp_now_ms();
-		}
-	}
-	vmm_poke(m);
 }
 
 static bool retry_later(struct job *j)
@@ -225,7 +133,7 @@ void vmm_job_done(struct vmm_job *pub, enum vmm_outcome o, int err, const char *
 		return;
 	}
 	if (o != VMM_UNREACHABLE)
-		reachable(w);
+		sched_reachable(w);
 	switch (o) {
 	case VMM_OK:
 		if (pub->detach) {
@@ -250,7 +158,7 @@ void vmm_job_done(struct vmm_job *pub, enum vmm_outcome o, int err, const char *
 			       detail, 0);
 		break;
 	case VMM_UNREACHABLE:
-		unreachable(w, j, err, detail);
+		sched_unreachable(w, j, err, detail);
 		j = NULL;
 		break;
 	}
@@ -301,7 +209,7 @@ static void start(struct worker *w, struct job *j)
 
 	if (!vm) {
 		snprintf(note, sizeof(note), "no VM named \"%s\" in the config", w->name);
-		unreachable(w, j, -ENOENT, note);
+		sched_unreachable(w, j, -ENOENT, note);
 		return;
 	}
 	if (w->ops)
@@ -442,7 +350,7 @@ static void remove_worker(struct vmm *m, struct worker *w)
 		sched_enqueue(w, j, false);
 	}
 	while ((j = dequeue(w)))
-		unreachable(w, j, -ENOENT, note);	/* recorded as failed */
+		sched_unreachable(w, j, -ENOENT, note);	/* recorded as failed */
 	sched_pump(w);
 }
 
