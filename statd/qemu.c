@@ -33,7 +33,11 @@ struct qemu_kind {
 
 static struct json_object *usb_host_args(const struct vm *vm, const struct vmm_job *j);
 
-/* The device kinds QEMU takes. PCI (vfio-pci) and evdev (virtio-input-host-pci) rows come with their host-side preparation. */
+/*
+ * The device kinds QEMU takes; a kind without a row has no entry in the ops
+ * either. PCI (vfio-pci) and evdev (virtio-input-host-pci) rows come with
+ * their host-side preparation.
+ */
 static const struct qemu_kind kinds[DEV_KIND_MAX] = {
 	[DEV_USB] = {
 		.driver = "usb-host",

@@ -73,7 +73,8 @@ static void free_dirs(struct dirwatch *dirs, size_t n)
 }
 
 /* Watch DIR, or its nearest existing parent. Adds to *DIRS; returns the path watched or NULL. */
-static const char *watch_nearest(struct vmwatch *vw, const char *dir, struct dirwatch **dirs, size_t *n)
+static const char *watch_nearest(struct vmwatch *vw, const char *dir, struct dirwatch **dirs,
+				 size_t *n)
 {
 	char *p = strdup(dir);
 	struct dirwatch *v;
