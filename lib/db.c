@@ -37,7 +37,7 @@ static const char *const stmt_sql[ST_MAX] = {
 		" coalesce(i.busnum, -1), coalesce(i.devnum, -1),"
 		" coalesce(d.vendor_id, -1), coalesce(d.product_id, -1)"
 		" FROM intents i JOIN devices d ON d.id = i.device_id"
-		" WHERE i.state = 'pending' ORDER BY i.id",
+		" WHERE i.state = 'pending' AND i.id > ?1 ORDER BY i.id",
 	[ST_INTENT_FINISH] =
 		"UPDATE intents SET state = ?2, result = ?3,"
 		" finished = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
@@ -213,6 +213,19 @@ static int run_simple(struct db *db, enum stmt_id id, const char *what)
 	return r < 0 ? r : step_done(db, st, what);
 }
 
+/* SQLite opens a file it may not write read-only without a word: ask, then take the write lock. */
+int db_check_writable(struct db *db)
+{
+	int r;
+
+	if (sqlite3_db_readonly(db->sql, "main") == 1)
+		return -EROFS;
+	r = run_simple(db, ST_BEGIN, "begin transaction");
+	if (r == 0)
+		r = run_simple(db, ST_COMMIT, "commit");
+	return r;
+}
+
 int db_begin(struct db *db)
 {
 	return run_simple(db, ST_BEGIN, "begin transaction");
@@ -343,7 +356,7 @@ static const char *col_text(sqlite3_stmt *st, int i)
 	return (const char *)sqlite3_column_text(st, i);
 }
 
-int db_intents_pending(struct db *db, db_pending_fn fn, void *userdata)
+int db_intents_pending(struct db *db, int64_t after_id, db_pending_fn fn, void *userdata)
 {
 	sqlite3_stmt *st;
 	int r = stmt(db, ST_PENDING, &st);
@@ -351,6 +364,7 @@ int db_intents_pending(struct db *db, db_pending_fn fn, void *userdata)
 
 	if (r < 0)
 		return r;
+	sqlite3_bind_int64(st, 1, after_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct db_pending p = {
 			.intent_id = sqlite3_column_int64(st, 0),

@@ -32,6 +32,8 @@ enum db_flags {
  */
 int db_open(const char *path, int busy_ms, unsigned flags, struct db **out);
 void db_close(struct db *db);
+/* 0 when the database can be written; -EROFS (or the error met) when not. */
+int db_check_writable(struct db *db);
 
 /* BEGIN IMMEDIATE: take the write lock up front, so later steps cannot deadlock. */
 int db_begin(struct db *db);
@@ -100,8 +102,11 @@ struct db_pending {
 	int vendor_id, product_id;
 };
 typedef int (*db_pending_fn)(void *userdata, const struct db_pending *p);
-/* Call FN for each intent in state 'pending', oldest first; stops on FN's error. */
-int db_intents_pending(struct db *db, db_pending_fn fn, void *userdata);
+/*
+ * Call FN for each intent in state 'pending' with an id above AFTER_ID
+ * (0: all), oldest first; stops on FN's error. Uses index intents_pending.
+ */
+int db_intents_pending(struct db *db, int64_t after_id, db_pending_fn fn, void *userdata);
 /* Close an intent: STATE is "done", "failed" or "cancelled". */
 int db_intent_finish(struct db *db, int64_t id, const char *state, const char *result);
 /* Keep it pending with a note; *FIRST tells whether it had none, so history gets it once. */

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -22,6 +21,7 @@
 
 #include "config.h"
 #include "datagram.h"
+#include "daemon.h"
 #include "db.h"
 #include "device.h"
 #include "intake.h"
@@ -30,44 +30,32 @@
 #include "match.h"
 #include "paths.h"
 #include "qmp.h"
-#include "source.h"
+#include "loop.h"
 #include "vmm.h"
+#include "watch.h"
 
 /* statd may wait this long for the helper's short transactions. */
 #define STATD_BUSY_MS 250
-
-/* After a VM socket appears, drain again at 10, 20, ... 640 ms while it refuses. */
-#define REDRAIN_FIRST_MS 10
-#define REDRAIN_LAST_MS 640
+/* SIGTERM: a command in flight gets this long to finish; it is redone at the next start. */
+#define STOP_GRACE_MS 500
 
 struct statd {
 	struct paths paths;
 	struct config *cfg;
 	struct db *db;
 	struct vmm *vmm;
-	int epfd;
-	int sigfd, wakefd, timerfd, inofd;
-	struct source sig_src, wake_src, timer_src, ino_src;
+	struct loop *loop;
+	struct vmwatch *watch;
+	int sigfd, wakefd, timerfd, lockfd;
+	struct source sig_src, wake_src, timer_src;
 	bool stopping;
+	int64_t stop_ms;	/* stopping: exit by then, whatever is in flight */
 	bool attach_connected;
-	int64_t redrain_ms;	/* next drain after a socket appeared, or -1 */
-	int redrain_delay;
 };
-
-/* systemd's readiness protocol is one datagram: no need for libsystemd. */
-static void sd_notify_msg(const char *msg)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-
-	if (path && (path[0] == '/' || path[0] == '@'))
-		datagram_send(path, msg);
-}
 
 static int watch(struct statd *s, int fd, struct source *src)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = src };
-
-	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+	return loop_add(s->loop, fd, EPOLLIN, src);
 }
 
 static void arm_timer(struct statd *s)
@@ -75,8 +63,8 @@ static void arm_timer(struct statd *s)
 	struct itimerspec its = {};
 	int64_t due = vmm_next_deadline(s->vmm);
 
-	if (s->redrain_ms >= 0 && (due < 0 || s->redrain_ms < due))
-		due = s->redrain_ms;
+	if (s->stopping && (due < 0 || s->stop_ms < due))
+		due = s->stop_ms;
 	if (due >= 0) {
 		/* 0 would disarm: a deadline already past fires in 1 ns. */
 		its.it_value.tv_sec = due / 1000;
@@ -85,70 +73,12 @@ static void arm_timer(struct statd *s)
 	timerfd_settime(s->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
-/* ---- inotify: a VM's QMP socket appearing means the VM (re)started ---- */
-
-static void watch_vm_sockets(struct statd *s)
+/* A VM's QMP socket appearing means the VM (re)started. */
+static void on_appeared(void *userdata, const char *vm_name)
 {
-	if (s->inofd >= 0) {
-		epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->inofd, NULL);
-		close(s->inofd);
-	}
-	s->inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (s->inofd < 0)
-		return;
-	for (size_t i = 0; i < s->cfg->n_vms; i++) {
-		_cleanup_free_ char *dir = strdup(s->cfg->vms[i].socket);
+	struct statd *s = userdata;
 
-		if (dir && inotify_add_watch(s->inofd, dirname(dir), IN_CREATE | IN_MOVED_TO) < 0)
-			log_debug("cannot watch %s: %m", dir);
-	}
-	watch(s, s->inofd, &s->ino_src);
-}
-
-static const char *file_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	return slash ? slash + 1 : path;
-}
-
-/* The last round is a plain drain: a socket still refusing is noted as such. */
-static void drain_appeared(struct statd *s)
-{
-	s->redrain_ms = -1;
-	if (s->redrain_delay > REDRAIN_LAST_MS) {
-		vmm_drain(s->vmm);
-		return;
-	}
-	if (vmm_drain_appeared(s->vmm)) {
-		s->redrain_ms = qmp_now_ms() + s->redrain_delay;
-		s->redrain_delay *= 2;
-	}
-}
-
-static void on_inotify(struct source *src, uint32_t events)
-{
-	struct statd *s = container_of(src, struct statd, ino_src);
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool socket_appeared = false;
-	ssize_t n;
-
-	while ((n = read(s->inofd, buf, sizeof(buf))) > 0) {
-		for (char *p = buf; p < buf + n;) {
-			struct inotify_event *ev = (struct inotify_event *)p;
-
-			for (size_t i = 0; ev->len && i < s->cfg->n_vms; i++)
-				if (streq(file_name(s->cfg->vms[i].socket), ev->name)) {
-					log_info("QMP socket of %s appeared", s->cfg->vms[i].name);
-					socket_appeared = true;
-				}
-			p += sizeof(*ev) + ev->len;
-		}
-	}
-	if (socket_appeared) {
-		s->redrain_delay = REDRAIN_FIRST_MS;
-		drain_appeared(s);
-	}
+	vmm_vm_appeared(s->vmm, vm_name);
 }
 
 /* ---- wake socket: the helper and vhotplugctl say there is work ---- */
@@ -158,8 +88,6 @@ static int open_wake_socket(struct statd *s)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int r;
 
-	if (mkdir(s->paths.rundir, 0755) < 0 && errno != EEXIST)
-		return log_err("%s: %m", s->paths.rundir), -errno;
 	r = paths_wake_socket(&s->paths, sa.sun_path, sizeof(sa.sun_path));
 	if (r < 0)
 		return log_err("%s: run directory path too long", s->paths.rundir), r;
@@ -183,7 +111,7 @@ static void on_wake(struct source *src, uint32_t events)
 	/* Any number of pokes is one drain. */
 	while (recv(s->wakefd, buf, sizeof(buf), 0) >= 0)
 		;
-	vmm_drain(s->vmm);
+	vmm_poke(s->vmm);
 }
 
 static void on_timer(struct source *src, uint32_t events)
@@ -193,8 +121,6 @@ static void on_timer(struct source *src, uint32_t events)
 
 	if (read(s->timerfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		log_debug("timerfd: %m");
-	if (s->redrain_ms >= 0 && qmp_now_ms() >= s->redrain_ms)
-		drain_appeared(s);
 	vmm_timer(s->vmm, qmp_now_ms());
 }
 
@@ -211,7 +137,7 @@ static void reload(struct statd *s)
 	vmm_set_config(s->vmm, cfg);
 	config_free(s->cfg);
 	s->cfg = cfg;
-	watch_vm_sockets(s);
+	vmwatch_set_config(s->watch, cfg);
 	log_info("%s: reloaded", s->paths.config);
 	vmm_drain(s->vmm);
 }
@@ -227,6 +153,8 @@ static void on_signal(struct source *src, uint32_t events)
 		} else {
 			log_info("%s: finishing the current step, then exiting",
 				 strsignal((int)si.ssi_signo));
+			if (!s->stopping)
+				s->stop_ms = qmp_now_ms() + STOP_GRACE_MS;
 			s->stopping = true;
 		}
 	}
@@ -292,16 +220,35 @@ static int setup(struct statd *s)
 	_cleanup_free_ char *dbdir = strdup(s->paths.db);
 	int r;
 
-	if (config_load(s->paths.config, &s->cfg, stderr) < 0)
+	if (config_load(s->paths.config, &s->cfg, stderr) < 0) {
+		daemon_fail_status("%s: invalid configuration", s->paths.config);
 		return -EINVAL;
+	}
+	/* One statd per run directory: the lock comes before anything else is touched. */
+	if (mkdir(s->paths.rundir, 0755) < 0 && errno != EEXIST) {
+		r = -errno;
+		daemon_fail_status("%s: %s", s->paths.rundir, strerror(-r));
+		return r;
+	}
+	r = daemon_lock(s->paths.rundir, &s->lockfd);
+	if (r < 0)
+		return -EINVAL;	/* said */
 	if (dbdir && mkdir(dirname(dbdir), 0755) < 0 && errno != EEXIST)
 		log_warn("%s: %m", dbdir);
 	r = db_open(s->paths.db, STATD_BUSY_MS, DB_RELAXED, &s->db);
+	if (r == 0)
+		r = db_check_writable(s->db);
+	if (r < 0) {
+		/* Attaching devices it cannot record would leave no trace of them. */
+		daemon_fail_status("%s: database not usable for writing (%s), refusing to run",
+				   s->paths.db, strerror(-r));
+		return -EINVAL;
+	}
+	r = loop_new(&s->loop);
 	if (r < 0)
 		return r;
-	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (s->epfd < 0 || s->timerfd < 0)
+	if (s->timerfd < 0)
 		return -errno;
 	r = open_signals(s);
 	if (r == 0)
@@ -309,10 +256,12 @@ static int setup(struct statd *s)
 	if (r == 0)
 		r = watch(s, s->timerfd, &s->timer_src);
 	if (r == 0)
-		r = vmm_new(s->epfd, s->db, s->cfg, &s->vmm);
+		r = vmm_new(s->loop, s->db, s->cfg, &s->vmm);
+	if (r == 0)
+		r = vmwatch_new(s->loop, on_appeared, s, &s->watch);
 	if (r < 0)
 		return r;
-	watch_vm_sockets(s);
+	vmwatch_set_config(s->watch, s->cfg);
 	if (s->attach_connected && attach_connected(s) < 0)
 		log_err("could not queue the devices already connected");
 	return 0;
@@ -320,44 +269,43 @@ static int setup(struct statd *s)
 
 static int run(struct statd *s)
 {
-	struct epoll_event events[16];
-
 	/* Intents written while statd was down. */
 	vmm_drain(s->vmm);
-	sd_notify_msg("READY=1");
+	daemon_notify("READY=1");
 	log_info("ready: config %s, database %s", s->paths.config, s->paths.db);
 	for (;;) {
-		int n;
+		int r;
 
 		/* Retention: at start, then at most hourly (it keeps its own clock). */
 		db_retention(s->db, s->cfg->history_days, qmp_now_ms());
 		arm_timer(s);
 		if (s->stopping && vmm_quiesce(s->vmm))
 			break;
-		n = epoll_wait(s->epfd, events, ARRAY_SIZE(events), -1);
-		if (n < 0 && errno != EINTR)
-			return -errno;
-		for (int i = 0; i < n; i++) {
-			struct source *src = events[i].data.ptr;
-
-			src->dispatch(src, events[i].events);
+		if (s->stopping && qmp_now_ms() >= s->stop_ms) {
+			log_notice("exiting with a command in flight: it is redone at the next start");
+			break;
 		}
+		r = loop_dispatch(s->loop, -1);
+		if (r < 0)
+			return r;
 	}
-	sd_notify_msg("STOPPING=1");
+	daemon_notify("STOPPING=1");
 	return 0;
 }
 
 static void teardown(struct statd *s)
 {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	int fds[] = { s->sigfd, s->wakefd, s->timerfd, s->inofd, s->epfd };
+	int fds[] = { s->sigfd, s->wakefd, s->timerfd, s->lockfd };
 
+	vmwatch_free(s->watch);
 	vmm_free(s->vmm);
 	if (s->wakefd >= 0 && paths_wake_socket(&s->paths, path, sizeof(path)) == 0)
 		unlink(path);
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
+	loop_free(s->loop);
 	db_close(s->db);
 	config_free(s->cfg);
 }
@@ -428,10 +376,9 @@ static int parse_args(int argc, char **argv, struct statd *s, bool *check)
 
 int main(int argc, char **argv)
 {
-	struct statd s = { .epfd = -1, .sigfd = -1, .wakefd = -1, .timerfd = -1, .inofd = -1,
-			   .redrain_ms = -1,
+	struct statd s = { .sigfd = -1, .wakefd = -1, .timerfd = -1, .lockfd = -1,
 			   .sig_src.dispatch = on_signal, .wake_src.dispatch = on_wake,
-			   .timer_src.dispatch = on_timer, .ino_src.dispatch = on_inotify };
+			   .timer_src.dispatch = on_timer };
 	bool check = false;
 	int r;
 

@@ -16,6 +16,10 @@
 #define QMP_DEFAULT_TIMEOUT_MS 5000
 #define QMP_DEFAULT_MAX_REPLY (1024 * 1024)
 #define QMP_READ_CHUNK 4096
+/* Read at most this much per dispatch, so one chatty VM cannot hold the loop. */
+#define QMP_READ_BUDGET (64 * 1024)
+/* More events than this in one second is a flood, not a VM at work. */
+#define QMP_EVENT_BURST 1000
 
 /* Id 0 is ours for qmp_capabilities; user commands count from 1. */
 static const char caps_line[] = "{\"execute\":\"qmp_capabilities\",\"id\":0}\n";
@@ -59,6 +63,8 @@ struct qmp {
 	size_t woff;
 
 	int64_t wait_start;	/* start of the wait the deadline refers to */
+	int64_t events_since;	/* start of the current one-second event window */
+	unsigned events;	/* events in that window */
 	int error;
 	char errmsg[256];
 };
@@ -220,8 +226,16 @@ static int handle_event(struct qmp *q, struct json_object *msg, struct json_obje
 {
 	struct json_object *data = NULL;
 
+	int64_t now = qmp_now_ms();
+
 	if (!json_object_is_type(event, json_type_string))
 		return qmp_fail(q, -EPROTO, "QMP protocol error: event name is not a string");
+	if (now - q->events_since >= 1000) {
+		q->events_since = now;
+		q->events = 0;
+	}
+	if (++q->events > QMP_EVENT_BURST)
+		return qmp_fail(q, -ENOBUFS, "QMP peer floods events (over %d a second)", QMP_EVENT_BURST);
 	json_object_object_get_ex(msg, "data", &data);
 	if (q->opts.on_event)
 		q->opts.on_event(q, q->opts.event_userdata, json_object_get_string(event), data);
@@ -306,14 +320,14 @@ static int feed(struct qmp *q, const char *buf, size_t len)
 	return q->state == QMP_DEAD ? q->error : 0;
 }
 
-/* Read until EAGAIN, so edge-triggered callers work too. */
-static int read_all(struct qmp *q)
+/* Read until EAGAIN or the budget is spent: the caller's epoll is level-triggered. */
+static int read_some(struct qmp *q)
 {
 	char buf[QMP_READ_CHUNK];
 	ssize_t n;
 	int r;
 
-	for (;;) {
+	for (size_t total = 0; total < QMP_READ_BUDGET; total += n) {
 		n = recv(q->fd, buf, sizeof(buf), 0);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -330,6 +344,7 @@ static int read_all(struct qmp *q)
 		if (r < 0)
 			return r;
 	}
+	return 0;
 }
 
 static int finish_connect(struct qmp *q)
@@ -359,11 +374,13 @@ int qmp_dispatch(struct qmp *q, uint32_t revents)
 			return r;
 	}
 	if (revents & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
-		r = read_all(q);
+		r = read_some(q);
 		if (r < 0)
 			return r;
 	}
-	return flush(q);
+	r = flush(q);
+	/* Traffic does not move a deadline: it holds whatever the peer sends. */
+	return r < 0 ? r : qmp_check_timeout(q, qmp_now_ms());
 }
 
 static const char *wait_what(const struct qmp *q)

@@ -1,186 +1,42 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The scheduler: one worker per VM, each with its own queue and at most one
+ * job in flight in its backend; "not yet" retries; and every outcome
+ * recorded (through job.c). The backend is chosen once per VM, by its type.
+ */
 #include <errno.h>
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 
+#include "backend.h"
+#include "job.h"
 #include "log.h"
+#include "loop.h"
 #include "macro.h"
 #include "qmp.h"
-#include "source.h"
-#include "vmm.h"
+#include "sched.h"
 
-/*
- * QEMU's usb-host looks the device up in libusb's list, which learns of a new
- * device only after udev has finished with it (RUN programs included): the
- * first device_add may come too early. Retry that one error, briefly.
- */
-#define RETRY_FIRST_MS 20
+/* "Not yet" answers are retried for this long in all, then recorded as refused. */
 #define RETRY_BUDGET_MS 3000
-#define NOT_FOUND_ERROR "failed to find host usb device"
+/* After a failed record, read every pending intent again this much later. */
+#define RESCAN_MS 1000
 
-enum job_kind {
-	JOB_ATTACH,
-	JOB_DETACH,
-};
-
-struct worker;
-
-struct job {
-	struct job *next;
-	struct worker *w;
-	enum job_kind kind;
-	int64_t intent_id;
-	int64_t device_id;
-	char *vm;		/* attach: the target; detach: where it is attached */
-	char *kind_name;	/* "usb", "pci", "evdev" */
-	char *label;
-	char *sysname;
-	char *qdev_id;
-	int busnum, devnum, vendor_id, product_id;
-	int delay_ms;		/* next retry's delay */
-	int64_t first_ms;	/* first device_add, for the retry budget */
-	int64_t due_ms;		/* when waiting for a retry */
-};
-
-struct worker {
-	struct source src;
-	struct vmm *m;
-	char *name;
-	struct qmp *q;
-	struct job *cur;	/* the job with a command in flight */
-	struct job *head, *tail;
-};
-
-struct vmm {
-	int epfd;
-	struct db *db;
-	const struct config *cfg;
-	struct worker **workers;
-	size_t n_workers;
-	struct job *retry;	/* jobs waiting for their due_ms, any order */
-	bool quiescing;
-	bool appeared;		/* in vmm_drain_appeared() */
-	bool refused;		/* ...and a connection was refused */
-};
-
-static void pump(struct worker *w);
-
-static void job_free(struct job *j)
+/* crosvm's table comes with its backend; until then its VMs have none. */
+static const struct vmm_backend_ops *backend_for(enum vm_type type)
 {
-	if (!j)
-		return;
-	free(j->vm);
-	free(j->kind_name);
-	free(j->label);
-	free(j->sysname);
-	free(j->qdev_id);
-	free(j);
-}
-
-/* A qdev id that stays the same across replugs into the same port. */
-static char *qdev_id_for(const char *kind, const char *sysname)
-{
-	char *id = NULL;
-
-	if (asprintf(&id, "vhp-%s-%s", kind, sysname) < 0)
-		return NULL;
-	for (char *p = id; *p; p++)
-		if (!(('a' <= *p && *p <= 'z') || ('A' <= *p && *p <= 'Z') ||
-		      ('0' <= *p && *p <= '9') || *p == '-' || *p == '.' || *p == '_'))
-			*p = '_';
-	return id;
-}
-
-static struct job *job_from_pending(const struct db_pending *p)
-{
-	struct job *j = calloc(1, sizeof(*j));
-
-	if (!j)
-		return NULL;
-	j->kind = streq(p->action, "detach") ? JOB_DETACH : JOB_ATTACH;
-	j->intent_id = p->intent_id;
-	j->device_id = p->device_id;
-	j->vm = p->vm ? strdup(p->vm) : NULL;
-	j->kind_name = strdup(p->kind ?: "usb");
-	j->label = strdup(p->label ?: "");
-	j->sysname = strdup(p->sysname ?: "");
-	j->busnum = p->busnum;
-	j->devnum = p->devnum;
-	j->vendor_id = p->vendor_id;
-	j->product_id = p->product_id;
-	j->delay_ms = RETRY_FIRST_MS;
-	j->qdev_id = j->kind_name && j->sysname ? qdev_id_for(j->kind_name, j->sysname) : NULL;
-	if (!j->kind_name || !j->label || !j->sysname || !j->qdev_id || (p->vm && !j->vm)) {
-		job_free(j);
-		return NULL;
-	}
-	return j;
-}
-
-/* ---- outcomes: each one transaction, history and intent together ---- */
-
-static void record(struct vmm *m, struct job *j, const char *event, const char *state,
-		   const char *detail, int attach)
-{
-	struct db *db = m->db;
-	int r = db_begin(db);
-
-	if (r == 0 && attach > 0)
-		r = db_attachment_set(db, j->device_id, j->vm, j->qdev_id);
-	if (r == 0 && attach < 0)
-		r = db_attachment_del(db, j->device_id);
-	if (r == 0 && event)
-		r = db_history_add(db, j->device_id, j->label, event, j->vm, detail);
-	if (r == 0)
-		r = db_intent_finish(db, j->intent_id, state, detail);
-	if (r == 0)
-		r = db_commit(db);
-	if (r < 0) {
-		/* It stays pending: the next drain redoes it, and both steps are idempotent. */
-		db_rollback(db);
-		log_err("%s: could not record %s: %s", j->label, event ?: state, strerror(-r));
-	}
-}
-
-/* Keep the intent pending, say why once, and forget the job until the next drain. */
-static void defer(struct vmm *m, struct job *j, const char *note)
-{
-	bool first = false;
-	int r = db_begin(m->db);
-
-	if (r == 0)
-		r = db_intent_defer(m->db, j->intent_id, note, &first);
-	if (r == 0 && first)
-		r = db_history_add(m->db, j->device_id, j->label, "waiting", j->vm, note);
-	if (r == 0)
-		r = db_commit(m->db);
-	if (r < 0)
-		db_rollback(m->db);
-	if (first)
-		log_notice("%s: waiting: %s", j->label, note);
-	job_free(j);
-}
-
-static void finish(struct job *j)
-{
-	if (j->w && j->w->cur == j)
-		j->w->cur = NULL;
-	job_free(j);
+	return type == VM_QEMU ? &qemu_backend_ops : NULL;
 }
 
 /* ---- workers ---- */
 
-static void worker_dispatch(struct source *s, uint32_t events);
-
-static struct worker *worker_get(struct vmm *m, const char *name)
+struct worker *sched_worker_get(struct vmm *m, const char *name)
 {
+	const struct vm *vm = config_find_vm(m->cfg, name);
 	struct worker **v, *w;
 
 	for (size_t i = 0; i < m->n_workers; i++)
-		if (streq(m->workers[i]->name, name))
+		if (streq(m->workers[i]->name, name) && !m->workers[i]->removed)
 			return m->workers[i];
 	v = realloc(m->workers, (m->n_workers + 1) * sizeof(*v));
 	if (!v)
@@ -191,13 +47,18 @@ static struct worker *worker_get(struct vmm *m, const char *name)
 		free(w);
 		return NULL;
 	}
-	w->src.dispatch = worker_dispatch;
 	w->m = m;
+	w->ops = vm ? backend_for(vm->type) : NULL;
+	if (w->ops && w->ops->new(m->loop, name, &w->b) < 0) {
+		free(w->name);
+		free(w);
+		return NULL;
+	}
 	m->workers[m->n_workers++] = w;
 	return w;
 }
 
-static void enqueue(struct worker *w, struct job *j, bool front)
+void sched_enqueue(struct worker *w, struct job *j, bool front)
 {
 	j->w = w;
 	if (front) {
@@ -228,126 +89,10 @@ static struct job *dequeue(struct worker *w)
 	return j;
 }
 
-static void defer_queue(struct worker *w, const char *note)
+void sched_record_failed(struct vmm *m, int r)
 {
-	struct job *j;
-
-	while ((j = dequeue(w)))
-		defer(w->m, j, note);
-}
-
-static void disconnect(struct worker *w)
-{
-	if (!w->q)
-		return;
-	epoll_ctl(w->m->epfd, EPOLL_CTL_DEL, qmp_fd(w->q), NULL);
-	qmp_close(w->q);
-	w->q = NULL;
-}
-
-static void on_event(struct qmp *q, void *userdata, const char *event, struct json_object *data)
-{
-	struct worker *w = userdata;
-
-	log_debug("%s: QMP event %s %s", w->name, event,
-		  data ? json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN) : "");
-}
-
-static int connect_vm(struct worker *w)
-{
-	const struct vm *vm = config_find_vm(w->m->cfg, w->name);
-	struct qmp_options opts = { .on_event = on_event, .event_userdata = w };
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &w->src };
-	char note[512];
-	int r;
-
-	if (!vm) {
-		snprintf(note, sizeof(note), "no VM named \"%s\" in the config", w->name);
-		defer_queue(w, note);
-		return -ENOENT;
-	}
-	opts.timeout_ms = w->m->cfg->qmp_timeout_ms;
-	r = qmp_open(vm->socket, &opts, &w->q);
-	if (r == -ECONNREFUSED && w->m->appeared) {
-		struct job *j;
-
-		/* Maybe bound but not listening yet: not worth a note, statd drains again. */
-		w->m->refused = true;
-		while ((j = dequeue(w)))
-			job_free(j);
-		return r;
-	}
-	if (r < 0) {
-		snprintf(note, sizeof(note), "VM %s is not running (%s: %s)", w->name, vm->socket,
-			 strerror(-r));
-		defer_queue(w, note);
-		return r;
-	}
-	ev.events = qmp_wanted_events(w->q) | EPOLLIN;
-	if (epoll_ctl(w->m->epfd, EPOLL_CTL_ADD, qmp_fd(w->q), &ev) < 0) {
-		r = -errno;
-		qmp_close(w->q);
-		w->q = NULL;
-		return r;
-	}
-	return 0;
-}
-
-/* A QMP failure that is not QEMU's answer: the job waits for the VM to be reachable. */
-static void lost(struct job *j, const char *err)
-{
-	struct worker *w = j->w;
-	char note[512];
-
-	snprintf(note, sizeof(note), "QMP to %s failed: %s", w->name, err ?: "unknown error");
-	w->cur = NULL;
-	defer(w->m, j, note);
-}
-
-/* ---- attach ---- */
-
-static struct json_object *usb_host_args(const struct vm *vm, const struct job *j)
-{
-	struct json_object *a = json_object_new_object();
-	const char *ports = strchr(j->sysname, '-');
-
-	if (!a)
-		return NULL;
-	json_object_object_add(a, "driver", json_object_new_string("usb-host"));
-	json_object_object_add(a, "id", json_object_new_string(j->qdev_id));
-	switch (vm->usb_attach_by) {
-	case USB_ATTACH_VIDPID:
-		json_object_object_add(a, "vendorid", json_object_new_int(j->vendor_id));
-		json_object_object_add(a, "productid", json_object_new_int(j->product_id));
-		break;
-	case USB_ATTACH_PORT:
-		json_object_object_add(a, "hostbus", json_object_new_int(j->busnum));
-		json_object_object_add(a, "hostport", json_object_new_string(ports ? ports + 1 : ""));
-		break;
-	default:
-		json_object_object_add(a, "hostbus", json_object_new_int(j->busnum));
-		json_object_object_add(a, "hostaddr", json_object_new_int(j->devnum));
-		break;
-	}
-	return a;
-}
-
-static void on_device_add(struct qmp *q, void *userdata, struct json_object *ret, int err,
-			  const char *errstr);
-
-static void device_add(struct job *j)
-{
-	struct worker *w = j->w;
-	const struct vm *vm = config_find_vm(w->m->cfg, w->name);
-	struct json_object *args = vm ? usb_host_args(vm, j) : NULL;
-
-	if (!j->first_ms)
-		j->first_ms = qmp_now_ms();
-	db_intent_attempted(w->m->db, j->intent_id);
-	log_debug("%s: device_add %s to %s", j->label,
-		  args ? json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN) : "?", w->name);
-	if (!args || qmp_command(w->q, "device_add", args, on_device_add, j) < 0)
-		lost(j, "cannot queue device_add");
+	if (r < 0 && m->rescan_ms < 0)
+		m->rescan_ms = qmp_now_ms() + RESCAN_MS;
 }
 
 static bool retry_later(struct job *j)
@@ -359,396 +104,190 @@ static bool retry_later(struct job *j)
 		return false;
 	j->due_ms = now + j->delay_ms;
 	j->delay_ms *= 2;
-	j->w->cur = NULL;
 	j->next = m->retry;
 	m->retry = j;
 	return true;
 }
 
-static void on_device_add(struct qmp *q, void *userdata, struct json_object *ret, int err,
-			  const char *errstr)
+void vmm_job_attempt(struct vmm_job *pub)
 {
-	struct job *j = userdata;
-	struct vmm *m = j->w->m;
+	struct job *j = container_of(pub, struct job, pub);
 
-	if (err == 0) {
-		log_info("%s: attached to %s as %s", j->label, j->vm, j->qdev_id);
-		record(m, j, "attached", "done", j->qdev_id, 1);
-	} else if (err == -EIO && strstr(errstr, NOT_FOUND_ERROR) && retry_later(j)) {
-		log_debug("%s: %s; retrying in %d ms", j->label, errstr, j->delay_ms / 2);
-		return;
-	} else if (err == -EIO) {
-		log_warn("%s: attach to %s failed: %s", j->label, j->vm, errstr);
-		record(m, j, "attach_failed", "failed", errstr, 0);
-	} else {
-		lost(j, errstr);
-		return;
-	}
-	finish(j);
+	if (!j->first_ms)
+		j->first_ms = qmp_now_ms();
+	db_intent_attempted(j->w->m->db, j->intent_id);
 }
 
-static bool peripheral_has(struct json_object *list, const char *id)
+void vmm_job_done(struct vmm_job *pub, enum vmm_outcome o, int err, const char *detail)
 {
-	size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+	struct job *j = container_of(pub, struct job, pub);
+	struct worker *w = j->w;
+	struct vmm *m = w->m;
+	const char *verb = pub->detach ? "detach" : "attach";
+	int r = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *name;
-
-		if (json_object_object_get_ex(json_object_array_get_idx(list, i), "name", &name) &&
-		    streq(json_object_get_string(name), id))
-			return true;
-	}
-	return false;
-}
-
-static void on_qom_list(struct qmp *q, void *userdata, struct json_object *ret, int err,
-			const char *errstr)
-{
-	struct job *j = userdata;
-
-	if (err < 0) {
-		lost(j, errstr);
+	if (w->cur == j)
+		w->cur = NULL;
+	if (m->freeing) {
+		job_free(j);	/* its intent stays pending: the next start redoes it */
 		return;
 	}
-	if (!peripheral_has(ret, j->qdev_id)) {
-		device_add(j);
-		return;
+	if (o != VMM_UNREACHABLE)
+		sched_reachable(w);
+	switch (o) {
+	case VMM_OK:
+		if (pub->detach) {
+			log_info("%s: detached from %s", j->label, j->vm);
+			r = job_record(m->db, j, "detached", "done", detail, -1);
+		} else {
+			log_info("%s: attached to %s as %s", j->label, j->vm, j->qdev_id);
+			r = job_record(m->db, j, "attached", "done", detail, 1);
+		}
+		break;
+	case VMM_NOT_YET:
+		if (retry_later(j)) {
+			log_debug("%s: %s; retrying in %d ms", j->label, detail, j->delay_ms / 2);
+			j = NULL;
+			break;
+		}
+		/* fall through */
+	case VMM_REFUSED:
+		log_warn("%s: %s %s %s failed: %s", j->label, verb, pub->detach ? "from" : "to", j->vm,
+			 detail);
+		r = job_record(m->db, j, pub->detach ? "detach_failed" : "attach_failed", "failed",
+			       detail, 0);
+		break;
+	case VMM_UNREACHABLE:
+		sched_unreachable(w, j, err, detail);
+		j = NULL;
+		break;
 	}
-	/* Attached already (a repeated event, or statd restarted mid-way): say so, add nothing. */
-	record(j->w->m, j, "attached", "done", "already attached", 1);
-	finish(j);
+	sched_record_failed(m, r);
+	job_free(j);
+	sched_pump(w);
 }
 
-static void start_attach(struct job *j)
+/* No backend entry for this kind on this VM: recorded as failed, not left waiting. */
+static void unsupported(struct worker *w, const struct vm *vm, struct job *j)
 {
-	struct json_object *args = json_object_new_object();
+	char detail[128];
 
-	json_object_object_add(args, "path", json_object_new_string("/machine/peripheral"));
-	if (qmp_command(j->w->q, "qom-list", args, on_qom_list, j) < 0)
-		lost(j, "cannot queue qom-list");
+	snprintf(detail, sizeof(detail), "%s devices not supported by %s backend",
+		 dev_kind_name(j->pub.kind), w->ops ? w->ops->name : vm_type_name(vm->type));
+	log_warn("%s: %s to %s failed: %s", j->label, j->pub.detach ? "detach" : "attach", w->name,
+		 detail);
+	sched_record_failed(w->m, job_record(w->m->db, j, j->pub.detach ? "detach_failed" :
+					     "attach_failed", "failed", detail, 0));
+	job_free(j);
 }
 
-/* ---- detach ---- */
-
-static void on_device_del(struct qmp *q, void *userdata, struct json_object *ret, int err,
-			  const char *errstr)
+/* A detach queued behind an attach that may have failed: is it attached? */
+static bool detach_needed(struct vmm *m, struct job *j)
 {
-	struct job *j = userdata;
-	struct vmm *m = j->w->m;
-
-	if (err == 0 || (err == -EIO && strstr(errstr, "not found"))) {
-		log_info("%s: detached from %s", j->label, j->vm);
-		record(m, j, "detached", "done", err ? "already gone from the VM" : NULL, -1);
-	} else if (err == -EIO) {
-		log_warn("%s: detach from %s failed: %s", j->label, j->vm, errstr);
-		record(m, j, "detach_failed", "failed", errstr, 0);
-	} else {
-		lost(j, errstr);
-		return;
-	}
-	finish(j);
-}
-
-static void start_detach(struct job *j)
-{
-	struct json_object *args;
 	char *vm = NULL, *qdev = NULL;
+	int r = db_attachment_get(m->db, j->pub.device_id, &vm, &qdev);
 
-	/* Queued behind an attach that may have failed: check again. */
-	if (db_attachment_get(j->w->m->db, j->device_id, &vm, &qdev) < 0) {
-		record(j->w->m, j, NULL, "done", "not attached", 0);
-		finish(j);
-		return;
+	/* Only "no row" means not attached: a busy or failing database says nothing. */
+	if (r == -ENOENT)
+		sched_record_failed(m, job_record(m->db, j, NULL, "done", "not attached", 0));
+	else if (r < 0)
+		sched_record_failed(m, r);	/* read again and redone */
+	if (r < 0) {
+		job_free(j);
+		return false;
 	}
 	free(vm);
-	free(j->qdev_id);
-	j->qdev_id = qdev;
-	args = json_object_new_object();
-
-	json_object_object_add(args, "id", json_object_new_string(j->qdev_id));
-	if (qmp_command(j->w->q, "device_del", args, on_device_del, j) < 0)
-		lost(j, "cannot queue device_del");
+	job_set_target(j, strdup(j->vm ?: ""), qdev);
+	return true;
 }
 
-/* ---- scheduling ---- */
-
-static void update_epoll(struct worker *w)
+static void start(struct worker *w, struct job *j)
 {
-	struct epoll_event ev = { .data.ptr = &w->src };
+	const struct vm *vm = config_find_vm(w->m->cfg, w->name);
+	vmm_job_fn fn = NULL;
+	char note[512];
 
-	if (!w->q)
-		return;
-	ev.events = qmp_wanted_events(w->q) | EPOLLIN;
-	epoll_ctl(w->m->epfd, EPOLL_CTL_MOD, qmp_fd(w->q), &ev);
-}
-
-/* Start the next job if none is in flight; hang up when there is no work left. */
-static void pump(struct worker *w)
-{
-	while (!w->cur && w->head && !w->m->quiescing) {
-		if (!w->q && connect_vm(w) < 0)
-			return;
-		w->cur = dequeue(w);
-		if (w->cur->kind == JOB_ATTACH)
-			start_attach(w->cur);
-		else
-			start_detach(w->cur);
-	}
-	if (!w->cur && !w->head)
-		disconnect(w);	/* the socket is shared with other tools: do not sit on it */
-	update_epoll(w);
-}
-
-static void worker_dispatch(struct source *s, uint32_t events)
-{
-	struct worker *w = container_of(s, struct worker, src);
-	int r = qmp_dispatch(w->q, events);
-
-	if (r < 0) {
-		disconnect(w);
-		defer_queue(w, "QMP connection lost");
-	}
-	pump(w);
-}
-
-static bool known(const struct vmm *m, int64_t intent_id)
-{
-	for (const struct job *j = m->retry; j; j = j->next)
-		if (j->intent_id == intent_id)
-			return true;
-	for (size_t i = 0; i < m->n_workers; i++) {
-		const struct worker *w = m->workers[i];
-
-		if (w->cur && w->cur->intent_id == intent_id)
-			return true;
-		for (const struct job *j = w->head; j; j = j->next)
-			if (j->intent_id == intent_id)
-				return true;
-	}
-	return false;
-}
-
-static struct job *unlink_attach(struct job **list, int64_t device_id)
-{
-	for (struct job **p = list; *p; p = &(*p)->next) {
-		if ((*p)->device_id == device_id && (*p)->kind == JOB_ATTACH) {
-			struct job *j = *p;
-
-			*p = j->next;
-			return j;
-		}
-	}
-	return NULL;
-}
-
-/* An attach job for DEVICE_ID waiting for a retry or queued (not in flight), unlinked, or NULL. */
-static struct job *take_waiting(struct vmm *m, int64_t device_id)
-{
-	struct job *j = unlink_attach(&m->retry, device_id);
-
-	for (size_t i = 0; !j && i < m->n_workers; i++) {
-		struct worker *w = m->workers[i];
-
-		j = unlink_attach(&w->head, device_id);
-		if (j && w->tail == j) {
-			w->tail = w->head;
-			while (w->tail && w->tail->next)
-				w->tail = w->tail->next;
-		}
-	}
-	return j;
-}
-
-static struct worker *in_flight(struct vmm *m, int64_t device_id)
-{
-	for (size_t i = 0; i < m->n_workers; i++)
-		if (m->workers[i]->cur && m->workers[i]->cur->device_id == device_id)
-			return m->workers[i];
-	return NULL;
-}
-
-/* Attaches still to come for a device that is gone are pointless: cancel them. */
-static void cancel_attaches(struct vmm *m, const struct job *detach, const struct worker *busy)
-{
-	struct job *j;
-	int n = 0, r;
-
-	while ((j = take_waiting(m, detach->device_id)))
-		job_free(j);	/* the UPDATE below closes their intents too */
-	r = db_begin(m->db);
-	if (r == 0)
-		r = db_intents_cancel(m->db, detach->device_id, detach->intent_id,
-				      busy ? busy->cur->intent_id : 0, &n);
-	if (r == 0 && n > 0)
-		r = db_history_add(m->db, detach->device_id, detach->label, "attach_cancelled", NULL,
-				   "device unplugged before it was attached");
-	if (r == 0)
-		r = db_commit(m->db);
-	if (r < 0)
-		db_rollback(m->db);
-}
-
-/*
- * Detach from wherever the device is attached. An attach in flight goes
- * first: the detach queues behind it on the same worker.
- */
-static void submit_detach(struct vmm *m, struct job *j)
-{
-	struct worker *w = in_flight(m, j->device_id);
-	char *vm = NULL, *qdev = NULL;
-
-	cancel_attaches(m, j, w);
-	if (db_attachment_get(m->db, j->device_id, &vm, &qdev) == 0) {
-		free(j->vm);
-		free(j->qdev_id);
-		j->vm = vm;
-		j->qdev_id = qdev;
-		w = worker_get(m, vm);
-	} else if (!w) {
-		record(m, j, NULL, "done", "not attached", 0);
-		job_free(j);
-		return;
-	}
-	if (!w) {
-		job_free(j);
-		return;
-	}
-	if (!j->vm)
-		j->vm = strdup(w->name);
-	enqueue(w, j, false);
-	pump(w);
-}
-
-static void submit(struct vmm *m, struct job *j)
-{
-	const struct vm *vm;
-	struct worker *w;
-
-	if (j->kind == JOB_DETACH) {
-		submit_detach(m, j);
-		return;
-	}
-	vm = j->vm ? config_find_vm(m->cfg, j->vm) : NULL;
 	if (!vm) {
-		defer(m, j, "its VM is not in the config");
+		snprintf(note, sizeof(note), "no VM named \"%s\" in the config", w->name);
+		sched_unreachable(w, j, -ENOENT, note);
 		return;
 	}
-	if (vm->type != VM_QEMU || !streq(j->kind_name, "usb")) {
-		defer(m, j, "vhotplug cannot attach this kind of device to this kind of VM yet");
+	if (w->ops)
+		fn = j->pub.detach ? w->ops->detach[j->pub.kind] : w->ops->attach[j->pub.kind];
+	if (!fn) {
+		unsupported(w, vm, j);
 		return;
 	}
-	w = worker_get(m, j->vm);
-	if (!w) {
-		job_free(j);
+	if (j->pub.detach && !detach_needed(w->m, j))
 		return;
-	}
-	enqueue(w, j, false);
-	pump(w);
+	w->cur = j;
+	w->tried_ms = qmp_now_ms();
+	fn(w->b, w->m->cfg, vm, &j->pub);
 }
 
-struct collect {
-	struct vmm *m;
-	struct job *head, **tail;
-	int err;
-};
-
-static int collect_one(void *userdata, const struct db_pending *p)
+/* Start the next job if none is in flight; let go of the VM when there is no work left. */
+void sched_pump(struct worker *w)
 {
-	struct collect *c = userdata;
-	struct job *j;
-
-	if (known(c->m, p->intent_id))
-		return 0;
-	j = job_from_pending(p);
-	if (!j)
-		return -ENOMEM;
-	*c->tail = j;
-	c->tail = &j->next;
-	return 0;
+	if (w->pumping)
+		return;	/* an answer given from inside start(): the loop below goes on */
+	w->pumping = true;
+	while (!w->cur && w->head && !w->waiting && !w->m->quiescing)
+		start(w, dequeue(w));
+	w->pumping = false;
+	if (!w->cur && (!w->head || w->waiting) && w->ops && w->ops->idle)
+		w->ops->idle(w->b);
 }
 
-int vmm_drain(struct vmm *m)
-{
-	struct collect c = { .m = m, .tail = &c.head };
-	int r;
-
-	if (m->quiescing)
-		return 0;
-	/* Read everything first: submitting writes to the database. */
-	r = db_intents_pending(m->db, collect_one, &c);
-	while (c.head) {
-		struct job *j = c.head;
-
-		c.head = j->next;
-		j->next = NULL;
-		if (r < 0)
-			job_free(j);
-		else
-			submit(m, j);
-	}
-	return r;
-}
-
-bool vmm_drain_appeared(struct vmm *m)
-{
-	m->appeared = true;
-	m->refused = false;
-	vmm_drain(m);
-	m->appeared = false;
-	return m->refused;
-}
+/* ---- time ---- */
 
 int64_t vmm_next_deadline(const struct vmm *m)
 {
 	int64_t best = -1;
 
+	if (m->rescan_ms >= 0 && !m->quiescing)
+		best = m->rescan_ms;
 	for (const struct job *j = m->retry; j; j = j->next)
-		if (best < 0 || j->due_ms < best)
+		if (!m->quiescing && (best < 0 || j->due_ms < best))
 			best = j->due_ms;
 	for (size_t i = 0; i < m->n_workers; i++) {
-		int64_t d = m->workers[i]->q ? qmp_deadline_ms(m->workers[i]->q) : -1;
+		const struct worker *w = m->workers[i];
+		int64_t d = w->ops && w->ops->deadline ? w->ops->deadline(w->b) : -1;
 
 		if (d >= 0 && (best < 0 || d < best))
 			best = d;
+		if (w->waiting && !m->quiescing && (best < 0 || w->due_ms < best))
+			best = w->due_ms;
 	}
 	return best;
 }
 
-static void timeouts(struct vmm *m, int64_t now)
-{
-	for (size_t i = 0; i < m->n_workers; i++) {
-		struct worker *w = m->workers[i];
-		int64_t d = w->q ? qmp_deadline_ms(w->q) : -1;
-
-		if (d < 0 || d > now || qmp_check_timeout(w->q, now) == 0)
-			continue;
-		disconnect(w);
-		defer_queue(w, "QMP connection timed out");
-		pump(w);
-	}
-}
-
-static void retries(struct vmm *m, int64_t now)
+void vmm_timer(struct vmm *m, int64_t now_ms)
 {
 	struct job **p = &m->retry;
 
+	for (size_t i = 0; i < m->n_workers; i++) {
+		struct worker *w = m->workers[i];
+
+		if (w->ops && w->ops->timer)
+			w->ops->timer(w->b, now_ms);
+		if (w->waiting && w->due_ms <= now_ms && !m->quiescing) {
+			w->waiting = false;
+			sched_pump(w);
+		}
+	}
+	if (m->rescan_ms >= 0 && m->rescan_ms <= now_ms)
+		vmm_drain(m);
 	while (*p) {
 		struct job *j = *p;
 
-		if (j->due_ms > now || m->quiescing) {
+		if (j->due_ms > now_ms || m->quiescing) {
 			p = &j->next;
 			continue;
 		}
 		*p = j->next;
-		enqueue(j->w, j, true);
-		pump(j->w);
+		sched_enqueue(j->w, j, true);
+		sched_pump(j->w);
 	}
-}
-
-void vmm_timer(struct vmm *m, int64_t now_ms)
-{
-	timeouts(m, now_ms);
-	retries(m, now_ms);
 }
 
 bool vmm_quiesce(struct vmm *m)
@@ -760,22 +299,74 @@ bool vmm_quiesce(struct vmm *m)
 	return true;
 }
 
-int vmm_new(int epfd, struct db *db, const struct config *cfg, struct vmm **out)
+/* ---- life cycle ---- */
+
+int vmm_new(struct loop *loop, struct db *db, const struct config *cfg, struct vmm **out)
 {
 	struct vmm *m = calloc(1, sizeof(*m));
 
 	if (!m)
 		return -ENOMEM;
-	m->epfd = epfd;
+	m->loop = loop;
 	m->db = db;
 	m->cfg = cfg;
+	m->rescan_ms = -1;
 	*out = m;
 	return 0;
+}
+
+static void worker_free(struct worker *w)
+{
+	struct job *j;
+
+	if (w->ops)
+		w->ops->free(w->b);	/* a job in flight stays pending */
+	while ((j = dequeue(w)))
+		job_free(j);
+	free(w->note);
+	free(w->name);
+	free(w);
+}
+
+/* W's VM is gone from the config: fail what waits for it; one in flight ends on its own. */
+static void remove_worker(struct vmm *m, struct worker *w)
+{
+	char note[512];
+	struct job *j, **p = &m->retry;
+
+	snprintf(note, sizeof(note), "VM %s was removed from the config", w->name);
+	log_notice("%s", note);
+	free(w->note);
+	w->note = strdup(note);
+	w->removed = true;
+	w->waiting = false;
+	while (*p) {
+		j = *p;
+		if (j->w != w) {
+			p = &j->next;
+			continue;
+		}
+		*p = j->next;
+		sched_enqueue(w, j, false);
+	}
+	while ((j = dequeue(w)))
+		sched_unreachable(w, j, -ENOENT, note);	/* recorded as failed */
+	sched_pump(w);
 }
 
 void vmm_set_config(struct vmm *m, const struct config *cfg)
 {
 	m->cfg = cfg;
+	for (size_t i = 0; i < m->n_workers; i++) {
+		struct worker *w = m->workers[i];
+
+		if (!w->removed && !config_find_vm(cfg, w->name))
+			remove_worker(m, w);
+		if (w->removed && !w->cur) {
+			worker_free(w);
+			m->workers[i--] = m->workers[--m->n_workers];
+		}
+	}
 }
 
 void vmm_free(struct vmm *m)
@@ -784,19 +375,13 @@ void vmm_free(struct vmm *m)
 
 	if (!m)
 		return;
+	m->freeing = true;
 	while ((j = m->retry)) {
 		m->retry = j->next;
 		job_free(j);
 	}
-	for (size_t i = 0; i < m->n_workers; i++) {
-		struct worker *w = m->workers[i];
-
-		disconnect(w);	/* fails an in-flight command with -ECANCELED: it stays pending */
-		while ((j = dequeue(w)))
-			job_free(j);
-		free(w->name);
-		free(w);
-	}
+	for (size_t i = 0; i < m->n_workers; i++)
+		worker_free(m->workers[i]);
 	free(m->workers);
 	free(m);
 }

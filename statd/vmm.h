@@ -8,27 +8,34 @@
 #include "db.h"
 
 /*
- * The VM side of statd: one worker per VM, each with its own queue of jobs
- * (pending intents) and, while it has work, one QMP connection. Workers
- * never wait on each other: a slow, dead or hostile VM only delays its own
- * queue, and a device waiting for a retry steps aside for the rest.
+ * The VM side of statd, its scheduler: one worker per VM, each with its own
+ * queue of jobs (pending intents), one job at a time in the VM's backend
+ * (backend.h). Workers never wait on each other: a slow, dead or hostile VM
+ * only delays its own queue, and a device waiting for a retry steps aside
+ * for the rest.
  */
+struct loop;
 struct vmm;
 
-/* EPFD, DB and CFG are borrowed; CFG is replaced with vmm_set_config(). */
-int vmm_new(int epfd, struct db *db, const struct config *cfg, struct vmm **out);
+/* LOOP, DB and CFG are borrowed; CFG is replaced with vmm_set_config(). */
+int vmm_new(struct loop *loop, struct db *db, const struct config *cfg, struct vmm **out);
 void vmm_free(struct vmm *m);
 void vmm_set_config(struct vmm *m, const struct config *cfg);
 
 /* Read every pending intent from the database and start on the new ones. */
 int vmm_drain(struct vmm *m);
-
 /*
- * vmm_drain() for just after a VM socket appeared: the socket exists from
- * QEMU's bind(), a moment before its listen(), so a refused connection is
- * dropped without a note (the intent stays pending). True if one was.
+ * statd was poked: read only the intents newer than the last one read, and
+ * let every VM waiting after a failure try again now (at most one attempt
+ * per VM every 100 ms, however many pokes come).
  */
-bool vmm_drain_appeared(struct vmm *m);
+int vmm_poke(struct vmm *m);
+/*
+ * The socket of VM NAME appeared: try its waiting jobs now. The socket exists
+ * from QEMU's bind(), a moment before its listen(), so refused connections
+ * leave no note for a while (the backoff goes on).
+ */
+void vmm_vm_appeared(struct vmm *m, const char *name);
 
 /* Earliest CLOCK_MONOTONIC ms at which vmm_timer() has work, or -1. */
 int64_t vmm_next_deadline(const struct vmm *m);

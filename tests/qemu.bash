@@ -139,10 +139,10 @@ usb_hosts() {
 	qmp "$1" qom-list '{"path":"/machine/peripheral"}' | grep -o 'child<usb-host>' | wc -l
 }
 
-# peer_start SOCKET MODE: a scripted QMP peer (tests/qmp-peer.py) that stays
-# silent, talks garbage, or listens late; waits until it listens.
+# peer_start SOCKET MODE [MS]: a scripted QMP peer (tests/qmp-peer.py) that stays
+# silent, talks garbage, listens late, ...; waits until it listens.
 peer_start() {
-	"$PYTHON" -S "$QMP_PEER" "$1" "$2" </dev/null >"$DIR/peer.log" 2>&1 3>&- &
+	"$PYTHON" -S "$QMP_PEER" "$@" </dev/null >"$DIR/peer.log" 2>&1 3>&- &
 	echo $! >"$DIR/peer-$(basename "$1").pid"
 	wait_until test -e "$1.listening"
 }

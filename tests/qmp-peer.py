@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""A scripted QMP peer, for the tests: qmp-peer.py SOCKET MODE
+"""A scripted QMP peer, for the tests: qmp-peer.py SOCKET MODE [MS]
 
 Listens on SOCKET and greets every client like QEMU does, then:
   silent   reads whatever the client sends and never answers;
@@ -11,6 +11,11 @@ Listens on SOCKET and greets every client like QEMU does, then:
   early-event  answers like "late" (without the delay), but sends an event
            before the greeting, as QEMU 7.2 does with a DEVICE_DELETED still
            queued for its previous client.
+  deadline answers like "late", each command but qmp_capabilities MS ms after
+           it came: right at a client's deadline when that is MS too;
+  flood    sends events as fast as it can after the greeting, answers nothing;
+  wake-after  silent for clients that connect within MS ms of the first, then
+           answers like "late": a VM that stops answering and comes back.
 Runs until killed.
 """
 import json
@@ -37,10 +42,20 @@ def answer(line):
     return json.dumps(reply).encode() + b"\r\n"
 
 
-def serve(conn, mode):
+def flood(conn):
+    burst = EVENT * 256
+    while True:
+        conn.sendall(burst)
+
+
+def serve(conn, mode, ms, started):
+    if mode == "wake-after":
+        mode = "silent" if time.monotonic() - started[0] < ms / 1000 else "late"
     with conn:
         try:
             conn.sendall((EVENT if mode == "early-event" else b"") + GREETING)
+            if mode == "flood":
+                flood(conn)
             buf = b""
             while True:
                 data = conn.recv(4096)
@@ -53,14 +68,21 @@ def serve(conn, mode):
                         conn.sendall(b"}{ this is not JSON \x00\xff\r\n")
                     elif mode in ("late", "early-event"):
                         conn.sendall(answer(line))
+                    elif mode == "deadline":
+                        if b"qmp_capabilities" not in line:
+                            time.sleep(ms / 1000)
+                        conn.sendall(answer(line))
         except OSError:
             return
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[2] not in ("silent", "garbage", "late", "early-event"):
+    modes = ("silent", "garbage", "late", "early-event", "deadline", "flood", "wake-after")
+    if len(sys.argv) not in (3, 4) or sys.argv[2] not in modes:
         sys.exit(__doc__)
     path, mode = sys.argv[1], sys.argv[2]
+    ms = int(sys.argv[3]) if len(sys.argv) == 4 else 0
+    started = []
     if os.path.exists(path):
         os.unlink(path)
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -76,7 +98,9 @@ def main():
         pass
     while True:
         conn, _ = srv.accept()
-        threading.Thread(target=serve, args=(conn, mode), daemon=True).start()
+        if not started:
+            started.append(time.monotonic())
+        threading.Thread(target=serve, args=(conn, mode, ms, started), daemon=True).start()
 
 
 if __name__ == "__main__":

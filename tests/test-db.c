@@ -213,6 +213,9 @@ static void test_v2_schema(void)
 	CHECK(count(path, "SELECT count(*) FROM intents WHERE action = 'decide'") == 1);
 	CHECK(plan_uses(path, "SELECT i.id FROM intents i JOIN devices d ON d.id = i.device_id"
 			      " WHERE i.state = 'pending' ORDER BY i.id", "intents_pending"));
+	/* statd's poke reads only intents newer than the last it saw. */
+	CHECK(plan_uses(path, "SELECT i.id FROM intents i JOIN devices d ON d.id = i.device_id"
+			      " WHERE i.state = 'pending' AND i.id > 5 ORDER BY i.id", "intents_pending"));
 }
 
 /* Version 3: intents carry the deciding rule set's tag. */

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "daemon.h"
+#include "datagram.h"
+#include "log.h"
+
+/* systemd's readiness protocol is one datagram: no need for libsystemd. */
+void daemon_notify(const char *msg)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+
+	if (path && (path[0] == '/' || path[0] == '@'))
+		datagram_send(path, msg);
+}
+
+void daemon_fail_status(const char *fmt, ...)
+{
+	char msg[512] = "STATUS=";
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg + 7, sizeof(msg) - 7, fmt, ap);
+	va_end(ap);
+	log_err("%s", msg + 7);
+	daemon_notify(msg);
+}
+
+int daemon_lock(const char *rundir, int *fd)
+{
+	_cleanup_free_ char *path = NULL;
+	char pid[32];
+	int r;
+
+	if (asprintf(&path, "%s/statd.lock", rundir) < 0)
+		return -ENOMEM;
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (*fd < 0) {
+		r = -errno;
+		daemon_fail_status("%s: %s", path, strerror(-r));
+		return r;
+	}
+	if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+		r = errno == EWOULDBLOCK ? -EALREADY : -errno;
+		if (r == -EALREADY)
+			daemon_fail_status("another vhotplug-statd is running for %s (it holds %s)",
+					   rundir, path);
+		else
+			daemon_fail_status("%s: %s", path, strerror(-r));
+		return r;
+	}
+	/* Ours now: say who holds it, for people and for tools like fuser. */
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(*fd, 0) < 0 || pwrite(*fd, pid, strlen(pid), 0) < 0)
+		log_debug("%s: %m", path);
+	return 0;
+}

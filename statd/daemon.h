@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+/* What makes statd a well-behaved system daemon: systemd notification, one instance. */
+#include "macro.h"
+
+/* Send MSG ("READY=1", "STATUS=...") to systemd's NOTIFY_SOCKET, if there is one. */
+void daemon_notify(const char *msg);
+/* daemon_notify() of "STATUS=" and the formatted text; also logged as an error. */
+void daemon_fail_status(const char *fmt, ...) _printf_(1, 2);
+
+/*
+ * Take RUNDIR/statd.lock (flock, exclusive) for as long as *FD stays open;
+ * it then holds our pid. -EALREADY, with an error logged, when another
+ * statd has it.
+ */
+int daemon_lock(const char *rundir, int *fd);

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The scheduler's intake: pending intents read from the database become
+ * jobs on their VM's worker; a detach first cancels the attaches it makes
+ * pointless.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "job.h"
+#include "macro.h"
+#include "sched.h"
+
+static bool known(const struct vmm *m, int64_t intent_id)
+{
+	for (const struct job *j = m->retry; j; j = j->next)
+		if (j->intent_id == intent_id)
+			return true;
+	for (size_t i = 0; i < m->n_workers; i++) {
+		const struct worker *w = m->workers[i];
+
+		if (w->cur && w->cur->intent_id == intent_id)
+			return true;
+		for (const struct job *j = w->head; j; j = j->next)
+			if (j->intent_id == intent_id)
+				return true;
+	}
+	return false;
+}
+
+static struct job *unlink_attach(struct job **list, int64_t device_id)
+{
+	for (struct job **p = list; *p; p = &(*p)->next) {
+		if ((*p)->pub.device_id == device_id && !(*p)->pub.detach) {
+			struct job *j = *p;
+
+			*p = j->next;
+			return j;
+		}
+	}
+	return NULL;
+}
+
+/* An attach job for DEVICE_ID waiting for a retry or queued (not in flight), unlinked, or NULL. */
+static struct job *take_waiting(struct vmm *m, int64_t device_id)
+{
+	struct job *j = unlink_attach(&m->retry, device_id);
+
+	for (size_t i = 0; !j && i < m->n_workers; i++) {
+		struct worker *w = m->workers[i];
+
+		j = unlink_attach(&w->head, device_id);
+		if (j && w->tail == j) {
+			w->tail = w->head;
+			while (w->tail && w->tail->next)
+				w->tail = w->tail->next;
+		}
+	}
+	return j;
+}
+
+static struct worker *in_flight(struct vmm *m, int64_t device_id)
+{
+	for (size_t i = 0; i < m->n_workers; i++)
+		if (m->workers[i]->cur && m->workers[i]->cur->pub.device_id == device_id)
+			return m->workers[i];
+	return NULL;
+}
+
+/*
+ * Detach from wherever the device is attached. Attaches still to come for a
+ * device that is gone are pointless: cancelled. An attach in flight goes
+ * first: the detach queues behind it on the same worker.
+ */
+static void submit_detach(struct vmm *m, struct job *j)
+{
+	struct worker *w = in_flight(m, j->pub.device_id);
+	char *vm = NULL, *qdev = NULL;
+	struct job *waiting;
+	int r;
+
+	while ((waiting = take_waiting(m, j->pub.device_id)))
+		job_free(waiting);	/* job_cancel_attaches() closes their intents too */
+	job_cancel_attaches(m->db, j, w ? w->cur->intent_id : 0);
+	r = db_attachment_get(m->db, j->pub.device_id, &vm, &qdev);
+	if (r == 0) {
+		job_set_target(j, vm, qdev);
+		w = sched_worker_get(m, vm);
+	} else if (r != -ENOENT) {
+		/* Busy or failing: not a "not attached". Read again and redone. */
+		sched_record_failed(m, r);
+		job_free(j);
+		return;
+	} else if (!w) {
+		sched_record_failed(m, job_record(m->db, j, NULL, "done", "not attached", 0));
+		job_free(j);
+		return;
+	}
+	if (!w) {
+		job_free(j);
+		return;
+	}
+	if (!j->vm)
+		job_set_target(j, strdup(w->name), strdup(j->qdev_id));
+	sched_submit(w, j);
+}
+
+static void submit(struct vmm *m, struct job *j)
+{
+	struct worker *w;
+
+	if (j->pub.detach) {
+		submit_detach(m, j);
+		return;
+	}
+	if (!j->vm || !config_find_vm(m->cfg, j->vm)) {
+		job_defer(m->db, j, "its VM is not in the config");
+		job_free(j);
+		return;
+	}
+	w = sched_worker_get(m, j->vm);
+	if (!w) {
+		job_free(j);
+		return;
+	}
+	sched_submit(w, j);
+}
+
+struct collect {
+	struct vmm *m;
+	struct job *head, **tail;
+};
+
+static int collect_one(void *userdata, const struct db_pending *p)
+{
+	struct collect *c = userdata;
+	struct job *j;
+
+	if (p->intent_id > c->m->last_id)
+		c->m->last_id = p->intent_id;
+	/* Others act on 'select' (a user's choice) and 'decide' (a new intent). */
+	if (!streq(p->action, "attach") && !streq(p->action, "detach"))
+		return 0;
+	if (known(c->m, p->intent_id))
+		return 0;
+	j = job_new(p);
+	if (!j)
+		return -ENOMEM;
+	*c->tail = j;
+	c->tail = &j->next;
+	return 0;
+}
+
+/* Read the pending intents above AFTER_ID and start on the new ones. */
+static int drain(struct vmm *m, int64_t after_id)
+{
+	struct collect c = { .m = m, .tail = &c.head };
+	int r;
+
+	if (m->quiescing)
+		return 0;
+	/* Read everything first: submitting writes to the database. */
+	r = db_intents_pending(m->db, after_id, collect_one, &c);
+	while (c.head) {
+		struct job *j = c.head;
+
+		c.head = j->next;
+		j->next = NULL;
+		if (r < 0)
+			job_free(j);
+		else
+			submit(m, j);
+	}
+	if (r < 0)
+		sched_record_failed(m, r);
+	return r;
+}
+
+int vmm_drain(struct vmm *m)
+{
+	m->rescan_ms = -1;
+	return drain(m, 0);
+}
+
+int vmm_poke(struct vmm *m)
+{
+	sched_wake_all(m);
+	if (m->rescan_ms >= 0)
+		return vmm_drain(m);
+	return drain(m, m->last_id);
+}

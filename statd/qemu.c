@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The QEMU backend: one QMP connection per VM while it has work, and one
+ * table row per device kind saying how QEMU takes that kind.
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "backend.h"
+#include "log.h"
+#include "loop.h"
+#include "macro.h"
+#include "qmp.h"
+
+struct qemu_kind {
+	const char *driver;	/* device_add's "driver" */
+	/* device_add's arguments besides driver, id and bus (NULL: cannot build them). */
+	struct json_object *(*args)(const struct vm *vm, const struct vmm_job *j);
+	bool needs_port;	/* goes on a free pcie-root-port ("bus") */
+	bool waits_deleted;	/* device_del is done only at DEVICE_DELETED */
+	/*
+	 * QEMU's error text meaning "not yet": usb-host looks the device up in
+	 * libusb's list, which learns of a new device only after udev has
+	 * finished with it (RUN programs included), so the first device_add may
+	 * come too early.
+	 */
+	const char *not_yet;
+};
+
+static struct json_object *usb_host_args(const struct vm *vm, const struct vmm_job *j);
+
+/*
+ * The device kinds QEMU takes; a kind without a row has no entry in the ops
+ * either. PCI (vfio-pci) and evdev (virtio-input-host-pci) rows come with
+ * their host-side preparation.
+ */
+static const struct qemu_kind kinds[DEV_KIND_MAX] = {
+	[DEV_USB] = {
+		.driver = "usb-host",
+		.args = usb_host_args,
+		.not_yet = "failed to find host usb device",
+	},
+};
+
+/* One per connection: its source may outlive it for the rest of an epoll batch. */
+struct qemu_conn {
+	struct source src;
+	struct vmm_backend *b;
+};
+
+struct vmm_backend {
+	struct loop *loop;
+	char *name;
+	struct qmp *q;
+	struct qemu_conn *conn;
+	struct vmm_job *job;	/* in flight */
+	const struct qemu_kind *kind;
+	/* Built when the attach starts, from the config then in use. */
+	struct json_object *add_args;
+	bool in_qmp;		/* in a qmp_*() call, which must not be closed under it */
+	bool idle;		/* the worker has no work: hang up after that call */
+};
+
+static void done(struct vmm_backend *b, enum vmm_outcome o, int err, const char *detail)
+{
+	struct vmm_job *j = b->job;
+
+	b->job = NULL;
+	json_object_put(b->add_args);
+	b->add_args = NULL;
+	if (j)
+		vmm_job_done(j, o, err, detail);
+}
+
+/* A QMP failure that is not QEMU's answer: the VM is unreachable. */
+static void lost(struct vmm_backend *b, int err, const char *errstr)
+{
+	char note[512];
+
+	snprintf(note, sizeof(note), "QMP to %s failed: %s", b->name, errstr ?: "unknown error");
+	done(b, VMM_UNREACHABLE, err, note);
+}
+
+static void disconnect(struct vmm_backend *b)
+{
+	if (!b->q)
+		return;
+	if (b->conn)
+		loop_remove(b->loop, qmp_fd(b->q), &b->conn->src);
+	b->conn = NULL;
+	qmp_close(b->q);	/* a command in flight ends with -ECANCELED */
+	b->q = NULL;
+}
+
+static void update_epoll(struct vmm_backend *b)
+{
+	if (b->q && b->conn)
+		loop_mod(b->loop, qmp_fd(b->q), qmp_wanted_events(b->q) | EPOLLIN, &b->conn->src);
+}
+
+static void on_event(struct qmp *q, void *userdata, const char *event, struct json_object *data)
+{
+	struct vmm_backend *b = userdata;
+
+	log_debug("%s: QMP event %s %s", b->name, event,
+		  data ? json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN) : "");
+}
+
+/* After a qmp_*() call that returned R: drop a dead connection, or one no longer needed. */
+static void after_qmp(struct vmm_backend *b, int r)
+{
+	b->in_qmp = false;
+	if (r < 0 || (b->idle && !b->job))
+		disconnect(b);
+	b->idle = false;
+	update_epoll(b);
+}
+
+static void dispatch(struct source *s, uint32_t events)
+{
+	struct vmm_backend *b = container_of(s, struct qemu_conn, src)->b;
+
+	b->in_qmp = true;
+	after_qmp(b, qmp_dispatch(b->q, events));
+}
+
+static void release_conn(struct source *s)
+{
+	free(container_of(s, struct qemu_conn, src));
+}
+
+static int connect_vm(struct vmm_backend *b, const struct config *cfg, const struct vm *vm)
+{
+	struct qmp_options opts = { .on_event = on_event, .event_userdata = b };
+	char note[512];
+	int r;
+
+	opts.timeout_ms = cfg->qmp_timeout_ms;
+	r = qmp_open(vm->socket, &opts, &b->q);
+	if (r == 0 && !(b->conn = calloc(1, sizeof(*b->conn))))
+		r = -ENOMEM;
+	if (r == 0) {
+		b->conn->b = b;
+		b->conn->src.dispatch = dispatch;
+		b->conn->src.release = release_conn;
+		r = loop_add(b->loop, qmp_fd(b->q), qmp_wanted_events(b->q) | EPOLLIN, &b->conn->src);
+	}
+	if (r < 0) {
+		disconnect(b);
+		snprintf(note, sizeof(note), "VM %s is not running (%s: %s)", b->name, vm->socket,
+			 strerror(-r));
+		done(b, VMM_UNREACHABLE, r, note);
+	}
+	return r;
+}
+
+/* ---- attach ---- */
+
+static struct json_object *usb_host_args(const struct vm *vm, const struct vmm_job *j)
+{
+	struct json_object *a = json_object_new_object();
+	const char *ports = strchr(j->sysname, '-');
+
+	if (!a)
+		return NULL;
+	switch (vm->usb_attach_by) {
+	case USB_ATTACH_VIDPID:
+		json_object_object_add(a, "vendorid", json_object_new_int(j->vendor_id));
+		json_object_object_add(a, "productid", json_object_new_int(j->product_id));
+		break;
+	case USB_ATTACH_PORT:
+		json_object_object_add(a, "hostbus", json_object_new_int(j->busnum));
+		json_object_object_add(a, "hostport", json_object_new_string(ports ? ports + 1 : ""));
+		break;
+	default:
+		json_object_object_add(a, "hostbus", json_object_new_int(j->busnum));
+		json_object_object_add(a, "hostaddr", json_object_new_int(j->devnum));
+		break;
+	}
+	return a;
+}
+
+static void on_device_add(struct qmp *q, void *userdata, struct json_object *ret, int err,
+			  const char *errstr)
+{
+	struct vmm_backend *b = userdata;
+
+	if (err == 0)
+		done(b, VMM_OK, 0, b->job->qdev_id);
+	else if (err == -EIO && b->kind->not_yet && strstr(errstr, b->kind->not_yet))
+		done(b, VMM_NOT_YET, err, errstr);
+	else if (err == -EIO)
+		done(b, VMM_REFUSED, err, errstr);
+	else
+		lost(b, err, errstr);
+}
+
+static void device_add(struct vmm_backend *b)
+{
+	struct vmm_job *j = b->job;
+	struct json_object *args = b->add_args;
+
+	b->add_args = NULL;
+	vmm_job_attempt(j);
+	if (log_get_max_level() >= LOG_DEBUG)
+		log_debug("%s: device_add %s to %s", j->label,
+			  json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN), b->name);
+	if (qmp_command(b->q, "device_add", args, on_device_add, b) < 0)
+		lost(b, -ENOMEM, "cannot queue device_add");
+}
+
+static bool peripheral_has(struct json_object *list, const char *id)
+{
+	size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *name;
+
+		if (json_object_object_get_ex(json_object_array_get_idx(list, i), "name", &name) &&
+		    streq(json_object_get_string(name), id))
+			return true;
+	}
+	return false;
+}
+
+static void on_qom_list(struct qmp *q, void *userdata, struct json_object *ret, int err,
+			const char *errstr)
+{
+	struct vmm_backend *b = userdata;
+
+	if (err < 0)
+		lost(b, err, errstr);
+	else if (peripheral_has(ret, b->job->qdev_id))
+		/* Attached already (a repeated event, or statd restarted mid-way): add nothing. */
+		done(b, VMM_OK, 0, "already attached");
+	else
+		device_add(b);
+}
+
+/* Every kind with a row: first look whether the VM has it already, then device_add. */
+static void qemu_attach(struct vmm_backend *b, const struct config *cfg, const struct vm *vm,
+			struct vmm_job *j)
+{
+	struct json_object *args;
+
+	b->job = j;
+	b->idle = false;
+	b->kind = &kinds[j->kind];
+	b->add_args = b->kind->args(vm, j);
+	if (!b->add_args) {
+		lost(b, -ENOMEM, "cannot build device_add arguments");
+		return;
+	}
+	json_object_object_add(b->add_args, "driver", json_object_new_string(b->kind->driver));
+	json_object_object_add(b->add_args, "id", json_object_new_string(j->qdev_id));
+	if (!b->q && connect_vm(b, cfg, vm) < 0)
+		return;
+	args = json_object_new_object();
+	json_object_object_add(args, "path", json_object_new_string("/machine/peripheral"));
+	if (qmp_command(b->q, "qom-list", args, on_qom_list, b) < 0)
+		lost(b, -ENOMEM, "cannot queue qom-list");
+	update_epoll(b);
+}
+
+/* ---- detach ---- */
+
+static void on_device_del(struct qmp *q, void *userdata, struct json_object *ret, int err,
+			  const char *errstr)
+{
+	struct vmm_backend *b = userdata;
+
+	if (err == 0)
+		done(b, VMM_OK, 0, NULL);
+	else if (err == -EIO && strstr(errstr, "not found"))
+		done(b, VMM_OK, 0, "already gone from the VM");
+	else if (err == -EIO)
+		done(b, VMM_REFUSED, err, errstr);
+	else
+		lost(b, err, errstr);
+}
+
+static void qemu_detach(struct vmm_backend *b, const struct config *cfg, const struct vm *vm,
+			struct vmm_job *j)
+{
+	struct json_object *args;
+
+	b->job = j;
+	b->idle = false;
+	b->kind = &kinds[j->kind];
+	if (!b->q && connect_vm(b, cfg, vm) < 0)
+		return;
+	args = json_object_new_object();
+	json_object_object_add(args, "id", json_object_new_string(j->qdev_id));
+	if (qmp_command(b->q, "device_del", args, on_device_del, b) < 0)
+		lost(b, -ENOMEM, "cannot queue device_del");
+	update_epoll(b);
+}
+
+/* ---- the ops ---- */
+
+static int qemu_new(struct loop *loop, const char *vm_name, struct vmm_backend **out)
+{
+	struct vmm_backend *b = calloc(1, sizeof(*b));
+
+	if (!b || !(b->name = strdup(vm_name))) {
+		free(b);
+		return -ENOMEM;
+	}
+	b->loop = loop;
+	*out = b;
+	return 0;
+}
+
+static void qemu_free(struct vmm_backend *b)
+{
+	if (!b)
+		return;
+	disconnect(b);
+	done(b, VMM_UNREACHABLE, -ECANCELED, "statd is stopping");
+	free(b->name);
+	free(b);
+}
+
+static int64_t qemu_deadline(const struct vmm_backend *b)
+{
+	return b->q ? qmp_deadline_ms(b->q) : -1;
+}
+
+static void qemu_timer(struct vmm_backend *b, int64_t now_ms)
+{
+	if (!b->q)
+		return;
+	b->in_qmp = true;
+	after_qmp(b, qmp_check_timeout(b->q, now_ms));
+}
+
+/* The socket is shared with other tools: do not sit on it. */
+static void qemu_idle(struct vmm_backend *b)
+{
+	if (b->in_qmp)
+		b->idle = true;
+	else
+		disconnect(b);
+}
+
+const struct vmm_backend_ops qemu_backend_ops = {
+	.name = "qemu",
+	.new = qemu_new,
+	.free = qemu_free,
+	.attach = { [DEV_USB] = qemu_attach },
+	.detach = { [DEV_USB] = qemu_detach },
+	.idle = qemu_idle,
+	.deadline = qemu_deadline,
+	.timer = qemu_timer,
+};

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+/* The scheduler's insides, shared by vmm.c (workers, outcomes, time) and drain.c (intake). */
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "backend.h"
+#include "job.h"
+#include "vmm.h"
+
+struct worker {
+	struct vmm *m;
+	char *name;
+	const struct vmm_backend_ops *ops;	/* NULL: no backend for this VM type */
+	struct vmm_backend *b;
+	struct job *cur;	/* the job in flight */
+	struct job *head, *tail;
+	bool pumping;
+	/* Unreachable: the queue holds until DUE_MS, then the head job tries again. */
+	bool waiting;
+	int backoff_ms;		/* the last wait; 0 after a success */
+	int64_t due_ms;
+	int64_t tried_ms;	/* when the last job started */
+	char *note;		/* why it waits, for jobs that join the queue meanwhile */
+	bool appeared;		/* its socket just appeared: a refused connect gets no note */
+	bool removed;		/* its VM left the config: no more jobs */
+	bool hostile;		/* cut off for flooding or garbage: a poke does not cut its wait */
+};
+
+struct vmm {
+	struct loop *loop;
+	struct db *db;
+	const struct config *cfg;
+	struct worker **workers;
+	size_t n_workers;
+	struct job *retry;	/* jobs waiting for their due_ms, any order */
+	int64_t last_id;	/* the newest intent read: a poke reads only newer ones */
+	int64_t rescan_ms;	/* a record failed: read every pending intent again then, or -1 */
+	bool quiescing;
+	bool freeing;
+};
+
+/* The worker of the VM NAME, made on first use with the backend for its type; NULL: no memory. */
+struct worker *sched_worker_get(struct vmm *m, const char *name);
+/* Queue J on W, at the end or (a retry) in front. */
+void sched_enqueue(struct worker *w, struct job *j, bool front);
+/* Queue a new job J on W and start it if W is free; if W is waiting, J waits too. */
+void sched_submit(struct worker *w, struct job *j);
+/*
+ * J could not be done because its VM cannot be reached (ERR, NOTE): J goes
+ * back to the head of W's queue, which waits on the backoff timer; the
+ * queued jobs get NOTE. On a removed worker J is recorded as failed.
+ */
+void sched_unreachable(struct worker *w, struct job *j, int err, const char *note);
+/* The VM answered: whatever it said, it is reachable; the backoff starts over. */
+void sched_reachable(struct worker *w);
+/* Cut every waiting worker's backoff short (statd was poked). */
+void sched_wake_all(struct vmm *m);
+/* A record of J's outcome failed with R < 0: read every pending intent again soon. */
+void sched_record_failed(struct vmm *m, int r);
+/* Start W's next job if none is in flight; let go of the VM when there is no work left. */
+void sched_pump(struct worker *w);

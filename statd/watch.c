@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "loop.h"
+#include "macro.h"
+#include "watch.h"
+
+#define DIR_EVENTS (IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+
+struct dirwatch {
+	int wd;
+	char *path;
+};
+
+struct vmwatch {
+	struct source src;
+	struct loop *loop;
+	int fd;
+	const struct config *cfg;
+	struct dirwatch *dirs;
+	size_t n_dirs;
+	vmwatch_fn appeared;
+	void *userdata;
+};
+
+/* The directory part of PATH, into a new string ("/" for "/x", "." for "x"). */
+static char *parent_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, slash - path);
+}
+
+static const char *file_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+static const struct dirwatch *find_wd(const struct dirwatch *dirs, size_t n, int wd)
+{
+	for (size_t i = 0; i < n; i++)
+		if (dirs[i].wd == wd)
+			return &dirs[i];
+	return NULL;
+}
+
+static bool watched_path(const struct dirwatch *dirs, size_t n, const char *path)
+{
+	for (size_t i = 0; i < n; i++)
+		if (streq(dirs[i].path, path))
+			return true;
+	return false;
+}
+
+static void free_dirs(struct dirwatch *dirs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(dirs[i].path);
+	free(dirs);
+}
+
+/* Watch DIR, or its nearest existing parent. Adds to *DIRS; returns the path watched or NULL. */
+static const char *watch_nearest(struct vmwatch *vw, const char *dir, struct dirwatch **dirs,
+				 size_t *n)
+{
+	char *p = strdup(dir);
+	struct dirwatch *v;
+	int wd;
+
+	while (p && (wd = inotify_add_watch(vw->fd, p, DIR_EVENTS)) < 0) {
+		char *up = errno == ENOENT || errno == ENOTDIR ? parent_of(p) : NULL;
+
+		if (!up || streq(up, p)) {
+			log_debug("cannot watch %s: %m", p);
+			free(up);
+			free(p);
+			return NULL;
+		}
+		free(p);
+		p = up;
+	}
+	if (!p)
+		return NULL;
+	if (find_wd(*dirs, *n, wd)) {
+		free(p);
+		return find_wd(*dirs, *n, wd)->path;
+	}
+	v = realloc(*dirs, (*n + 1) * sizeof(*v));
+	if (!v) {
+		free(p);
+		return NULL;
+	}
+	*dirs = v;
+	v[*n] = (struct dirwatch){ .wd = wd, .path = p };
+	return v[(*n)++].path;
+}
+
+static bool is_socket(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+/*
+ * Watch every VM's socket directory (or what exists of its path) again and
+ * drop watches no longer needed. REPORT: a socket found in a directory that
+ * was not watched before counts as appeared (it may have come with it).
+ */
+static void rescan(struct vmwatch *vw, bool report)
+{
+	struct dirwatch *dirs = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; vw->cfg && i < vw->cfg->n_vms; i++) {
+		const struct vm *vm = &vw->cfg->vms[i];
+		_cleanup_free_ char *dir = parent_of(vm->socket);
+		const char *at = dir ? watch_nearest(vw, dir, &dirs, &n) : NULL;
+
+		if (report && at && streq(at, dir) && !watched_path(vw->dirs, vw->n_dirs, dir) &&
+		    is_socket(vm->socket)) {
+			log_info("QMP socket of %s appeared", vm->name);
+			vw->appeared(vw->userdata, vm->name);
+		}
+	}
+	for (size_t i = 0; i < vw->n_dirs; i++)
+		if (!find_wd(dirs, n, vw->dirs[i].wd))
+			inotify_rm_watch(vw->fd, vw->dirs[i].wd);	/* its IN_IGNORED is skipped */
+	free_dirs(vw->dirs, vw->n_dirs);
+	vw->dirs = dirs;
+	vw->n_dirs = n;
+}
+
+/* An event in D: a VM's socket, or (D a parent of a missing directory) maybe its next part. */
+static bool handle(struct vmwatch *vw, const struct dirwatch *d, const struct inotify_event *ev)
+{
+	bool again = false;
+
+	if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF | IN_Q_OVERFLOW))
+		return true;
+	for (size_t i = 0; ev->len && i < vw->cfg->n_vms; i++) {
+		const struct vm *vm = &vw->cfg->vms[i];
+		_cleanup_free_ char *dir = parent_of(vm->socket);
+
+		if (!dir || !streq(dir, d->path))
+			again = again || (dir && !watched_path(vw->dirs, vw->n_dirs, dir));
+		else if (streq(file_name(vm->socket), ev->name)) {
+			log_info("QMP socket of %s appeared", vm->name);
+			vw->appeared(vw->userdata, vm->name);
+		}
+	}
+	return again && (ev->mask & IN_ISDIR);
+}
+
+static void on_inotify(struct source *src, uint32_t events)
+{
+	struct vmwatch *vw = container_of(src, struct vmwatch, src);
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool again = false;
+	ssize_t n;
+
+	while ((n = read(vw->fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			struct inotify_event *ev = (struct inotify_event *)p;
+			const struct dirwatch *d = find_wd(vw->dirs, vw->n_dirs, ev->wd);
+
+			if (ev->mask & IN_Q_OVERFLOW)
+				again = true;
+			else if (d && handle(vw, d, ev))
+				again = true;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	if (again)
+		rescan(vw, true);
+}
+
+int vmwatch_new(struct loop *loop, vmwatch_fn appeared, void *userdata, struct vmwatch **out)
+{
+	struct vmwatch *vw = calloc(1, sizeof(*vw));
+	int r;
+
+	if (!vw)
+		return -ENOMEM;
+	vw->src.dispatch = on_inotify;
+	vw->loop = loop;
+	vw->appeared = appeared;
+	vw->userdata = userdata;
+	vw->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	r = vw->fd < 0 ? -errno : loop_add(loop, vw->fd, EPOLLIN, &vw->src);
+	if (r < 0) {
+		vmwatch_free(vw);
+		return r;
+	}
+	*out = vw;
+	return 0;
+}
+
+void vmwatch_set_config(struct vmwatch *vw, const struct config *cfg)
+{
+	vw->cfg = cfg;
+	rescan(vw, false);
+}
+
+void vmwatch_free(struct vmwatch *vw)
+{
+	if (!vw)
+		return;
+	if (vw->fd >= 0) {
+		loop_del(vw->loop, vw->fd);
+		close(vw->fd);
+	}
+	free_dirs(vw->dirs, vw->n_dirs);
+	free(vw);
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+/*
+ * inotify on the directories of the VMs' QMP sockets: a socket appearing
+ * means its VM (re)started. Watches survive their directory being removed
+ * and created again (systemd's RuntimeDirectory= does that at every VM
+ * restart): while a directory is missing, its nearest existing parent is
+ * watched instead.
+ */
+#include "config.h"
+
+struct loop;
+struct vmwatch;
+
+typedef void (*vmwatch_fn)(void *userdata, const char *vm_name);
+
+/* APPEARED is called with the VM's name when its socket shows up. */
+int vmwatch_new(struct loop *loop, vmwatch_fn appeared, void *userdata, struct vmwatch **out);
+void vmwatch_free(struct vmwatch *vw);
+/* Watch CFG's VMs (borrowed until the next call or vmwatch_free()). */
+void vmwatch_set_config(struct vmwatch *vw, const struct config *cfg);

@@ -1,0 +1,255 @@
+#!/usr/bin/env bats
+# vhotplug-statd's event loop under faults: scripted QMP peers (tests/qmp-peer.py)
+# for what QEMU will not do on demand, real QEMUs for the VMs that behave.
+
+load common
+load qemu
+
+setup_file() {
+	PYTHON=$(python3 -c 'import sys; print(sys.executable)')
+	export PYTHON
+}
+
+setup() {
+	qemu_setup
+	VM1=$DIR/vm1.sock
+	VM2=$DIR/vm2.sock
+	make_config "$CONFIG"
+}
+
+teardown() {
+	qemu_teardown
+}
+
+# statd's user+system CPU time so far, in clock ticks.
+statd_cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$STATD_PID/stat"
+}
+
+@test "a QMP reply right at its deadline: statd survives the same-batch timeout" {
+	# The reply and the timer land in one epoll batch now and then: the timer
+	# handler closes the connection, and its stale event must not be dispatched.
+	make_config "$CONFIG" vidpid vidpid 200
+	peer_start "$VM1" deadline 200
+	statd_start
+	plug mouse
+	local i
+	for ((i = 0; i < 20; i++)); do
+		poke
+		sleep 0.2
+		alive "$STATD_PID" || fail "statd died"
+	done
+	statd_log_has 'QMP timeout' || has_event mouse attached
+	alive "$STATD_PID"
+}
+
+# attach_ms NAME: milliseconds from NAME's last attach intent to its 'attached' row.
+attach_ms() {
+	sql "SELECT CAST(round((julianday(h.time) - julianday(i.created)) * 86400000) AS INTEGER)
+	     FROM intents i JOIN devices d ON d.id = i.device_id
+	     JOIN history h ON h.device_id = d.id AND h.event = 'attached' AND h.id > (
+	         SELECT max(id) FROM history WHERE device_id = d.id AND event = 'queued')
+	     WHERE d.sysname = '$(sysname_of "$1")' AND i.action = 'attach'
+	     ORDER BY i.id DESC LIMIT 1"
+}
+
+@test "a peer flooding events is cut off and backed off; another VM is served at once" {
+	make_config "$CONFIG" vidpid vidpid 1000
+	peer_start "$VM1" flood
+	qemu_start vm2
+	statd_start
+	plug mouse	# to the flooding vm1
+	wait_until statd_log_has 'QMP peer floods events'
+
+	local before after i ms
+	before=$(statd_cpu_ticks)
+	for i in 1 2 3; do
+		plug audio	# to the real QEMU vm2
+		wait_until has_event audio attached "$i"
+		ms=$(attach_ms audio)
+		echo "# attach to the healthy VM took $ms ms" >&3
+		[ "$ms" -lt 1000 ] || fail "attach took $ms ms"
+		unplug audio
+		wait_until has_event audio detached "$i"
+	done
+	sleep 1
+	after=$(statd_cpu_ticks)
+	echo "# statd CPU during that: $((after - before)) ticks of $(getconf CLK_TCK)/s" >&3
+	run intent mouse state
+	assert_output pending
+	statd_log_has 'next attempt in'
+	alive "$STATD_PID"
+}
+
+@test "a VM whose QMP stops answering and comes back: attached on the backoff timer" {
+	make_config "$CONFIG" vidpid vidpid 300
+	# Silent to every connection in its first 1.5 s, then a working QMP; the
+	# socket stays the same and nobody pokes statd after the plug.
+	peer_start "$VM1" wake-after 1500
+	statd_start
+	plug mouse
+	wait_until has_event mouse waiting
+	WAIT_S=15 wait_until has_event mouse attached
+
+	run event_detail mouse waiting
+	assert_output --partial 'QMP timeout'
+	[ "$(events mouse waiting)" -eq 1 ]
+	statd_log_has 'next attempt in'
+	[ "$(attached_to mouse)" = vm1 ]
+}
+
+# ---- inotify watches ---------------------------------------------------------
+
+@test "socket directory removed and created again: attached when the socket reappears" {
+	mkdir "$DIR/vm1"
+	VM1_SOCK=$DIR/vm1/qmp.sock make_config "$CONFIG"
+	qemu_start vm1 "$DIR/vm1/qmp.sock"
+	statd_start
+	plug mouse
+	wait_until has_event mouse attached
+
+	# The VM stops and its runtime directory goes, as systemd's RuntimeDirectory= does.
+	qemu_stop vm1
+	rm -rf "$DIR/vm1"
+	plug webcam
+	wait_until has_event webcam waiting
+	mkdir "$DIR/vm1"
+	qemu_start vm1 "$DIR/vm1/qmp.sock"
+	wait_until has_event webcam attached
+	in_vm "$DIR/vm1/qmp.sock" vhp-usb-1-6
+	statd_log_has 'QMP socket of vm1 appeared'
+}
+
+@test "socket directory missing when statd starts: watched from its parent" {
+	VM1_SOCK=$DIR/run-vms/vm1/qmp.sock make_config "$CONFIG"
+	statd_start
+	plug mouse
+	wait_until has_event mouse waiting
+
+	# Two levels created, then the socket: no poke after the plug.
+	mkdir -p "$DIR/run-vms/vm1"
+	qemu_start vm1 "$DIR/run-vms/vm1/qmp.sock"
+	wait_until has_event mouse attached
+	in_vm "$DIR/run-vms/vm1/qmp.sock" vhp-usb-1-3
+	# Seen by the watch, not only by the backoff timer.
+	wait_until statd_log_has 'QMP socket of vm1 appeared'
+}
+
+# ---- the daemon ------------------------------------------------------------------
+
+@test "a second statd on the same run directory is refused; the first keeps working" {
+	qemu_start vm1
+	statd_start
+	run "$STATD" -c "$CONFIG" --db "$DB" --run-dir "$RUN"
+	[ "$status" -eq 1 ]
+	assert_output --partial "another vhotplug-statd is running for $RUN"
+	[ "$(cat "$RUN/statd.lock")" = "$STATD_PID" ]
+
+	# The first still has its wake socket, and is woken through it.
+	[ -S "$RUN/statd.sock" ]
+	plug mouse
+	wait_until has_event mouse attached
+	alive "$STATD_PID"
+}
+
+@test "SIGTERM with a silent VM: statd exits within 2 s; the intent is redone at the next start" {
+	make_config "$CONFIG" vidpid vidpid 60000
+	peer_start "$VM1" silent
+	statd_start
+	plug mouse
+	wait_until statd_log_has '"execute":"qmp_capabilities"'
+
+	local start end
+	start=$(date +%s%N)
+	statd_stop TERM
+	end=$(date +%s%N)
+	echo "# statd exited $(((end - start) / 1000000)) ms after SIGTERM" >&3
+	[ $(((end - start) / 1000000)) -lt 2000 ]
+	[ "$STATD_STATUS" -eq 0 ]
+	statd_log_has 'exiting with a command in flight'
+	run intent mouse state
+	assert_output pending
+
+	kill "$(cat "$DIR/peer-vm1.sock.pid")"
+	rm -f "$VM1" "$DIR/peer-vm1.sock.pid"
+	qemu_start vm1
+	statd_start
+	wait_until has_event mouse attached
+	in_vm "$VM1" vhp-usb-1-3
+}
+
+@test "SIGHUP that removes a VM: its intents, queued and in flight, fail with that reason" {
+	HELPER_CONFIG=$DIR/helper.json
+	make_config "$CONFIG" vidpid vidpid 1000
+	cp "$CONFIG" "$HELPER_CONFIG"
+	peer_start "$VM1" silent
+	statd_start
+	plug mouse	# in flight: vm1 never answers
+	wait_until statd_log_has '"execute":"qmp_capabilities"'
+	plug webcam	# queued behind it
+
+	# vm1 goes; only vm2 is left.
+	cat >"$CONFIG" <<-EOF
+	{ "usbPassthrough": [ { "targetVm": "vm2", "allow": [ { "vendorId": "0d8c" } ] } ],
+	  "vms": [ { "name": "vm2", "type": "qemu", "socket": "$VM2", "usbAttachBy": "vidpid" } ] }
+	EOF
+	kill -HUP "$STATD_PID"
+	wait_until has_event webcam attach_failed
+	wait_until has_event mouse attach_failed
+	run event_detail webcam attach_failed
+	assert_output 'VM vm1 was removed from the config'
+	run event_detail mouse attach_failed
+	assert_output 'VM vm1 was removed from the config'
+	run sql "SELECT count(*) FROM pending_intents"
+	assert_output 0
+	alive "$STATD_PID"
+}
+
+@test "a database statd cannot write: refused at start, with a STATUS= for systemd" {
+	# statd will run as nobody: everything it needs must be reachable for nobody.
+	RO=$(mktemp -d)
+	chmod 0755 "$RO"
+	DB=$RO/vhotplug.db
+	cp "$CONFIG" "$RO/config.json"
+	chmod 0644 "$RO/config.json"
+	mkdir -m 0777 "$RO/run"
+	statd_start	# creates the database, owned by root
+	statd_stop
+	# A listener standing in for systemd's notify socket.
+	"$PYTHON" -S -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+open(sys.argv[1] + ".ready", "w").close()
+s.settimeout(10)
+open(sys.argv[2], "wb").write(s.recv(4096))' "$RO/notify.sock" "$RO/notify.txt" &
+	echo $! >"$DIR/notify.pid"
+	wait_until test -e "$RO/notify.sock.ready"
+	chmod 0666 "$RO/notify.sock"
+
+	# As root, permission bits do not stop statd: run it as nobody.
+	run env NOTIFY_SOCKET="$RO/notify.sock" setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$STATD" -c "$RO/config.json" --db "$DB" --run-dir "$RO/run"
+	[ "$status" -eq 1 ]
+	assert_output --partial 'refusing to run'
+	refute_output --partial 'ready:'
+	wait_until test -s "$RO/notify.txt"
+	run cat "$RO/notify.txt"
+	assert_output --partial 'STATUS='
+	assert_output --partial 'refusing to run'
+	rm -rf "$RO"
+}
+
+# ---- backends ----------------------------------------------------------------------
+
+@test "a device kind the VM's backend cannot take: attach_failed with the reason, not a wait" {
+	sed -i 's/"name": "vm1", "type": "qemu"/"name": "vm1", "type": "crosvm"/' "$CONFIG"
+	statd_start
+	plug mouse
+	wait_until has_event mouse attach_failed
+
+	run event_detail mouse attach_failed
+	assert_output 'usb devices not supported by crosvm backend'
+	run intent mouse state
+	assert_output failed
+	[ "$(events mouse waiting)" -eq 0 ]
+}
