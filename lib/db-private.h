@@ -29,6 +29,7 @@ struct db {
 	sqlite3 *sql;
 	char *path;
 	sqlite3_stmt *stmts[ST_MAX];
+	int64_t busy_deadline_ms;	/* DB_BUSY_BUDGET: CLOCK_MONOTONIC */
 };
 
 /* Log WHAT failed with SQLite's message and return -errno. */

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "db.h"
 #include "db-private.h"
@@ -140,9 +141,41 @@ static int step_done(struct db *db, sqlite3_stmt *st, const char *what)
  */
 static int truncate_large_wal(void *userdata, sqlite3 *sql, const char *name, int frames)
 {
-	if (frames >= HELPER_WAL_PAGES)
+	if (frames >= HELPER_WAL_PAGES) {
+		/*
+		 * A reader's snapshot holds the WAL back for as long as it likes:
+		 * copy what can be copied and go, rather than wait for it.
+		 */
+		sqlite3_busy_handler(sql, NULL, NULL);
 		sqlite3_wal_checkpoint_v2(sql, name, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	}
 	return SQLITE_OK;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * SQLite's own handler bounds each wait, so a writer that meets the lock at
+ * open, at BEGIN and at a checkpoint could wait three times. Sleeps grow
+ * from 1 ms to 8 ms: short enough that the lock's release is seen soon.
+ */
+static int busy_budget(void *userdata, int count)
+{
+	struct db *db = userdata;
+	int64_t left = db->busy_deadline_ms - now_ms();
+	int64_t ms = count < 3 ? 1 << count : 8;
+
+	if (left <= 0)
+		return 0;
+	ms = ms < left ? ms : left;
+	nanosleep(&(struct timespec){ .tv_nsec = ms * 1000000 }, NULL);
+	return 1;
 }
 
 static int configure(struct db *db, int busy_ms, unsigned flags)
@@ -150,7 +183,12 @@ static int configure(struct db *db, int busy_ms, unsigned flags)
 	int r;
 
 	sqlite3_extended_result_codes(db->sql, 1);
-	sqlite3_busy_timeout(db->sql, busy_ms);
+	if (flags & DB_BUSY_BUDGET) {
+		db->busy_deadline_ms = now_ms() + busy_ms;
+		sqlite3_busy_handler(db->sql, busy_budget, db);
+	} else {
+		sqlite3_busy_timeout(db->sql, busy_ms);
+	}
 	r = db_exec(db, "PRAGMA journal_mode = WAL", "enable WAL");
 	if (r == 0)
 		/* FULL: a committed intent survives a power cut, not just a crash. */

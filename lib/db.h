@@ -23,11 +23,19 @@ enum db_flags {
 	 * fsync per outcome; a crash still loses nothing in WAL mode.
 	 */
 	DB_RELAXED = 1u << 1,
+	/*
+	 * BUSY_MS is one budget for all lock waits of the connection together,
+	 * counted from db_open(), not a bound per wait: the helper's promise to
+	 * udev. Its WAL checkpoints never wait at all (readers may hold them off
+	 * for ever).
+	 */
+	DB_BUSY_BUDGET = 1u << 2,
 };
 
 /*
  * Open (creating if needed) the database at PATH in WAL mode and bring its
- * schema up to DB_SCHEMA_VERSION. BUSY_MS bounds every wait for a lock.
+ * schema up to DB_SCHEMA_VERSION. BUSY_MS bounds every wait for a lock
+ * (all of them together with DB_BUSY_BUDGET).
  * Returns 0 or -errno (-EBUSY locked, -EACCES/-EROFS unwritable, -ENOSPC full,
  * -EPROTO a schema newer than this build); errors are logged.
  */

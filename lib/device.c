@@ -408,6 +408,45 @@ static void put_escaped(FILE *f, const char *str, size_t max)
 
 #define LABEL_FIELD_MAX 96
 
+char *device_escape(const char *s)
+{
+	char *out = NULL;
+	size_t len;
+	FILE *f = open_memstream(&out, &len);
+
+	if (!f)
+		return NULL;
+	put_escaped(f, s ?: "", DEVICE_DEVPATH_MAX);
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+bool device_devpath_valid(const char *devpath)
+{
+	size_t len;
+
+	if (!devpath)
+		return false;
+	len = strlen(devpath);
+	if (len >= DEVICE_DEVPATH_MAX || strncmp(devpath, "/devices/", 9) != 0 ||
+	    devpath[len - 1] == '/')
+		return false;
+	for (const char *p = devpath; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return false;
+	/* Every component a plain name: no "", ".", "..". */
+	for (const char *c = devpath + 1; c; c = strchr(c, '/') ? strchr(c, '/') + 1 : NULL) {
+		size_t n = strcspn(c, "/");
+
+		if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+	}
+	return true;
+}
+
 static void describe_usb(FILE *f, const struct device *dev)
 {
 	fputs("usb ", f);

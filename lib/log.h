@@ -16,6 +16,7 @@ void log_set_max_level(int level);
 int log_get_max_level(void);
 void log_msg(int prio, const char *fmt, ...) _printf_(2, 3);
 
+#define log_crit(...) log_msg(LOG_CRIT, __VA_ARGS__)
 #define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARNING, __VA_ARGS__)
 #define log_notice(...) log_msg(LOG_NOTICE, __VA_ARGS__)
