@@ -407,6 +407,32 @@ history_is() {
 	assert_equal "$(rows_written)" 0
 }
 
+# ---- DEVPATH -----------------------------------------------------------------
+
+@test "DEVPATH with '..' is refused: nothing recorded, nothing spooled, nothing read" {
+	local path
+	for path in /devices/../../../tmp/x /devices/pci0000:00/.. /devices//usb1 /sys/devices/x \
+		/devices/usb1/ devices/usb1 "/devices/$(printf 'a%.0s' {1..1100})"; do
+		run in_udev_env usb-mouse ACTION=add DEVPATH="$path" SUBSYSTEM=usb DEVTYPE=usb_device
+		assert_exit0
+		assert_output --partial 'not a device path the kernel makes: ignored'
+		run in_udev_env - ACTION=remove DEVPATH="$path" SUBSYSTEM=usb DEVTYPE=usb_device
+		assert_exit0
+		assert_output --partial 'not a device path the kernel makes: ignored'
+	done
+	assert_equal "$(rows_written)" 0
+	assert_equal "$(spooled)" ''
+}
+
+@test "DEVPATH with a newline is refused, and logged on one line with the newline escaped" {
+	run in_udev_env - ACTION=remove DEVPATH=$'/devices/x\n<0>forged line\033[31m' SUBSYSTEM=usb
+	assert_exit0
+	assert_equal "${#lines[@]}" 1
+	assert_output --partial 'remove "/devices/x\n<0>forged line\x1b[31m": not a device path the kernel makes: ignored'
+	refute_line --regexp '^<0>'
+	assert_equal "$(rows_written)" 0
+}
+
 # ---- device strings ----------------------------------------------------------
 
 # The history lines as the sqlite3 shell prints them: one per row, whatever the device says.
