@@ -20,6 +20,7 @@
 #include <sys/timerfd.h>
 #include <sys/un.h>
 
+#include "backlog.h"
 #include "config.h"
 #include "db.h"
 #include "device.h"
@@ -44,6 +45,7 @@ struct statd {
 	struct config *cfg;
 	struct db *db;
 	struct vmm *vmm;
+	struct backlog *backlog;
 	int epfd;
 	int sigfd, wakefd, timerfd, inofd;
 	struct source sig_src, wake_src, timer_src, ino_src;
@@ -168,8 +170,6 @@ static int open_wake_socket(struct statd *s)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int r;
 
-	if (mkdir(s->paths.rundir, 0755) < 0 && errno != EEXIST)
-		return log_err("%s: %m", s->paths.rundir), -errno;
 	r = paths_wake_socket(&s->paths, sa.sun_path, sizeof(sa.sun_path));
 	if (r < 0)
 		return log_err("%s: run directory path too long", s->paths.rundir), r;
@@ -182,6 +182,7 @@ static int open_wake_socket(struct statd *s)
 		log_err("%s: %s", sa.sun_path, strerror(-r));
 		return r;
 	}
+	chmod(sa.sun_path, 0600);	/* root's alone, even in a run dir opened up by hand */
 	return watch(s, s->wakefd, &s->wake_src);
 }
 
@@ -193,6 +194,7 @@ static void on_wake(struct source *src, uint32_t events)
 	/* Any number of pokes is one drain. */
 	while (recv(s->wakefd, buf, sizeof(buf), 0) >= 0)
 		;
+	backlog_run(s->backlog, s->cfg);
 	vmm_drain(s->vmm);
 }
 
@@ -214,7 +216,8 @@ static void reload(struct statd *s)
 {
 	struct config *cfg;
 
-	if (config_load(s->paths.config, &cfg, stderr) < 0) {
+	if (paths_config_check(s->paths.config, stderr) < 0 ||
+	    config_load(s->paths.config, &cfg, stderr) < 0) {
 		log_err("%s: invalid, keeping the configuration in use", s->paths.config);
 		return;
 	}
@@ -223,6 +226,7 @@ static void reload(struct statd *s)
 	s->cfg = cfg;
 	watch_vm_sockets(s);
 	log_info("%s: reloaded", s->paths.config);
+	backlog_reload(s->backlog, s->cfg);
 	vmm_drain(s->vmm);
 }
 
@@ -302,18 +306,22 @@ static int setup(struct statd *s)
 	_cleanup_free_ char *dbdir = strdup(s->paths.db);
 	int r;
 
-	if (config_load(s->paths.config, &s->cfg, stderr) < 0)
+	if (paths_config_check(s->paths.config, stderr) < 0 ||
+	    config_load(s->paths.config, &s->cfg, stderr) < 0)
 		return -EINVAL;
-	if (dbdir && mkdir(dirname(dbdir), 0755) < 0 && errno != EEXIST)
+	if (dbdir && mkdir(dirname(dbdir), 0700) < 0 && errno != EEXIST)
 		log_warn("%s: %m", dbdir);
 	r = db_open(s->paths.db, STATD_BUSY_MS, DB_RELAXED, &s->db);
 	if (r < 0)
 		return r;
+	paths_db_private(s->paths.db);
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (s->epfd < 0 || s->timerfd < 0)
 		return -errno;
 	r = open_signals(s);
+	if (r == 0)
+		r = backlog_new(s->epfd, s->db, &s->paths, &s->backlog);
 	if (r == 0)
 		r = open_wake_socket(s);
 	if (r == 0)
@@ -332,7 +340,8 @@ static int run(struct statd *s)
 {
 	struct epoll_event events[16];
 
-	/* Intents written while statd was down. */
+	/* Intents written, or spooled, while statd was down. */
+	backlog_run(s->backlog, s->cfg);
 	vmm_drain(s->vmm);
 	sd_notify_msg("READY=1");
 	log_info("ready: config %s, database %s", s->paths.config, s->paths.db);
@@ -361,6 +370,7 @@ static void teardown(struct statd *s)
 	int fds[] = { s->sigfd, s->wakefd, s->timerfd, s->inofd, s->epfd };
 
 	vmm_free(s->vmm);
+	backlog_free(s->backlog);
 	if (s->wakefd >= 0 && paths_wake_socket(&s->paths, path, sizeof(path)) == 0)
 		unlink(path);
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
@@ -443,6 +453,8 @@ int main(int argc, char **argv)
 	bool check = false;
 	int r;
 
+	/* Database, run directory and socket: root's alone, whatever the umask inherited. */
+	umask(077);
 	log_open("vhotplug-statd", LOG_TARGET_STDERR);
 	paths_init(&s.paths);
 	r = parse_args(argc, argv, &s, &check);
