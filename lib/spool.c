@@ -205,7 +205,7 @@ static void set_aside(int dfd, const char *rundir, const char *name, int err)
 		unlinkat(dfd, name, 0);
 }
 
-int spool_import(const char *rundir, spool_fn fn, void *userdata, int *n)
+int spool_import(const char *rundir, spool_fn fn, void *userdata, int max, int *n)
 {
 	_cleanup_close_ int dfd = -1;
 	char path[PATH_MAX];
@@ -227,7 +227,7 @@ int spool_import(const char *rundir, spool_fn fn, void *userdata, int *n)
 	for (int i = 0; i < count; i++) {
 		struct spool_event ev;
 
-		if (r == 0) {
+		if (r == 0 && *n < max) {
 			int e = read_event(dfd, names[i]->d_name, &ev);
 
 			if (e < 0) {

@@ -38,7 +38,9 @@ int spool_prepare(const char *rundir);
  * Hand each spooled event to FN, oldest first, deleting its file once FN
  * returned 0. Stops at FN's first error and returns it; the file stays.
  * A file that cannot be parsed is renamed to ".bad-NAME" and logged.
- * *N gets the number imported.
+ * At most MAX events a call, so that a caller's event loop is not held up
+ * by a large spool: *N gets the number imported, and when it is MAX there
+ * may be more.
  */
 typedef int (*spool_fn)(void *userdata, const struct spool_event *ev);
-int spool_import(const char *rundir, spool_fn fn, void *userdata, int *n);
+int spool_import(const char *rundir, spool_fn fn, void *userdata, int max, int *n);

@@ -18,6 +18,11 @@
 
 /* Retry of an import or decision the database refused (busy). */
 #define BACKLOG_RETRY_MS 200
+/*
+ * Events imported per run: between runs the loop serves QMP, so a large
+ * spool (a burst while the database was locked) does not starve the VMs.
+ */
+#define BACKLOG_BATCH 32
 
 struct backlog {
 	struct db *db;
@@ -241,9 +246,9 @@ static int decide_all(struct backlog *b)
 
 /* ---- running ---- */
 
-static void arm_retry(struct backlog *b)
+static void arm_retry(struct backlog *b, long ms)
 {
-	struct itimerspec its = { .it_value.tv_nsec = BACKLOG_RETRY_MS * 1000000L };
+	struct itimerspec its = { .it_value.tv_nsec = ms * 1000000L };
 
 	timerfd_settime(b->timerfd, 0, &its, NULL);
 }
@@ -253,7 +258,7 @@ void backlog_run(struct backlog *b, const struct config *cfg)
 	int n, r;
 
 	b->cfg = cfg;
-	r = spool_import(b->paths->rundir, import_one, b, &n);
+	r = spool_import(b->paths->rundir, import_one, b, BACKLOG_BATCH, &n);
 	if (n > 0)
 		log_notice("%d spooled event%s imported", n, n == 1 ? "" : "s");
 	/* An undecided plug spooled after it must wait for it: decide after importing. */
@@ -261,10 +266,12 @@ void backlog_run(struct backlog *b, const struct config *cfg)
 		r = decide_all(b);
 	if (r == -EBUSY) {
 		log_info("database busy: backlog retried in %d ms", BACKLOG_RETRY_MS);
-		arm_retry(b);
+		arm_retry(b, BACKLOG_RETRY_MS);
 	} else if (r < 0) {
 		log_err("backlog: %s", strerror(-r));
-		arm_retry(b);
+		arm_retry(b, BACKLOG_RETRY_MS);
+	} else if (n == BACKLOG_BATCH) {
+		arm_retry(b, 1);	/* the rest after the drain this run is followed by */
 	}
 }
 
