@@ -55,14 +55,21 @@ int spool_prepare(const char *rundir)
 {
 	char path[PATH_MAX];
 	_cleanup_close_ int fd = -1;
+	struct stat st;
 	int r = spool_path(rundir, path, sizeof(path));
 
 	if (r < 0)
 		return r;
 	if (mkdir(rundir, 0700) < 0 && errno != EEXIST)
 		return -errno;
-	/* Made by an older version, or by hand: only root may poke statd or spool. */
-	if (chmod(rundir, 0700) < 0)
+	if (stat(rundir, &st) < 0)
+		return -errno;
+	/*
+	 * Made by an older version, or by hand: only root may poke statd or
+	 * spool. A sticky directory is a shared one (/tmp given as --run-dir):
+	 * not ours to close; the socket and spool in it are private anyway.
+	 */
+	if (!(st.st_mode & S_ISVTX) && (st.st_mode & 077) && chmod(rundir, 0700) < 0)
 		return -errno;
 	if (mkdir(path, 0700) < 0 && errno != EEXIST)
 		return -errno;

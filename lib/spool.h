@@ -31,7 +31,7 @@ int spool_write(const char *rundir, const char *action, const char *devpath, uin
  */
 bool spool_pending(const char *rundir);
 
-/* Create RUNDIR and its spool, 0700, and fix their modes if they exist. */
+/* Create RUNDIR and its spool, 0700, and close them to others if they exist (RUNDIR unless sticky). */
 int spool_prepare(const char *rundir);
 
 /*
