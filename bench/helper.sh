@@ -5,15 +5,19 @@
 # UBSan multiply both time and memory. It runs on a sanitizer build too, and then
 # says so on stderr.
 #
-#   bench/helper.sh [--statd-down] [N]
+#   bench/helper.sh [--statd-down | --reader-txn] [N]
 #                           N events (default 1000), alternately add and remove of
 #                           the USB mouse of tests/data/usb-mouse.umockdev. A
 #                           connection is held open as statd holds one, unless
 #                           --statd-down (the worst case: every helper opens the
-#                           database first and rereads the WAL).
+#                           database first and rereads the WAL). --reader-txn:
+#                           the connection holds a read transaction open (a
+#                           sqlite3 shell mid-query, statd down): the WAL cannot
+#                           restart, and the helper must not wait for it.
 #
 # Prints:  helper median_ms=0.812 p99_ms=1.402 peak_rss_kb=3120 events=1000
 #          baseline_true median_ms=0.400 p99_ms=0.700 events=200
+#          parallel32 events_per_s=310.2 events=500 spooled=0 lost=0
 # The second line is the floor: /bin/true started the same way in the same session
 # (at most 200 times), to tell the helper's own cost from this machine's fork+exec.
 #
@@ -32,6 +36,11 @@
 #   separate pass of at most 50 events, so that time's own start is not in the
 #   wall times; without /usr/bin/time, python3's getrusage(RUSAGE_CHILDREN).
 #
+# - The parallel line: PAR_EVENTS (500) adds of the mouse through PAR_WORKERS (32)
+#   helpers at a time (xargs -P), on a fresh database; events per second over the
+#   whole batch; how many went to the spool (no statd imports them here) and how
+#   many were lost (must be 0).
+#
 # Environment: HELPER (default: the helper of the build tree), top_srcdir,
 # top_builddir (default: this script's tree).
 set -euo pipefail
@@ -45,6 +54,8 @@ DATA=$top_srcdir/tests/data
 DEVPATH_MOUSE=/devices/pci0000:00/0000:00:14.0/usb1/1-3
 RSS_EVENTS=50
 BASELINE_EVENTS=200
+PAR_WORKERS=${PAR_WORKERS:-32}
+PAR_EVENTS=${PAR_EVENTS:-500}
 
 # The udev environment of event I (add when even, remove when odd); sets EV.
 event_env() {
@@ -71,6 +82,27 @@ stats() {
 		}'
 }
 
+# parallel DIR: PAR_EVENTS adds through PAR_WORKERS helpers at a time (xargs -P), as
+# udev runs them at boot, on a fresh database; no
+# statd, so what the database cannot take within the helper's budget stays in
+# the spool (counted). Prints events per second over the whole batch.
+parallel() {
+	local dir=$1/par i t0 t1 spooled lost
+	mkdir -p "$dir/run"
+	export VHOTPLUG_DB=$dir/vhotplug.db VHOTPLUG_RUNDIR=$dir/run
+	event_env 0
+	(export "${EV[@]}" && exec "$HELPER")	# creates the database; not counted
+	t0=$EPOCHREALTIME
+	for ((i = 1; i <= PAR_EVENTS; i++)); do
+		echo "SEQNUM=$((10000 + i))"
+	done | xargs -P"$PAR_WORKERS" -I{} env "${EV[@]}" {} "$HELPER" 2>>"$dir/log"
+	t1=$EPOCHREALTIME
+	spooled=$(find "$dir/run/spool" -type f ! -name '.*' 2>/dev/null | wc -l) || true
+	lost=$(grep -c 'NOT recorded' "$dir/log" || true)
+	awk -v us=$((${t1/./} - ${t0/./})) -v n="$PAR_EVENTS" -v p="$PAR_WORKERS" -v s="$spooled" \
+		-v l="$lost" 'BEGIN { printf "parallel%d events_per_s=%.1f events=%d spooled=%d lost=%d\n", p, n / (us / 1e6), n, s, l }'
+}
+
 # Inside umockdev-run: the measurements.
 inner() {
 	local n=$1 dir=$2 i t0 t1 times=() rss=0 r
@@ -86,8 +118,10 @@ inner() {
 		# is the first opener, which rebuilds the WAL index from the WAL.
 		mkfifo "$dir/hold"
 		python3 -c 'import sqlite3, sys
-c = sqlite3.connect(sys.argv[1]); c.execute("SELECT count(*) FROM devices").fetchall()
-open(sys.argv[2]).read()' "$VHOTPLUG_DB" "$dir/hold" &
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+if sys.argv[3] == "1": c.execute("BEGIN")
+c.execute("SELECT count(*) FROM devices").fetchall()
+open(sys.argv[2]).read()' "$VHOTPLUG_DB" "$dir/hold" "$READER_TXN" &
 		exec 9>"$dir/hold"	# the reader holds on until this closes
 	fi
 	for ((i = 1; i <= n; i++)); do
@@ -123,6 +157,7 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$HELPER")
 		times+=($((${t1/./} - ${t0/./})))
 	done
 	stats baseline_true - "${times[@]}"
+	parallel "$dir"
 	if [ -e "$dir/vhotplug.db-wal" ]; then
 		echo "(WAL after the run: $(($(stat -c %s "$dir/vhotplug.db-wal") / 1024)) KiB)" >&2
 	fi
@@ -135,13 +170,14 @@ if [ "${1:-}" = --inner ]; then
 fi
 
 STATD_DOWN=0
-if [ "${1:-}" = --statd-down ]; then
-	STATD_DOWN=1
-	shift
-fi
-export STATD_DOWN
+READER_TXN=0
+case ${1:-} in
+--statd-down) STATD_DOWN=1; shift ;;
+--reader-txn) READER_TXN=1; shift ;;
+esac
+export STATD_DOWN READER_TXN
 n=${1:-1000}
-[[ $n =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [--statd-down] [EVENTS]" >&2; exit 2; }
+[[ $n =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [--statd-down | --reader-txn] [EVENTS]" >&2; exit 2; }
 [ -x "$HELPER" ] || { echo "$0: no helper at $HELPER: build first" >&2; exit 1; }
 command -v umockdev-run >/dev/null || { echo "$0: needs umockdev-run (package umockdev)" >&2; exit 1; }
 if grep -q -a -E "__(asan|ubsan)_" "$HELPER"; then

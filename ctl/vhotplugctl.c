@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "ctl.h"
 #include "log.h"
@@ -32,6 +33,7 @@ int main(int argc, char **argv)
 	struct paths paths;
 	int c, r;
 
+	umask(077);	/* a database this creates is root's alone, as statd's */
 	log_open("vhotplugctl", LOG_TARGET_PLAIN);
 	paths_init(&paths);
 	/* "+": stop at the command name; the rest belongs to the subcommand. */

@@ -5,12 +5,16 @@
  * that as an intent in the database, pokes statd and exits. udev waits for
  * it, so: no network, no QMP, a bounded lock wait, and exit 0 in every case
  * (a failing RUN program only fills udev's log; the reason goes to syslog).
+ * An event the database cannot take in time goes to the spool (lib/spool.h),
+ * which statd imports: it is lost only when neither can be written.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <libudev.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "db.h"
@@ -20,35 +24,67 @@
 #include "macro.h"
 #include "match.h"
 #include "paths.h"
+#include "spool.h"
 #include "wake.h"
 
-/* udev kills RUN programs after minutes; we promise far less. */
+/*
+ * udev kills RUN programs after minutes; we promise far less. All lock waits
+ * of one event together stay under this budget (DB_BUSY_BUDGET); past it the
+ * event goes to the spool, which takes no lock.
+ */
 #define HELPER_BUSY_MS 100
 
 struct event {
-	struct device *dev;
+	const char *action;
+	const char *devpath;	/* checked: device_devpath_valid() */
+	uint64_t seqnum;
+	struct device *dev;	/* add only */
 	struct config *cfg;
 	char *config_error;	/* first line of a config error, recorded in history */
 };
 
-/* EV is NULL for a removal. */
-static int store(const struct paths *paths, const char *devpath, const struct event *ev)
+static int store(const struct paths *paths, const struct event *ev)
 {
 	struct db *db;
-	int r = db_open(paths->db, HELPER_BUSY_MS, DB_NO_CLOSE_CHECKPOINT, &db);
+	int r = db_open(paths->db, HELPER_BUSY_MS, DB_NO_CLOSE_CHECKPOINT | DB_BUSY_BUDGET, &db);
 
 	if (r < 0)
 		return r;
 	r = db_begin(db);
 	if (r == 0)
-		r = ev ? intake_add(db, ev->cfg, ev->config_error, ev->dev, "plugged") :
-			 intake_remove(db, devpath);
+		r = ev->dev ? intake_add(db, ev->cfg, ev->config_error, ev->dev, "plugged") :
+			      intake_remove(db, ev->devpath);
 	if (r == 0)
 		r = db_commit(db);
 	if (r < 0)
 		db_rollback(db);
 	db_close(db);
 	return r;
+}
+
+/*
+ * Commit, or else spool. While anything waits in the spool, later events
+ * are spooled too: a remove must not overtake the add before it.
+ */
+static int record(const struct paths *paths, const struct event *ev, const char *where)
+{
+	int r = spool_pending(paths->rundir) ? -EINPROGRESS : store(paths, ev);
+	int s;
+
+	if (r == 0)
+		return 0;
+	s = spool_write(paths->rundir, ev->action, ev->devpath, ev->seqnum);
+	if (s == 0 && r == -EBUSY)
+		log_notice("%s %s: spooled for statd (database locked for more than %d ms)",
+			   ev->action, where, HELPER_BUSY_MS);
+	else if (s == 0)
+		log_notice("%s %s: spooled for statd (database: %s)", ev->action, where,
+			   r == -EINPROGRESS ? "earlier events wait in the spool" : strerror(-r));
+	if (s == 0)
+		return 0;
+	log_crit("%s %s: NOT recorded: database: %s, spool in %s: %s", ev->action, where,
+		 r == -EINPROGRESS ? "not tried" : strerror(-r), paths->rundir, strerror(-s));
+	return s;
 }
 
 /* Keep the first error line for history; every line still goes to the log. */
@@ -59,6 +95,7 @@ static void load_config(const char *file, struct config **cfg, char **first_erro
 	FILE *f = open_memstream(&buf, &len);
 
 	/* Warnings are for --check-config and statd start, not for every event. */
+	*cfg = NULL;
 	if (config_load_flags(file, CONFIG_QUIET, cfg, f) < 0)
 		*cfg = NULL;
 	if (f)
@@ -74,48 +111,45 @@ static void load_config(const char *file, struct config **cfg, char **first_erro
 
 /*
  * On add, sysfs is there and udev has already stored the event's properties
- * in its database, so the syspath gives everything. The environment is the
- * fallback, for a device that is already gone again.
+ * in its database, so the syspath gives everything. A device that is not in
+ * sysfs is not taken from the environment: anyone who can run us could claim
+ * any vendor and product there.
  */
-static struct udev_device *event_device(struct udev *udev, const char *devpath)
-{
-	struct udev_device *d;
-	char syspath[4096];
-
-	snprintf(syspath, sizeof(syspath), "/sys%s", devpath);
-	d = udev_device_new_from_syspath(udev, syspath);
-	return d ? d : udev_device_new_from_environment(udev);
-}
-
 static int device_event(const char *devpath, struct device **dev)
 {
 	struct udev *udev = udev_new();
-	struct udev_device *ud = udev ? event_device(udev, devpath) : NULL;
-	int r = ud ? device_from_udev(ud, dev) : -ENODEV;
+	struct udev_device *ud = NULL;
+	char syspath[DEVICE_DEVPATH_MAX + 8];
+	int r = -ENOMEM;
 
+	if (udev) {
+		snprintf(syspath, sizeof(syspath), "/sys%s", devpath);
+		ud = udev_device_new_from_syspath(udev, syspath);
+		r = ud ? device_from_udev(ud, dev) : -ENODEV;
+	}
 	udev_device_unref(ud);
 	udev_unref(udev);
 	return r;
 }
 
-static int handle_add(const struct paths *paths, const char *devpath)
+static int handle(const struct paths *paths, struct event *ev, const char *where)
 {
-	struct event ev = {};
-	int r = device_event(devpath, &ev.dev);
+	int r;
 
-	if (r < 0)
-		return r;
-	/* USB input nodes go with their USB device: not worth a row each. */
-	if (ev.dev->kind == DEV_EVDEV && match_never_reason(ev.dev)) {
-		device_free(ev.dev);
-		return -ENOTSUP;
+	if (streq(ev->action, "add")) {
+		r = device_event(ev->devpath, &ev->dev);
+		if (r == -ENODEV) {
+			log_warn("add %s: not in sysfs (gone already?): ignored", where);
+			return 0;
+		}
+		if (r < 0)
+			return r;
+		/* USB input nodes go with their USB device: not worth a row each. */
+		if (ev->dev->kind == DEV_EVDEV && match_never_reason(ev->dev))
+			return -ENOTSUP;
+		load_config(paths->config, &ev->cfg, &ev->config_error);
 	}
-	load_config(paths->config, &ev.cfg, &ev.config_error);
-	r = store(paths, devpath, &ev);
-	config_free(ev.cfg);
-	free(ev.config_error);
-	device_free(ev.dev);
-	return r;
+	return record(paths, ev, where);
 }
 
 static void usage(FILE *f)
@@ -145,33 +179,56 @@ static int parse_args(int argc, char **argv, struct paths *paths)
 	return 0;
 }
 
+static uint64_t seqnum(void)
+{
+	const char *s = getenv("SEQNUM");
+	char *end;
+	uint64_t v;
+
+	if (!s)
+		return 0;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	return errno || *end ? 0 : v;
+}
+
 int main(int argc, char **argv)
 {
-	const char *action = getenv("ACTION");
-	const char *devpath = getenv("DEVPATH");
+	struct event ev = { .action = getenv("ACTION"), .devpath = getenv("DEVPATH") };
+	_cleanup_free_ char *where = NULL;
 	struct paths paths;
 	int r;
 
+	/* Database, spool and run directory are root's alone, whatever udev's umask. */
+	umask(077);
 	log_open("vhotplug-helper", LOG_TARGET_SYSLOG);
 	paths_init(&paths);
 	if (parse_args(argc, argv, &paths))
 		return 0;
-	if (!action || !devpath) {
+	if (!ev.action || !ev.devpath) {
 		log_err("ACTION and DEVPATH are not set: this program is run by udev");
 		return 0;
 	}
-	if (!streq(action, "add") && !streq(action, "remove"))
+	if (!streq(ev.action, "add") && !streq(ev.action, "remove"))
 		return 0;
-	r = streq(action, "add") ? handle_add(&paths, devpath) : store(&paths, devpath, NULL);
+	where = device_escape(ev.devpath);
+	if (!where)
+		return 0;
+	if (!device_devpath_valid(ev.devpath)) {
+		log_err("%s \"%s\": not a device path the kernel makes: ignored", ev.action, where);
+		return 0;
+	}
+	ev.seqnum = seqnum();
+	r = handle(&paths, &ev, where);
+	config_free(ev.cfg);
+	free(ev.config_error);
+	device_free(ev.dev);
 	if (r == -ENOTSUP) {
-		log_debug("%s: not a device vhotplug handles", devpath);
+		log_debug("%s: not a device vhotplug handles", where);
 		return 0;
 	}
-	if (r < 0) {
-		log_err("%s %s: NOT recorded: %s%s", action, devpath, strerror(-r),
-			r == -EBUSY ? " (database locked for more than 100 ms)" : "");
-		return 0;
-	}
+	if (r < 0)
+		return 0;	/* logged */
 	r = wake_statd(&paths, "intent");
 	if (r < 0)
 		log_debug("statd not woken (%s): it drains the queue when it starts", strerror(-r));

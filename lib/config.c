@@ -15,11 +15,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config-private.h"
 #include "kmods.h"
 #include "log.h"
+
+/* read_file(): the path is not a regular file. */
+#define EFTYPE_NOT_REGULAR EINVAL
 
 /* Far above any real config; also keeps json_tokener's int length safe. */
 #define CONFIG_MAX_SIZE (16 << 20)
@@ -251,14 +255,21 @@ static int parse_json(struct parser *p, const char *buf, size_t len,
 	return 0;
 }
 
+/*
+ * O_NONBLOCK and a regular file only: a FIFO or a device at the config path
+ * must not block the helper, and udev's worker with it.
+ */
 static int read_file(const char *file, char **out, size_t *out_len)
 {
-	_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = open(file, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, size = 0;
+	struct stat st;
 
-	if (fd < 0)
+	if (fd < 0 || fstat(fd, &st) < 0)
 		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EFTYPE_NOT_REGULAR;
 	for (;;) {
 		ssize_t n;
 
@@ -341,7 +352,9 @@ int config_load_flags(const char *file, unsigned flags, struct config **out, FIL
 	r = read_file(file, &buf, &len);
 	if (r < 0) {
 		if (errs)
-			fprintf(errs, "%s: cannot read: %s\n", file, strerror(-r));
+			fprintf(errs, "%s: %s\n", file,
+				r == -EFTYPE_NOT_REGULAR ? "not a regular file (a FIFO, device or directory?)" :
+							   strerror(-r));
 		return r;
 	}
 	r = config_new(file, &cfg);

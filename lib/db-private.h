@@ -22,6 +22,8 @@ enum stmt_id {
 	ST_ATTACH_GET,
 	ST_ATTACH_SET,
 	ST_ATTACH_DEL,
+	ST_UNDECIDED,
+	ST_LAST_INTENT,
 	ST_MAX,
 };
 
@@ -30,6 +32,7 @@ struct db {
 	char *path;
 	sqlite3_stmt *stmts[ST_MAX];
 	int64_t prune_due_ms;	/* db_retention(): CLOCK_MONOTONIC ms of the next run */
+	int64_t busy_deadline_ms;	/* DB_BUSY_BUDGET: CLOCK_MONOTONIC */
 };
 
 /* Log WHAT failed with SQLite's message and return -errno. */

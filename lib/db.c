@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "db.h"
 #include "db-private.h"
@@ -55,6 +56,12 @@ static const char *const stmt_sql[ST_MAX] = {
 		" ON CONFLICT (device_id) DO UPDATE SET vm = ?2, qdev_id = ?3,"
 		" since = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
 	[ST_ATTACH_DEL] = "DELETE FROM attachments WHERE device_id = ?1",
+	[ST_UNDECIDED] =
+		"SELECT i.id, i.device_id, coalesce(i.busnum, -1), coalesce(i.devnum, -1), i.rule,"
+		" d.devpath, d.present, d.label"
+		" FROM intents i JOIN devices d ON d.id = i.device_id"
+		" WHERE i.id > ?1 AND i.action = 'decide' AND i.state = 'waiting' ORDER BY i.id",
+	[ST_LAST_INTENT] = "SELECT coalesce(max(id), 0) FROM intents",
 };
 
 int db_errno(int rc)
@@ -141,9 +148,41 @@ static int step_done(struct db *db, sqlite3_stmt *st, const char *what)
  */
 static int truncate_large_wal(void *userdata, sqlite3 *sql, const char *name, int frames)
 {
-	if (frames >= HELPER_WAL_PAGES)
+	if (frames >= HELPER_WAL_PAGES) {
+		/*
+		 * A reader's snapshot holds the WAL back for as long as it likes:
+		 * copy what can be copied and go, rather than wait for it.
+		 */
+		sqlite3_busy_handler(sql, NULL, NULL);
 		sqlite3_wal_checkpoint_v2(sql, name, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	}
 	return SQLITE_OK;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * SQLite's own handler bounds each wait, so a writer that meets the lock at
+ * open, at BEGIN and at a checkpoint could wait three times. Sleeps grow
+ * from 1 ms to 8 ms: short enough that the lock's release is seen soon.
+ */
+static int busy_budget(void *userdata, int count)
+{
+	struct db *db = userdata;
+	int64_t left = db->busy_deadline_ms - now_ms();
+	int64_t ms = count < 3 ? 1 << count : 8;
+
+	if (left <= 0)
+		return 0;
+	ms = ms < left ? ms : left;
+	nanosleep(&(struct timespec){ .tv_nsec = ms * 1000000 }, NULL);
+	return 1;
 }
 
 static int configure(struct db *db, int busy_ms, unsigned flags)
@@ -151,7 +190,12 @@ static int configure(struct db *db, int busy_ms, unsigned flags)
 	int r;
 
 	sqlite3_extended_result_codes(db->sql, 1);
-	sqlite3_busy_timeout(db->sql, busy_ms);
+	if (flags & DB_BUSY_BUDGET) {
+		db->busy_deadline_ms = now_ms() + busy_ms;
+		sqlite3_busy_handler(db->sql, busy_budget, db);
+	} else {
+		sqlite3_busy_timeout(db->sql, busy_ms);
+	}
 	r = db_exec(db, "PRAGMA journal_mode = WAL", "enable WAL");
 	if (r == 0)
 		/* FULL: a committed intent survives a power cut, not just a crash. */
@@ -494,4 +538,50 @@ int db_attachment_del(struct db *db, int64_t device_id)
 		return r;
 	sqlite3_bind_int64(st, 1, device_id);
 	return step_done(db, st, "remove attachment");
+}
+
+int db_intents_undecided(struct db *db, int64_t after_id, db_undecided_fn fn, void *userdata)
+{
+	sqlite3_stmt *st;
+	int r = stmt(db, ST_UNDECIDED, &st);
+	int rc;
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, after_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct db_undecided u = {
+			.intent_id = sqlite3_column_int64(st, 0),
+			.device_id = sqlite3_column_int64(st, 1),
+			.busnum = sqlite3_column_int(st, 2),
+			.devnum = sqlite3_column_int(st, 3),
+			.config_error = col_text(st, 4),
+			.devpath = col_text(st, 5),
+			.present = sqlite3_column_int(st, 6),
+			.label = col_text(st, 7),
+		};
+
+		r = fn(userdata, &u);
+		if (r < 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_fail(db, rc, "read undecided intents");
+	sqlite3_reset(st);
+	return r;
+}
+
+int db_intent_last_id(struct db *db, int64_t *id)
+{
+	sqlite3_stmt *st;
+	int r = stmt(db, ST_LAST_INTENT, &st);
+	int rc;
+
+	if (r < 0)
+		return r;
+	rc = sqlite3_step(st);
+	*id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	r = rc == SQLITE_ROW ? 0 : db_fail(db, rc, "read the last intent");
+	sqlite3_reset(st);
+	return r;
 }

@@ -22,11 +22,19 @@ enum db_flags {
 	 * fsync per outcome; a crash still loses nothing in WAL mode.
 	 */
 	DB_RELAXED = 1u << 1,
+	/*
+	 * BUSY_MS is one budget for all lock waits of the connection together,
+	 * counted from db_open(), not a bound per wait: the helper's promise to
+	 * udev. Its WAL checkpoints never wait at all (readers may hold them off
+	 * for ever).
+	 */
+	DB_BUSY_BUDGET = 1u << 2,
 };
 
 /*
  * Open (creating if needed) the database at PATH in WAL mode and bring its
- * schema up to DB_SCHEMA_VERSION. BUSY_MS bounds every wait for a lock.
+ * schema up to DB_SCHEMA_VERSION. BUSY_MS bounds every wait for a lock
+ * (all of them together with DB_BUSY_BUDGET).
  * Returns 0 or -errno (-EBUSY locked, -EACCES/-EROFS unwritable, -ENOSPC full,
  * -EPROTO a schema newer than this build); errors are logged.
  */
@@ -123,3 +131,19 @@ int db_intent_attempted(struct db *db, int64_t id);
 int db_attachment_get(struct db *db, int64_t device_id, char **vm, char **qdev_id);
 int db_attachment_set(struct db *db, int64_t device_id, const char *vm, const char *qdev_id);
 int db_attachment_del(struct db *db, int64_t device_id);
+
+/* An intent 'decide' (a plug recorded without a valid config), with its device. Strings borrowed. */
+struct db_undecided {
+	int64_t intent_id;
+	int64_t device_id;
+	int busnum, devnum;		/* of the plug, -1 when unknown */
+	const char *config_error;	/* why it was not decided then */
+	const char *devpath;
+	const char *label;
+	bool present;
+};
+typedef int (*db_undecided_fn)(void *userdata, const struct db_undecided *u);
+/* Call FN for each waiting 'decide' intent after AFTER_ID, oldest first. */
+int db_intents_undecided(struct db *db, int64_t after_id, db_undecided_fn fn, void *userdata);
+/* The newest intent's id, 0 when there is none. */
+int db_intent_last_id(struct db *db, int64_t *id);

@@ -11,6 +11,7 @@ struct udev_device;
 
 #define DEVICE_MAX_PORTS 8
 #define DEVICE_MAX_IFACES 32
+#define DEVICE_DEVPATH_MAX 1024	/* with its NUL; the kernel's are far shorter */
 
 struct usb_iface {
 	int cls, subclass, protocol;
@@ -77,3 +78,12 @@ const char *device_property(const struct device *dev, const char *name);
 void device_put_escaped(FILE *f, const char *str, size_t max);
 /* One-line readable identity, e.g. "usb 0bda:4852 Realtek Bluetooth Radio serial X at 3-2". Caller frees. */
 char *device_describe(const struct device *dev);
+
+/*
+ * DEVPATH as the kernel makes it: "/devices/..." of plain names (no "..",
+ * ".", empty components or control bytes), shorter than DEVICE_DEVPATH_MAX.
+ * Anything else did not come from the kernel and is refused.
+ */
+bool device_devpath_valid(const char *devpath);
+/* S escaped as labels are (one line, valid UTF-8), for log lines. Caller frees. */
+char *device_escape(const char *s);

@@ -79,12 +79,34 @@ static int record_match(struct db *db, struct db_intent *in, const char *label,
 	return r ?: db_history_add(db, in->device_id, label, "awaiting_selection", NULL, detail);
 }
 
+static int decide(struct db *db, const struct config *cfg, const struct device *dev,
+		  struct db_intent *in, const char *label)
+{
+	struct match_result m;
+
+	if (!match_device(cfg, dev, &m, NULL))
+		return record_ignore(db, in, label, "no rule set takes it");
+	return record_match(db, in, label, &m);
+}
+
+/* No config to decide with: statd decides later, with the last good one it holds. */
+static int record_undecided(struct db *db, struct db_intent *in, const char *label,
+			    const char *config_error)
+{
+	int r;
+
+	in->action = "decide";
+	in->state = "waiting";
+	in->rule = config_error;
+	r = db_intent_add(db, in, NULL);
+	return r ?: db_history_add(db, in->device_id, label, "undecided", NULL, config_error);
+}
+
 int intake_add(struct db *db, const struct config *cfg, const char *config_error,
 	       const struct device *dev, const char *event)
 {
 	_cleanup_free_ char *label = device_describe(dev);
 	struct db_intent in = { .busnum = dev->busnum, .devnum = dev->devnum };
-	struct match_result m;
 	const char *never;
 	int r;
 
@@ -95,14 +117,30 @@ int intake_add(struct db *db, const struct config *cfg, const char *config_error
 		r = db_history_add(db, in.device_id, label, event, NULL, NULL);
 	if (r < 0)
 		return r;
-	if (!cfg)
-		return db_history_add(db, in.device_id, label, "error", NULL, config_error);
 	never = match_never_reason(dev);
 	if (never)
 		return record_ignore(db, &in, label, never);
-	if (!match_device(cfg, dev, &m, NULL))
-		return record_ignore(db, &in, label, "no rule set takes it");
-	return record_match(db, &in, label, &m);
+	if (!cfg)
+		return record_undecided(db, &in, label, config_error ?: "no valid config");
+	return decide(db, cfg, dev, &in, label);
+}
+
+int intake_decide(struct db *db, const struct config *cfg, const struct device *dev,
+		  const struct intake_undecided *u)
+{
+	_cleanup_free_ char *label = device_describe(dev);
+	_cleanup_free_ char *why = NULL;
+	struct db_intent in = { .device_id = u->device_id, .busnum = u->busnum,
+				.devnum = u->devnum };
+	int r;
+
+	if (!label || asprintf(&why, "waited for a valid config (%s); decided with %s",
+			       u->config_error ?: "?", cfg->file) < 0)
+		return -ENOMEM;
+	r = db_history_add(db, u->device_id, label, "decided", NULL, why);
+	if (r == 0)
+		r = db_intent_finish(db, u->intent_id, "done", why);
+	return r ?: decide(db, cfg, dev, &in, label);
 }
 
 int intake_remove(struct db *db, const char *devpath)

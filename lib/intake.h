@@ -12,12 +12,29 @@
  */
 
 /*
- * DEV appeared. CFG may be NULL when the config failed to load; CONFIG_ERROR
- * then says why and goes to history instead of a decision. EVENT is the
- * history event for the appearance ("plugged", "present").
+ * DEV appeared. CFG may be NULL when the config failed to load: the plug is
+ * then recorded undecided (intent 'decide', state 'waiting', CONFIG_ERROR as
+ * its rule and in an 'undecided' history row) for intake_decide(). EVENT is
+ * the history event for the appearance ("plugged", "present").
  */
 int intake_add(struct db *db, const struct config *cfg, const char *config_error,
 	       const struct device *dev, const char *event);
+
+/* An intent 'decide' the helper recorded; strings borrowed. */
+struct intake_undecided {
+	int64_t intent_id;
+	int64_t device_id;
+	int busnum, devnum;		/* of the plug, -1 when unknown */
+	const char *config_error;	/* why it was not decided then */
+};
+
+/*
+ * Decide U with CFG (statd's last good config), DEV read again from sysfs:
+ * a 'decided' history row that says why it waited, the 'decide' intent done,
+ * and the attach, select or ignore it comes to, as intake_add() would have.
+ */
+int intake_decide(struct db *db, const struct config *cfg, const struct device *dev,
+		  const struct intake_undecided *u);
 
 /* The device at DEVPATH went away: history, and a detach for statd. */
 int intake_remove(struct db *db, const char *devpath);

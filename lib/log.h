@@ -24,6 +24,7 @@ void log_msg(int prio, const char *fmt, ...) _printf_(2, 3);
 #define log_at(prio, ...) \
 	(log_get_max_level() >= (prio) ? log_msg((prio), __VA_ARGS__) : (void)0)
 
+#define log_crit(...) log_at(LOG_CRIT, __VA_ARGS__)
 #define log_err(...) log_at(LOG_ERR, __VA_ARGS__)
 #define log_warn(...) log_at(LOG_WARNING, __VA_ARGS__)
 #define log_notice(...) log_at(LOG_NOTICE, __VA_ARGS__)

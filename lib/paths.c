@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "log.h"
+#include "macro.h"
 #include "paths.h"
 
 static const char *env_or(const char *name, const char *fallback)
@@ -47,5 +51,19 @@ int paths_option(struct paths *p, int c, const char *arg)
 		return -1;
 	default:
 		return 0;
+	}
+}
+
+void paths_db_private(const char *db)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	char path[4096];
+	struct stat st;
+
+	for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++) {
+		snprintf(path, sizeof(path), "%s%s", db, suffixes[i]);
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) &&
+		    chmod(path, st.st_mode & 0700) < 0)
+			log_warn("%s: cannot make it private: %m", path);
 	}
 }

@@ -3,6 +3,7 @@
 
 #include <getopt.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Where config, database and run directory live; every one overridable for tests. */
 struct paths {
@@ -36,3 +37,11 @@ void paths_init(struct paths *p);
 
 /* Path of statd's wake socket in RUNDIR, into BUF. Returns 0 or -ENAMETOOLONG. */
 int paths_wake_socket(const struct paths *p, char *buf, size_t size);
+
+
+/*
+ * Take group and other access off the database DB and its -wal and -shm,
+ * made by an older version or under another umask: whoever can open -shm
+ * can hold the database's locks.
+ */
+void paths_db_private(const char *db);

@@ -19,6 +19,7 @@
 #include <sys/timerfd.h>
 #include <sys/un.h>
 
+#include "backlog.h"
 #include "config.h"
 #include "datagram.h"
 #include "daemon.h"
@@ -46,6 +47,7 @@ struct statd {
 	struct vmm *vmm;
 	struct loop *loop;
 	struct vmwatch *watch;
+	struct backlog *backlog;
 	int sigfd, wakefd, timerfd, lockfd;
 	struct source sig_src, wake_src, timer_src;
 	bool stopping;
@@ -100,6 +102,7 @@ static int open_wake_socket(struct statd *s)
 		log_err("%s: %s", sa.sun_path, strerror(-r));
 		return r;
 	}
+	chmod(sa.sun_path, 0600);	/* root's alone, even in a run dir opened up by hand */
 	return watch(s, s->wakefd, &s->wake_src);
 }
 
@@ -111,6 +114,7 @@ static void on_wake(struct source *src, uint32_t events)
 	/* Any number of pokes is one drain. */
 	while (recv(s->wakefd, buf, sizeof(buf), 0) >= 0)
 		;
+	backlog_run(s->backlog, s->cfg);
 	vmm_poke(s->vmm);
 }
 
@@ -139,6 +143,7 @@ static void reload(struct statd *s)
 	s->cfg = cfg;
 	vmwatch_set_config(s->watch, cfg);
 	log_info("%s: reloaded", s->paths.config);
+	backlog_reload(s->backlog, s->cfg);
 	vmm_drain(s->vmm);
 }
 
@@ -225,7 +230,7 @@ static int setup(struct statd *s)
 		return -EINVAL;
 	}
 	/* One statd per run directory: the lock comes before anything else is touched. */
-	if (mkdir(s->paths.rundir, 0755) < 0 && errno != EEXIST) {
+	if (mkdir(s->paths.rundir, 0700) < 0 && errno != EEXIST) {
 		r = -errno;
 		daemon_fail_status("%s: %s", s->paths.rundir, strerror(-r));
 		return r;
@@ -233,7 +238,7 @@ static int setup(struct statd *s)
 	r = daemon_lock(s->paths.rundir, &s->lockfd);
 	if (r < 0)
 		return -EINVAL;	/* said */
-	if (dbdir && mkdir(dirname(dbdir), 0755) < 0 && errno != EEXIST)
+	if (dbdir && mkdir(dirname(dbdir), 0700) < 0 && errno != EEXIST)
 		log_warn("%s: %m", dbdir);
 	r = db_open(s->paths.db, STATD_BUSY_MS, DB_RELAXED, &s->db);
 	if (r == 0)
@@ -247,10 +252,13 @@ static int setup(struct statd *s)
 	r = loop_new(&s->loop);
 	if (r < 0)
 		return r;
+	paths_db_private(s->paths.db);
 	s->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (s->timerfd < 0)
 		return -errno;
 	r = open_signals(s);
+	if (r == 0)
+		r = backlog_new(s->loop, s->db, &s->paths, &s->backlog);
 	if (r == 0)
 		r = open_wake_socket(s);
 	if (r == 0)
@@ -269,7 +277,8 @@ static int setup(struct statd *s)
 
 static int run(struct statd *s)
 {
-	/* Intents written while statd was down. */
+	/* Intents written, or spooled, while statd was down. */
+	backlog_run(s->backlog, s->cfg);
 	vmm_drain(s->vmm);
 	daemon_notify("READY=1");
 	log_info("ready: config %s, database %s", s->paths.config, s->paths.db);
@@ -300,6 +309,7 @@ static void teardown(struct statd *s)
 
 	vmwatch_free(s->watch);
 	vmm_free(s->vmm);
+	backlog_free(s->backlog);
 	if (s->wakefd >= 0 && paths_wake_socket(&s->paths, path, sizeof(path)) == 0)
 		unlink(path);
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
@@ -382,6 +392,8 @@ int main(int argc, char **argv)
 	bool check = false;
 	int r;
 
+	/* Database, run directory and socket: root's alone, whatever the umask inherited. */
+	umask(077);
 	log_open("vhotplug-statd", LOG_TARGET_STDERR);
 	paths_init(&s.paths);
 	r = parse_args(argc, argv, &s, &check);

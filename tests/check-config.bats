@@ -86,7 +86,7 @@ check_bad() {
 
 @test "missing file" {
 	run -1 "$STATD" --check-config -c "$BATS_TEST_TMPDIR/nope.json"
-	assert_output --partial "$BATS_TEST_TMPDIR/nope.json: cannot read: No such file or directory"
+	assert_output --partial "$BATS_TEST_TMPDIR/nope.json: No such file or directory"
 }
 
 @test "bad: unknown key, with a hint" {

@@ -220,12 +220,13 @@ history_is() {
 	assert_equal "$(rows_written)" 0
 }
 
-@test "add: device gone before the helper ran is recorded from the event environment" {
+@test "add: a device not in sysfs is ignored, never taken from the event environment" {
 	event_env usb-mouse
 	run in_udev_env empty ACTION=add SEQNUM=7 "${EV[@]}"
 	assert_exit0
-	assert_equal "$(q 'SELECT device, action, vm FROM pending_intents')" "$MOUSE_LABEL|attach|vm1"
-	assert_equal "$(q 'SELECT busnum, devnum FROM intents')" '1|4'
+	assert_output --partial "add $MOUSE: not in sysfs (gone already?): ignored"
+	assert_equal "$(rows_written)" 0
+	assert_equal "$(spooled)" ''
 }
 
 @test "add twice: one devices row, two plugged rows" {
@@ -288,20 +289,45 @@ history_is() {
 
 # ---- config errors -----------------------------------------------------------
 
-@test "add: a broken config records an error row with its first line, and exits 0" {
+@test "add: a broken config records the plug undecided, with the config's first error line" {
+	local error="$CONFIGS/bad-syntax.json:3:37: JSON syntax error: object value separator ',' expected"
+
 	CONFIG=$CONFIGS/bad-syntax.json
 	uevent add usb-mouse
 	assert_exit0
 	assert_output --partial 'bad-syntax.json:3:37: JSON syntax error'
-	history_is 'plugged||' "error||$CONFIG:3:37: JSON syntax error: object value separator ',' expected"
-	assert_equal "$(q 'SELECT count(*) FROM intents')" 0
+	history_is 'plugged||' "undecided||$error"
+	# statd decides it with the last good config it holds (statd.bats).
+	assert_equal "$(q 'SELECT action, vm, state, rule, busnum, devnum FROM intents')" \
+		"decide||waiting|$error|1|4"
+	assert_equal "$(q 'SELECT action, state FROM pending_intents')" 'decide|waiting'
 
 	# A missing file is an error like any other.
 	CONFIG=$BATS_TEST_TMPDIR/missing.json
 	uevent add usb-mouse
 	assert_exit0
-	assert_equal "$(q "SELECT count(*) FROM history WHERE event = 'error' AND detail LIKE '%missing.json%'")" 1
-	assert_equal "$(q 'SELECT count(*) FROM intents')" 0
+	assert_equal "$(q "SELECT count(*) FROM intents WHERE action = 'decide' AND rule LIKE '%missing.json: No such file%'")" 1
+}
+
+@test "add: a hub is ignored even while the config is broken" {
+	CONFIG=$CONFIGS/bad-syntax.json
+	uevent add usb-hub
+	assert_exit0
+	history_is 'plugged||' 'ignored||USB hubs are never passed through'
+}
+
+@test "add: a FIFO as config is refused at once, and the plug recorded undecided" {
+	CONFIG=$BATS_TEST_TMPDIR/fifo.json
+	mkfifo "$CONFIG"
+	# Without O_NONBLOCK, open() would wait for a writer for ever: timeout ends that.
+	printf '#!/bin/sh\nexec timeout 20 "%s" "$@"\n' "$HELPER" >"$BATS_TEST_TMPDIR/helper"
+	chmod +x "$BATS_TEST_TMPDIR/helper"
+	HELPER=$BATS_TEST_TMPDIR/helper
+	uevent add usb-mouse
+	assert_exit0
+	assert_output --partial "$CONFIG: not a regular file"
+	assert_equal "$(q 'SELECT action, state FROM intents')" 'decide|waiting'
+	history_is 'plugged||' "undecided||$CONFIG: not a regular file (a FIFO, device or directory?)"
 }
 
 # ---- remove ------------------------------------------------------------------
@@ -378,6 +404,32 @@ history_is() {
 	run in_udev_env usb-mouse ACTION=add DEVPATH="$MOUSE/1-3:1.0" SUBSYSTEM=usb \
 		DEVTYPE=usb_interface
 	assert_exit0
+	assert_equal "$(rows_written)" 0
+}
+
+# ---- DEVPATH -----------------------------------------------------------------
+
+@test "DEVPATH with '..' is refused: nothing recorded, nothing spooled, nothing read" {
+	local path
+	for path in /devices/../../../tmp/x /devices/pci0000:00/.. /devices//usb1 /sys/devices/x \
+		/devices/usb1/ devices/usb1 "/devices/$(printf 'a%.0s' {1..1100})"; do
+		run in_udev_env usb-mouse ACTION=add DEVPATH="$path" SUBSYSTEM=usb DEVTYPE=usb_device
+		assert_exit0
+		assert_output --partial 'not a device path the kernel makes: ignored'
+		run in_udev_env - ACTION=remove DEVPATH="$path" SUBSYSTEM=usb DEVTYPE=usb_device
+		assert_exit0
+		assert_output --partial 'not a device path the kernel makes: ignored'
+	done
+	assert_equal "$(rows_written)" 0
+	assert_equal "$(spooled)" ''
+}
+
+@test "DEVPATH with a newline is refused, and logged on one line with the newline escaped" {
+	run in_udev_env - ACTION=remove DEVPATH=$'/devices/x\n<0>forged line\033[31m' SUBSYSTEM=usb
+	assert_exit0
+	assert_equal "${#lines[@]}" 1
+	assert_output --partial 'remove "/devices/x\n<0>forged line\x1b[31m": not a device path the kernel makes: ignored'
+	refute_line --regexp '^<0>'
 	assert_equal "$(rows_written)" 0
 }
 
@@ -464,55 +516,79 @@ hold_write_lock() {
 	fail "the locking process did not get the lock"
 }
 
+# spooled: the files waiting in the spool, in name order (the order statd imports them).
+spooled() {
+	[ -d "$RUNDIR/spool" ] || return 0
+	find "$RUNDIR/spool" -maxdepth 1 -type f ! -name '.*' -printf '%f\n' | sort
+}
+
+# spooled_field KEY: KEY's value in each spooled file, in order.
+spooled_field() {
+	local f
+	for f in $(spooled); do
+		sed -n "s/^$1=//p" "$RUNDIR/spool/$f"
+	done
+}
+
 release_write_lock() {
 	touch "$BATS_TEST_TMPDIR/release"
 	wait "$LOCKER_PID"
 	LOCKER_PID=
 }
 
-@test "locked database: the helper gives up after its busy timeout, exits 0 and says so" {
+@test "locked database: the event is spooled after the 100 ms budget, in order, 0600" {
 	uevent add usb-webcam
 	assert_exit0
 	hold_write_lock
 	uevent add usb-mouse
 	assert_exit0
-	# 100 ms busy timeout plus the start; the bound is lenient for ASan and loaded CI
+	# 100 ms lock budget plus the start; the bound is lenient for ASan and loaded CI
 	# machines: the point is that the helper does not wait for the lock to go.
 	[ "$(cat "$ELAPSED")" -lt 1000 ] || fail "helper took $(cat "$ELAPSED") ms"
-	assert_output --partial 'begin transaction: database is locked'
-	assert_output --partial "add $MOUSE: NOT recorded: Device or resource busy (database locked for more than 100 ms)"
+	assert_output --partial "add $MOUSE: spooled for statd (database locked for more than 100 ms)"
+	refute_output --partial 'NOT recorded'
 	# A removal meets the same lock.
 	uevent remove usb-webcam
 	assert_exit0
-	assert_output --partial 'NOT recorded'
+	assert_output --partial 'spooled for statd'
 	release_write_lock
 
-	# Nothing of the failed events, and the rows from before are intact.
+	# The database has nothing of them; the spool has both, in event order.
 	assert_equal "$(q 'SELECT event FROM history')" $'plugged\nawaiting_selection'
-	assert_equal "$(q 'SELECT count(*), present FROM devices')" '1|1'
+	# While events wait in the spool, later ones join them: a remove must not
+	# overtake the add before it.
 	uevent add usb-mouse
 	assert_exit0
-	refute_output --partial 'NOT recorded'
-	assert_equal "$(q 'SELECT action FROM pending_intents')" $'select\nattach'
-	assert_equal "$(q 'SELECT count(*) FROM devices')" 2
+	assert_output --partial 'spooled for statd (database: earlier events wait in the spool)'
+	assert_equal "$(q 'SELECT event FROM history')" $'plugged\nawaiting_selection'
+	run spooled
+	assert_equal "${#lines[@]}" 3
+	assert_equal "$(spooled_field ACTION)" $'add\nremove\nadd'
+	assert_equal "$(spooled_field DEVPATH)" "$MOUSE"$'\n'"$XHCI/usb1/1-6"$'\n'"$MOUSE"
+	assert_equal "$(spooled_field SEQNUM)" $'1002\n1003\n1004'
+	assert_equal "$(stat -c %a "$RUNDIR/spool" "$RUNDIR/spool/"* | sort -u)" $'600\n700'
 }
 
-@test "database in a directory that does not exist, or below a file: exit 0 and a clear line" {
+@test "database in a directory that does not exist: the event is spooled" {
 	DB=$BATS_TEST_TMPDIR/no/such/dir/vhotplug.db
 	uevent add usb-mouse
 	assert_exit0
 	[ "$(cat "$ELAPSED")" -lt 1000 ] || fail "helper took $(cat "$ELAPSED") ms"
 	assert_output --partial "$DB: open: unable to open database file"
-	assert_output --partial "add $MOUSE: NOT recorded"
+	assert_output --partial "add $MOUSE: spooled for statd (database: No such file or directory)"
 	[ ! -e "$BATS_TEST_TMPDIR/no" ]
+	assert_equal "$(spooled_field ACTION)" add
+}
 
-	# Root ignores permission bits, so a file stands for the unwritable directory.
+@test "neither database nor spool writable: NOT recorded, and said so" {
+	# Root ignores permission bits, so a file stands for the unwritable directories.
 	touch "$BATS_TEST_TMPDIR/file"
 	DB=$BATS_TEST_TMPDIR/file/vhotplug.db
+	RUNDIR=$BATS_TEST_TMPDIR/file/run
 	uevent remove usb-mouse
 	assert_exit0
 	assert_output --partial "$DB: open: unable to open database file"
-	assert_output --partial "remove $MOUSE: NOT recorded"
+	assert_output --partial "remove $MOUSE: NOT recorded: database: Not a directory, spool in $RUNDIR: Not a directory"
 }
 
 @test "full disk: the helper exits 0 and says so, and what was committed stays intact" {
@@ -525,24 +601,32 @@ release_write_lock() {
 	run unshare -m --propagation private bash -c '
 		full=$1 data=$2 helper=$3 config=$4 rundir=$5 mouse=$6
 		mount -t tmpfs -o size=256k tmpfs "$full" || exit 99
-		for i in $(seq 200); do
+		# The spool on a tmpfs of its own, for a few events: it fills after the database.
+		mkdir "$full/run" && mount -t tmpfs -o size=32k,mode=0700 tmpfs "$full/run" || exit 99
+		for i in $(seq 400); do
 			out=$(umockdev-run --device "$data/usb-hostile-long.umockdev" -- \
 				env ACTION=add DEVPATH="$mouse" SUBSYSTEM=usb DEVTYPE=usb_device SEQNUM=$i \
-				"$helper" -c "$config" --db "$full/vhotplug.db" --run-dir "$rundir" 2>&1) ||
+				"$helper" -c "$config" --db "$full/vhotplug.db" --run-dir "$full/run" 2>&1) ||
 				{ echo "helper exited $?"; exit 1; }
+			case $out in *"spooled for statd (database: No space"*) echo "spooled at $i: $out" ;; esac
 			case $out in *"NOT recorded"*) echo "event $i: $out"; break ;; esac
 		done
 		echo "integrity: $(sqlite3 "$full/vhotplug.db" "PRAGMA integrity_check")"
 		echo "plugged: $(sqlite3 "$full/vhotplug.db" "SELECT count(*) FROM history WHERE event = '\''plugged'\''")"
 		echo "queued: $(sqlite3 "$full/vhotplug.db" "SELECT count(*) FROM intents WHERE action = '\''attach'\''")"
+		echo "spool: $(ls "$full/run/spool" | wc -l)"
 	' bash "$FULL" "$DATA" "$HELPER" "$CONFIG" "$RUNDIR" "$MOUSE"
 	[ "$status" -ne 99 ] || skip "cannot mount a tmpfs here"
 	assert_success
 	assert_output --partial "database or disk is full"
-	assert_output --regexp "event [0-9]+: .*add $MOUSE: NOT recorded: No space left on device"
+	# The first event the database could not take went to the spool, and so did
+	# the ones after it, until the spool could take no more either.
+	assert_output --regexp "spooled at [0-9]+"
+	assert_output --regexp "event [0-9]+: .*add $MOUSE: NOT recorded: database: not tried, spool in $FULL/run: No space left on device"
 	assert_line "integrity: ok"
-	# Every event before the full one was recorded whole: a plugged row and its intent.
+	# Every event before the last was recorded whole, in the database or the spool.
 	n=$(sed -n 's/^event \([0-9]*\):.*/\1/p' <<<"$output")
-	assert_line "plugged: $((n - 1))"
-	assert_line "queued: $((n - 1))"
+	plugged=$(sed -n 's/^plugged: //p' <<<"$output")
+	assert_line "queued: $plugged"
+	assert_line "spool: $((n - 1 - plugged))"
 }

@@ -105,10 +105,12 @@ make_config() {
 
 # ---- QEMU -------------------------------------------------------------------
 
-# qemu_start NAME [SOCKET]: a paused, diskless q35 with an xHCI controller.
+# qemu_start NAME [SOCKET]: a paused, diskless q35 with an xHCI controller,
+# and the arguments of the array QEMU_EXTRA if set (more controllers).
 qemu_start() {
 	local name=$1 sock=${2:-$DIR/$1.sock}
 	qemu-system-x86_64 -M q35 -nodefaults -display none -S -device qemu-xhci,id=xhci \
+		${QEMU_EXTRA[@]+"${QEMU_EXTRA[@]}"} \
 		-qmp "unix:$sock,server=on,wait=off" </dev/null >"$DIR/$name.qemu.log" 2>&1 3>&- &
 	echo $! >"$DIR/qemu-$name.pid"
 	wait_until test -S "$sock"

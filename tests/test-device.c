@@ -64,8 +64,42 @@ static void test_label(void)
 	free(s);
 }
 
+static void test_devpath(void)
+{
+	char big[DEVICE_DEVPATH_MAX + 16];
+	char *e;
+
+	CHECK(device_devpath_valid("/devices/pci0000:00/0000:00:14.0/usb1/1-3"));
+	CHECK(device_devpath_valid("/devices/platform/i8042/serio1/input/input5/event5"));
+	CHECK(device_devpath_valid("/devices/x..y/.hidden"));
+	CHECK(!device_devpath_valid(NULL));
+	CHECK(!device_devpath_valid(""));
+	CHECK(!device_devpath_valid("/devices/"));
+	CHECK(!device_devpath_valid("/devices"));
+	CHECK(!device_devpath_valid("/devices/../../../tmp/x"));
+	CHECK(!device_devpath_valid("/devices/a/.."));
+	CHECK(!device_devpath_valid("/devices/a/./b"));
+	CHECK(!device_devpath_valid("/devices//a"));
+	CHECK(!device_devpath_valid("/devices/a/"));
+	CHECK(!device_devpath_valid("/sys/devices/a"));
+	CHECK(!device_devpath_valid("devices/a"));
+	CHECK(!device_devpath_valid("/devices/a\nb"));
+	CHECK(!device_devpath_valid("/devices/a\x7f"));
+	strcpy(big, "/devices/");
+	memset(big + 9, 'a', sizeof(big) - 10);
+	big[sizeof(big) - 1] = '\0';
+	CHECK(!device_devpath_valid(big));
+	big[DEVICE_DEVPATH_MAX - 1] = '\0';
+	CHECK(device_devpath_valid(big));
+
+	e = device_escape("/devices/a\n<0>b\\\xff");
+	CHECK(e && strcmp(e, "/devices/a\\n<0>b\\\\\\xff") == 0);
+	free(e);
+}
+
 int main(void)
 {
+	test_devpath();
 	test_sysname();
 	test_interfaces();
 	test_label();

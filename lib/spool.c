@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "log.h"
+#include "macro.h"
+#include "spool.h"
+
+#define SPOOL_FILE_MAX 4096
+
+static int spool_path(const char *rundir, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s/spool", rundir);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/*
+ * The spool directory, refusing one that another user could write into:
+ * whatever is in it becomes a udev event to statd.
+ */
+static int open_dir(const char *rundir, bool create, int *out)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int fd, r = spool_path(rundir, path, sizeof(path));
+
+	if (r < 0)
+		return r;
+	if (create) {
+		if (mkdir(rundir, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		if (mkdir(path, 0700) < 0 && errno != EEXIST)
+			return -errno;
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022)) {
+		log_err("%s: not a directory of this user closed to others: not used", path);
+		close(fd);
+		return -EPERM;
+	}
+	*out = fd;
+	return 0;
+}
+
+int spool_prepare(const char *rundir)
+{
+	char path[PATH_MAX];
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	int r = spool_path(rundir, path, sizeof(path));
+
+	if (r < 0)
+		return r;
+	if (mkdir(rundir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (stat(rundir, &st) < 0)
+		return -errno;
+	/*
+	 * Made by an older version, or by hand: only root may poke statd or
+	 * spool. A sticky directory is a shared one (/tmp given as --run-dir):
+	 * not ours to close; the socket and spool in it are private anyway.
+	 */
+	if (!(st.st_mode & S_ISVTX) && (st.st_mode & 077) && chmod(rundir, 0700) < 0)
+		return -errno;
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (chmod(path, 0700) < 0)
+		return -errno;
+	return open_dir(rundir, false, &fd);
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int spool_write(const char *rundir, const char *action, const char *devpath, uint64_t seqnum)
+{
+	_cleanup_close_ int dfd = -1;
+	_cleanup_close_ int fd = -1;
+	char name[96], tmp[128], body[SPOOL_DEVPATH_MAX + 128];
+	struct timespec ts;
+	int n, r;
+
+	if (strlen(devpath) >= SPOOL_DEVPATH_MAX)
+		return -ENAMETOOLONG;
+	r = open_dir(rundir, true, &dfd);
+	if (r < 0)
+		return r;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(name, sizeof(name), "%020" PRIu64 "-%020" PRIu64 "-%010d", seqnum,
+		 (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec, (int)getpid());
+	snprintf(tmp, sizeof(tmp), ".tmp-%s", name);
+	n = snprintf(body, sizeof(body), "ACTION=%s\nDEVPATH=%s\nSEQNUM=%" PRIu64 "\n", action,
+		     devpath, seqnum);
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, body, n);
+	/* The event must survive a power cut once udev is told we are done. */
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r == 0 && renameat(dfd, tmp, dfd, name) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlinkat(dfd, tmp, 0);
+		return r;
+	}
+	return fsync(dfd) < 0 ? -errno : 0;
+}
+
+static int visible(const struct dirent *de)
+{
+	return de->d_name[0] != '.';
+}
+
+bool spool_pending(const char *rundir)
+{
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+	int fd;
+
+	if (open_dir(rundir, false, &fd) < 0)
+		return false;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return false;
+	}
+	while (!found && (de = readdir(d)))
+		found = visible(de);
+	closedir(d);
+	return found;
+}
+
+static int read_event(int dfd, const char *name, struct spool_event *ev)
+{
+	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	char buf[SPOOL_FILE_MAX + 1];
+	struct stat st;
+	ssize_t len;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return -EBADF;
+	len = read(fd, buf, SPOOL_FILE_MAX);
+	if (len < 0)
+		return -errno;
+	buf[len] = '\0';
+	*ev = (struct spool_event){};
+	snprintf(ev->name, sizeof(ev->name), "%s", name);
+	for (char *line = buf, *next; *line; line = next) {
+		char *eq, *end;
+
+		next = line + strcspn(line, "\n");
+		if (*next)
+			*next++ = '\0';
+		eq = strchr(line, '=');
+		if (!eq)
+			return -EBADMSG;
+		*eq++ = '\0';
+		if (streq(line, "ACTION") && strlen(eq) < sizeof(ev->action)) {
+			strcpy(ev->action, eq);
+		} else if (streq(line, "DEVPATH") && strlen(eq) < sizeof(ev->devpath)) {
+			strcpy(ev->devpath, eq);
+		} else if (streq(line, "SEQNUM")) {
+			errno = 0;
+			ev->seqnum = strtoull(eq, &end, 10);
+			if (errno || *end)
+				return -EBADMSG;
+		}
+	}
+	if (!(streq(ev->action, "add") || streq(ev->action, "remove")) || !ev->devpath[0])
+		return -EBADMSG;
+	return 0;
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static void set_aside(int dfd, const char *rundir, const char *name, int err)
+{
+	char bad[NAME_MAX + 8];
+
+	snprintf(bad, sizeof(bad), ".bad-%s", name);
+	log_err("%s/spool/%s: cannot be imported (%s): kept as %s", rundir, name, strerror(-err),
+		bad);
+	if (renameat(dfd, name, dfd, bad) < 0)
+		unlinkat(dfd, name, 0);
+}
+
+int spool_import(const char *rundir, spool_fn fn, void *userdata, int max, int *n)
+{
+	_cleanup_close_ int dfd = -1;
+	char path[PATH_MAX];
+	struct dirent **names = NULL;
+	int count, r = spool_path(rundir, path, sizeof(path));
+
+	*n = 0;
+	if (r == 0)
+		r = open_dir(rundir, false, &dfd);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	/* Through the checked fd: the path may not be swapped for a link since. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", dfd);
+	count = scandir(path, &names, visible, by_name);
+	if (count < 0)
+		return -errno;
+	for (int i = 0; i < count; i++) {
+		struct spool_event ev;
+
+		if (r == 0 && *n < max) {
+			int e = read_event(dfd, names[i]->d_name, &ev);
+
+			if (e < 0) {
+				set_aside(dfd, rundir, names[i]->d_name, e);
+			} else {
+				r = fn(userdata, &ev);
+				if (r == 0 && unlinkat(dfd, names[i]->d_name, 0) < 0)
+					log_err("%s/spool/%s: imported, but not removed: %m", rundir,
+						names[i]->d_name);
+				if (r == 0)
+					(*n)++;
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+	return r;
+}

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <libudev.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+
+#include "backlog.h"
+#include "device.h"
+#include "intake.h"
+#include "log.h"
+#include "macro.h"
+#include "loop.h"
+#include "spool.h"
+#include "wake.h"
+
+/* Retry of an import or decision the database refused (busy). */
+#define BACKLOG_RETRY_MS 200
+/*
+ * Events imported per run: between runs the loop serves QMP, so a large
+ * spool (a burst while the database was locked) does not starve the VMs.
+ */
+#define BACKLOG_BATCH 32
+
+struct backlog {
+	struct db *db;
+	const struct paths *paths;
+	const struct config *cfg;
+	struct udev *udev;
+	struct loop *loop;
+	int timerfd;
+	struct source timer_src;
+	int64_t decided_upto;	/* undecided intents up to this id were looked at */
+};
+
+/* ---- one transaction per event or decision ---- */
+
+typedef int (*txn_fn)(struct backlog *b, const void *arg);
+
+static int in_transaction(struct backlog *b, txn_fn fn, const void *arg)
+{
+	int r = db_begin(b->db);
+
+	if (r == 0)
+		r = fn(b, arg);
+	if (r == 0)
+		r = db_commit(b->db);
+	if (r < 0)
+		db_rollback(b->db);
+	return r;
+}
+
+static int read_device(struct backlog *b, const char *devpath, struct device **dev)
+{
+	char syspath[DEVICE_DEVPATH_MAX + 8];
+	struct udev_device *ud;
+	int r;
+
+	snprintf(syspath, sizeof(syspath), "/sys%s", devpath);
+	ud = udev_device_new_from_syspath(b->udev, syspath);
+	r = ud ? device_from_udev(ud, dev) : -ENODEV;
+	udev_device_unref(ud);
+	return r;
+}
+
+struct import {
+	const struct spool_event *ev;
+	const struct device *dev;
+};
+
+static int import_txn(struct backlog *b, const void *arg)
+{
+	const struct import *im = arg;
+
+	return im->dev ? intake_add(b->db, b->cfg, NULL, im->dev, "plugged") :
+			 intake_remove(b->db, im->ev->devpath);
+}
+
+static int import_one(void *userdata, const struct spool_event *ev)
+{
+	struct backlog *b = userdata;
+	struct import im = { .ev = ev };
+	_cleanup_free_ char *where = device_escape(ev->devpath);
+	struct device *dev = NULL;
+	int r;
+
+	if (!where)
+		return -ENOMEM;
+	if (!device_devpath_valid(ev->devpath)) {
+		log_err("spool/%s: \"%s\" is not a device path: dropped", ev->name, where);
+		return 0;
+	}
+	if (streq(ev->action, "add")) {
+		r = read_device(b, ev->devpath, &dev);
+		if (r == -ENODEV || r == -ENOTSUP) {
+			/* Its remove follows, if it has not been imported already. */
+			log_warn("spool/%s: add %s: not in sysfs any more: dropped", ev->name, where);
+			return 0;
+		}
+		if (r < 0)
+			return r;
+		im.dev = dev;
+	}
+	r = in_transaction(b, import_txn, &im);
+	device_free(dev);
+	if (r == 0)
+		log_info("%s %s: imported from the spool (event %llu)", ev->action, where,
+			 (unsigned long long)ev->seqnum);
+	return r;
+}
+
+/* ---- undecided plugs ---- */
+
+struct undecided {
+	struct intake_undecided u;
+	char *devpath, *label, *config_error;
+	bool present;
+};
+
+static int cancel_txn(struct backlog *b, const void *arg)
+{
+	const struct undecided *d = arg;
+	const char *why = "device gone before a valid config decided on it";
+	int r = db_history_add(b->db, d->u.device_id, d->label, "cancelled", NULL, why);
+
+	return r ?: db_intent_finish(b->db, d->u.intent_id, "cancelled", why);
+}
+
+static int decide_txn(struct backlog *b, const void *arg)
+{
+	const struct undecided *d = arg;
+	struct device *dev = NULL;
+	int r = d->present ? read_device(b, d->devpath, &dev) : -ENODEV;
+
+	if (r == -ENODEV || r == -ENOTSUP)
+		return cancel_txn(b, d);
+	if (r == 0)
+		r = intake_decide(b->db, b->cfg, dev, &d->u);
+	device_free(dev);
+	return r;
+}
+
+struct undecided_list {
+	struct undecided *v;
+	size_t n, size;
+};
+
+static int collect_undecided(void *userdata, const struct db_undecided *u)
+{
+	struct undecided_list *l = userdata;
+	struct undecided *d;
+
+	if (l->n == l->size) {
+		size_t size = l->size ? 2 * l->size : 8;
+		struct undecided *bigger = realloc(l->v, size * sizeof(*l->v));
+
+		if (!bigger)
+			return -ENOMEM;
+		l->v = bigger;
+		l->size = size;
+	}
+	d = &l->v[l->n++];
+	*d = (struct undecided){
+		.u.intent_id = u->intent_id,
+		.u.device_id = u->device_id,
+		.u.busnum = u->busnum,
+		.u.devnum = u->devnum,
+		.config_error = strdup(u->config_error ?: ""),
+		.devpath = strdup(u->devpath ?: ""),
+		.present = u->present,
+		.label = strdup(u->label ?: ""),
+	};
+	d->u.config_error = d->config_error;
+	return d->config_error && d->devpath && d->label ? 0 : -ENOMEM;
+}
+
+/* Read first, then decide: the statement is not kept open across writes. */
+static int read_undecided(struct backlog *b, struct undecided **out, size_t *n)
+{
+	struct undecided_list l = {};
+	int r = db_intents_undecided(b->db, b->decided_upto, collect_undecided, &l);
+
+	*out = l.v;
+	*n = l.n;
+	return r;
+}
+
+static int decide_all(struct backlog *b)
+{
+	struct undecided *v = NULL;
+	int64_t upto;
+	size_t n = 0;
+	int r = db_intent_last_id(b->db, &upto);
+
+	if (r == 0)
+		r = read_undecided(b, &v, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (r == 0) {
+			r = in_transaction(b, decide_txn, &v[i]);
+			if (r == 0)
+				log_info("intent %lld (%s): decided with %s", (long long)v[i].u.intent_id,
+					 v[i].label, b->cfg->file);
+		}
+		free(v[i].devpath);
+		free(v[i].label);
+		free(v[i].config_error);
+	}
+	free(v);
+	if (r == 0 && upto > b->decided_upto)
+		b->decided_upto = upto;
+	return r;
+}
+
+/* ---- running ---- */
+
+static void arm_retry(struct backlog *b, long ms)
+{
+	struct itimerspec its = { .it_value.tv_nsec = ms * 1000000L };
+
+	timerfd_settime(b->timerfd, 0, &its, NULL);
+}
+
+void backlog_run(struct backlog *b, const struct config *cfg)
+{
+	int n, r;
+
+	b->cfg = cfg;
+	r = spool_import(b->paths->rundir, import_one, b, BACKLOG_BATCH, &n);
+	if (n > 0)
+		log_notice("%d spooled event%s imported", n, n == 1 ? "" : "s");
+	/* An undecided plug spooled after it must wait for it: decide after importing. */
+	if (r == 0 && cfg)
+		r = decide_all(b);
+	if (r == -EBUSY) {
+		log_info("database busy: backlog retried in %d ms", BACKLOG_RETRY_MS);
+		arm_retry(b, BACKLOG_RETRY_MS);
+	} else if (r < 0) {
+		log_err("backlog: %s", strerror(-r));
+		arm_retry(b, BACKLOG_RETRY_MS);
+	} else if (n == BACKLOG_BATCH) {
+		arm_retry(b, 1);	/* the rest after the drain this run is followed by */
+	}
+}
+
+void backlog_reload(struct backlog *b, const struct config *cfg)
+{
+	b->decided_upto = 0;
+	backlog_run(b, cfg);
+}
+
+/* The retry goes through statd's wake socket: a wake imports, then drains. */
+static void on_timer(struct source *src, uint32_t events)
+{
+	struct backlog *b = container_of(src, struct backlog, timer_src);
+	uint64_t expirations;
+
+	if (read(b->timerfd, &expirations, sizeof(expirations)) < 0)
+		return;
+	if (wake_statd(b->paths, "backlog") < 0)
+		backlog_run(b, b->cfg);
+}
+
+int backlog_new(struct loop *loop, struct db *db, const struct paths *paths, struct backlog **out)
+{
+	struct backlog *b = calloc(1, sizeof(*b));
+	int r;
+
+	if (!b)
+		return -ENOMEM;
+	*b = (struct backlog){ .db = db, .paths = paths, .loop = loop, .timerfd = -1,
+			       .timer_src.dispatch = on_timer };
+	r = spool_prepare(paths->rundir);
+	if (r < 0)
+		log_err("%s: cannot prepare the run directory: %s", paths->rundir, strerror(-r));
+	b->udev = udev_new();
+	b->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (r == 0 && (!b->udev || b->timerfd < 0))
+		r = -ENOMEM;
+	if (r == 0)
+		r = loop_add(loop, b->timerfd, EPOLLIN, &b->timer_src);
+	if (r < 0) {
+		backlog_free(b);
+		return r;
+	}
+	*out = b;
+	return 0;
+}
+
+void backlog_free(struct backlog *b)
+{
+	if (!b)
+		return;
+	/* Closing the timerfd takes it out of the loop's epoll set. */
+	if (b->timerfd >= 0)
+		close(b->timerfd);
+	udev_unref(b->udev);
+	free(b);
+}
