@@ -296,6 +296,24 @@ node_of() {
 	[ ! -e "$FAKE_CROSVM_STATE/log" ]
 }
 
+@test "crosvm: a socket owned by another user than the VM's user is refused; the VM user's own works" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (chown)"
+	sed -i 's|"name": "cvm1", "type": "crosvm"|&, "user": "4243"|' "$CONFIG"
+	listen_start "$CVM1"
+	chown 4242 "$CVM1"
+	statd_start
+	plug mouse
+	wait_until has_event mouse attach_failed
+	run event_detail mouse attach_failed
+	assert_output "refused to talk to cvm1: socket is owned by uid 4242, not by root or the VM's user"
+	[ ! -e "$FAKE_CROSVM_STATE/log" ]
+
+	chown 4243 "$CVM1"
+	plug mouse
+	wait_until has_event mouse attached
+	ran usb attach 00:00:00:00 "$(node_of mouse)" "$CVM1"
+}
+
 @test "crosvm: no socket yet: the attach waits, and is done once the VM listens" {
 	statd_start
 	plug mouse
