@@ -11,8 +11,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -152,8 +152,7 @@ void vmm_job_done(struct vmm_job *pub, enum vmm_outcome o, int err, const char *
 		break;
 	case VMM_NOT_YET:
 		if (retry_later(j)) {
-			log_debug("%s: %s; retrying in %lld ms", j->label, detail,
-				  (long long)(j->due_ms - qmp_now_ms()));
+			log_debug("%s: %s; retrying in %d ms", j->label, detail, j->delay_ms / 2);
 			j = NULL;
 			break;
 		}

@@ -192,6 +192,22 @@ node_of() {
 	assert_output 1
 }
 
+@test "crosvm attach: SIGTERM while crosvm hangs: statd exits, the child is killed, the intent stays pending" {
+	listen_start "$CVM1"
+	script hang
+	statd_start
+	plug mouse
+	wait_until statd_log_has 'crosvm usb attach (pid'
+	local pid
+	pid=$(grep -o 'crosvm usb attach (pid [0-9]*)' "$STATD_LOG" | grep -o '[0-9]*' | head -n 1)
+	alive "$pid"
+	statd_stop
+	[ "$STATD_STATUS" -eq 0 ]
+	! alive "$pid"
+	run intent mouse state
+	assert_output pending
+}
+
 # ---- detach -------------------------------------------------------------------
 
 @test "crosvm detach: by the recorded port; the other device stays" {
