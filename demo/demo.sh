@@ -21,10 +21,17 @@ wait_for() {
 	echo "demo: timed out waiting for: $*" >&2
 	return 1
 }
-# Wait for a history event of the demo's device.
-has_event() { [ -n "$(sqlite3 "$db" "select 1 from history where event = '$1'")" ]; }
+# Wait for N (1) history events EVENT: has_event EVENT [N].
+has_event() { [ "$(sqlite3 "$db" "select count(*) from history where event = '$1'")" -ge "${2:-1}" ]; }
 # Harmless on a normal build; lets a sanitizer build run under umockdev's preload.
 export ASAN_OPTIONS=verify_asan_link_order=0
+
+# crosvm is not packaged: tests/fake-crosvm prints what it would print, and
+# the device node it opens comes from the umockdev recording.
+export FAKE_CROSVM_STATE=$tmp/crosvm VHOTPLUG_DEV_ROOT=$tmp/dev
+mkdir -p "$tmp/dev/bus/usb/002"
+python3 -c 'import sys; open(sys.argv[1], "wb").write(bytes.fromhex(sys.argv[2]))' \
+	"$tmp/dev/bus/usb/002/002" 12010003000000095e04c607003101020302
 
 # vidpid: QEMU takes the device by vendor/product id and waits for it to show
 # up on the host, so the demo works without the mouse really being there.
@@ -37,11 +44,18 @@ cat >"$tmp/vhotplug.json" <<JSON
       "allow": [
         { "interfaceClass": 3, "interfaceProtocol": 2, "description": "HID mouse" }
       ]
+    },
+    {
+      "description": "USB Ethernet for the network VM",
+      "targetVm": "net",
+      "allow": [ { "vendorId": "045e", "productId": "07c6" } ]
     }
   ],
   "vms": [
-    { "name": "desktop", "type": "qemu", "socket": "$tmp/desktop.qmp", "usbAttachBy": "vidpid" }
-  ]
+    { "name": "desktop", "type": "qemu", "socket": "$tmp/desktop.qmp", "usbAttachBy": "vidpid" },
+    { "name": "net", "type": "crosvm", "socket": "$tmp/net.sock" }
+  ],
+  "general": { "crosvm": "$top/tests/fake-crosvm" }
 }
 JSON
 db=$tmp/vhotplug.db
@@ -55,6 +69,11 @@ qemu-system-x86_64 -M q35 -nodefaults -display none -S -device qemu-xhci,id=xhci
 	-qmp "unix:$tmp/desktop.qmp,server=on,wait=off" 2>"$tmp/qemu.log" &
 pids+=($!)
 wait_for test -S "$tmp/desktop.qmp"
+
+echo "== a crosvm VM's control socket (a listening SEQPACKET socket)"
+python3 "$top/tests/seqpacket-listen.py" "$tmp/net.sock" &
+pids+=($!)
+wait_for test -e "$tmp/net.sock.ready"
 
 echo "== starting vhotplug-statd"
 "$build/statd/vhotplug-statd" "${opts[@]}" 2>"$tmp/statd.log" &
@@ -80,3 +99,15 @@ show "device_history" "select * from device_history"
 echo
 echo "== QEMU's view after the unplug"
 query peripherals
+
+echo
+echo "== plugging a USB Ethernet adapter (umockdev) for the crosvm VM"
+umockdev-run --device "$top/tests/data/usb-ethernet.umockdev" -- \
+	env ACTION=add DEVPATH=/devices/pci0000:00/0000:00:14.0/usb2/2-1 SUBSYSTEM=usb \
+	DEVTYPE=usb_device SEQNUM=3 "$build/helper/vhotplug-helper" "${opts[@]}"
+wait_for has_event attached 2
+show "attachments (for crosvm, the port it gave)" \
+	"select d.label as device, a.vm, a.qdev_id from attachments a join devices d on d.id = a.device_id"
+echo
+echo "== what crosvm ran"
+cat "$tmp/crosvm/log"

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ static const struct key vm_keys[] = {
 	K_ENUM("type", struct vm, type, vm_type_names),
 	K("socket", KT_STRING, struct vm, socket),
 	K_ENUM("usbAttachBy", struct vm, usb_attach_by, usb_attach_by_names),
+	K("user", KT_STRING, struct vm, user),
 	K_IGNORED("autoOvmf"),	/* on VMs in some upstream versions; on PCI rule sets now */
 	K_END
 };
@@ -113,6 +115,35 @@ static void check_vm_socket(struct parser *p, const char *path, const char *sock
 			      "most %d", strlen(socket), SOCKET_PATH_MAX);
 }
 
+/*
+ * The VM's user, by name or number, resolved now: a name that no longer
+ * resolves must not silently widen or narrow whom statd trusts later.
+ */
+static void resolve_vm_user(struct parser *p, const char *path, struct vm *vm)
+{
+	struct passwd *pw;
+	char *end;
+	unsigned long n;
+
+	if (!vm->user)
+		return;
+	if (!*vm->user) {
+		config_report(p, path, "user", "empty");
+		return;
+	}
+	errno = 0;
+	n = strtoul(vm->user, &end, 10);
+	if ('0' <= *vm->user && *vm->user <= '9' && !*end && errno == 0 && n < (uid_t)-1) {
+		vm->uid = (uid_t)n;
+		return;
+	}
+	pw = getpwnam(vm->user);
+	if (pw)
+		vm->uid = pw->pw_uid;
+	else
+		config_report(p, path, "user", "no such user \"%s\"", vm->user);
+}
+
 static int parse_vm(struct parser *p, struct json_object *obj, size_t i)
 {
 	_cleanup_free_ char *path = config_strdup_printf("vms[%zu]", i);
@@ -123,6 +154,7 @@ static int parse_vm(struct parser *p, struct json_object *obj, size_t i)
 		return -ENOMEM;
 	if (!is_type(obj, json_type_object))
 		return config_report(p, path, NULL, "expected an object");
+	vm->uid = (uid_t)-1;
 	r = config_parse_members(p, obj, path, vm_keys, vm, NULL);
 	if (r < 0)
 		return r;
@@ -132,6 +164,7 @@ static int parse_vm(struct parser *p, struct json_object *obj, size_t i)
 	if (vm->name && !*vm->name)
 		config_report(p, path, "name", "empty");
 	check_vm_socket(p, path, vm->socket);
+	resolve_vm_user(p, path, vm);
 	check_vm_unique(p, path, i);
 	return 0;
 }
@@ -381,6 +414,7 @@ void config_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->n_vms; i++) {
 		free(cfg->vms[i].name);
 		free(cfg->vms[i].socket);
+		free(cfg->vms[i].user);
 	}
 	free(cfg->vms);
 	free(cfg->file);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* Device kinds; also the index of a rule set's section in the config. */
 enum dev_kind {
@@ -110,6 +111,8 @@ struct vm {
 	enum vm_type type;
 	char *socket;
 	enum usb_attach_by usb_attach_by;
+	char *user;		/* "user": who runs the VMM, trusted with its socket */
+	uid_t uid;		/* USER resolved at load; (uid_t)-1 when unset */
 };
 
 /* general.api: the JSON API of a later issue. */

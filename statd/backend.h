@@ -58,6 +58,12 @@ enum vmm_outcome {
 void vmm_job_done(struct vmm_job *j, enum vmm_outcome outcome, int err, const char *detail);
 /* The backend is about to ask the VMM to act on J: counted in the database. */
 void vmm_job_attempt(struct vmm_job *j);
+/*
+ * Attach: the VMM named the device itself (crosvm's port): KEY is recorded
+ * as the attachment's id instead of J's qdev_id, and a detach gets it back
+ * as its qdev_id. Call before vmm_job_done(VMM_OK). 0 or -ENOMEM.
+ */
+int vmm_job_set_key(struct vmm_job *j, const char *key);
 
 /* A backend's state for one VM; each backend defines its own struct. */
 struct vmm_backend;
@@ -87,6 +93,12 @@ struct vmm_backend_ops {
 	int64_t (*deadline)(const struct vmm_backend *b);
 	/* ...and the call at that time (deadlines are the backend's, kept on the clock). */
 	void (*timer)(struct vmm_backend *b, int64_t now_ms);
+	/*
+	 * Optional, 0 for the scheduler's defaults: how VMM_NOT_YET is retried
+	 * (first delay, doubling up to the longest, for a budget in all).
+	 */
+	int not_yet_first_ms, not_yet_max_ms, not_yet_budget_ms;
 };
 
 extern const struct vmm_backend_ops qemu_backend_ops;
+extern const struct vmm_backend_ops crosvm_backend_ops;

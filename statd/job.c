@@ -6,6 +6,7 @@
 
 #include "job.h"
 #include "log.h"
+#include "loop.h"
 #include "macro.h"
 
 /* The first "not yet" retry comes after this; each next one after twice as long. */
@@ -88,6 +89,20 @@ void job_set_target(struct job *j, char *vm, char *qdev_id)
 	j->vm = vm;
 	j->qdev_id = qdev_id;
 	job_sync(j);
+}
+
+int vmm_job_set_key(struct vmm_job *pub, const char *key)
+{
+	struct job *j = container_of(pub, struct job, pub);
+	char *k = strdup(key), *vm = j->vm ? strdup(j->vm) : NULL;
+
+	if (!k || (j->vm && !vm)) {
+		free(k);
+		free(vm);
+		return -ENOMEM;
+	}
+	job_set_target(j, vm, k);
+	return 0;
 }
 
 int job_record(struct db *db, struct job *j, const char *event, const char *state,

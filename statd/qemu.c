@@ -15,6 +15,7 @@
 #include "loop.h"
 #include "macro.h"
 #include "qmp.h"
+#include "sockcheck.h"
 
 struct qemu_kind {
 	const char *driver;	/* device_add's "driver" */
@@ -133,6 +134,25 @@ static void release_conn(struct source *s)
 	free(container_of(s, struct qemu_conn, src));
 }
 
+/*
+ * Talk only to the VM meant: the socket path and then the peer must belong
+ * to root or the VM's user (lib/sockcheck.h says why). 0 when trusted; a
+ * refusal ends the job as VMM_REFUSED, recorded, and returns -EPERM.
+ */
+static int trust_vm(struct vmm_backend *b, const struct vm *vm, int fd)
+{
+	char reason[512], detail[700];
+	int r = fd < 0 ? sockcheck_path(vm->socket, vm->uid, reason, sizeof(reason)) :
+		sockcheck_peer(fd, vm->uid, reason, sizeof(reason));
+
+	if (r != 1)
+		return 0;	/* errors are qmp_open()'s to report */
+	disconnect(b);
+	snprintf(detail, sizeof(detail), "refused to talk to %s: %s", b->name, reason);
+	done(b, VMM_REFUSED, -EPERM, detail);
+	return -EPERM;
+}
+
 static int connect_vm(struct vmm_backend *b, const struct config *cfg, const struct vm *vm)
 {
 	struct qmp_options opts = { .on_event = on_event, .event_userdata = b };
@@ -140,7 +160,11 @@ static int connect_vm(struct vmm_backend *b, const struct config *cfg, const str
 	int r;
 
 	opts.timeout_ms = cfg->qmp_timeout_ms;
+	if (trust_vm(b, vm, -1) < 0)
+		return -EPERM;
 	r = qmp_open(vm->socket, &opts, &b->q);
+	if (r == 0 && trust_vm(b, vm, qmp_fd(b->q)) < 0)
+		return -EPERM;
 	if (r == 0 && !(b->conn = calloc(1, sizeof(*b->conn))))
 		r = -ENOMEM;
 	if (r == 0) {

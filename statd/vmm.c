@@ -22,10 +22,9 @@
 /* After a failed record, read every pending intent again this much later. */
 #define RESCAN_MS 1000
 
-/* crosvm's table comes with its backend; until then its VMs have none. */
 static const struct vmm_backend_ops *backend_for(enum vm_type type)
 {
-	return type == VM_QEMU ? &qemu_backend_ops : NULL;
+	return type == VM_CROSVM ? &crosvm_backend_ops : &qemu_backend_ops;
 }
 
 /* ---- workers ---- */
@@ -98,9 +97,16 @@ void sched_record_failed(struct vmm *m, int r)
 static bool retry_later(struct job *j)
 {
 	struct vmm *m = j->w->m;
+	const struct vmm_backend_ops *ops = j->w->ops;
 	int64_t now = qmp_now_ms();
+	int budget = ops && ops->not_yet_budget_ms ? ops->not_yet_budget_ms : RETRY_BUDGET_MS;
 
-	if (now + j->delay_ms - j->first_ms > RETRY_BUDGET_MS)
+	/* A backend's own pace for its "not yet" (crosvm: a guest still booting). */
+	if (ops && j->delay_ms < ops->not_yet_first_ms)
+		j->delay_ms = ops->not_yet_first_ms;
+	if (ops && ops->not_yet_max_ms && j->delay_ms > ops->not_yet_max_ms)
+		j->delay_ms = ops->not_yet_max_ms;
+	if (now + j->delay_ms - j->first_ms > budget)
 		return false;
 	j->due_ms = now + j->delay_ms;
 	j->delay_ms *= 2;

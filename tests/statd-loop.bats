@@ -238,18 +238,3 @@ open(sys.argv[2], "wb").write(s.recv(4096))' "$RO/notify.sock" "$RO/notify.txt" 
 	assert_output --partial 'refusing to run'
 	rm -rf "$RO"
 }
-
-# ---- backends ----------------------------------------------------------------------
-
-@test "a device kind the VM's backend cannot take: attach_failed with the reason, not a wait" {
-	sed -i 's/"name": "vm1", "type": "qemu"/"name": "vm1", "type": "crosvm"/' "$CONFIG"
-	statd_start
-	plug mouse
-	wait_until has_event mouse attach_failed
-
-	run event_detail mouse attach_failed
-	assert_output 'usb devices not supported by crosvm backend'
-	run intent mouse state
-	assert_output failed
-	[ "$(events mouse waiting)" -eq 0 ]
-}
