@@ -35,7 +35,7 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_PENDING] =
 		"SELECT i.id, i.device_id, i.action, i.vm, d.kind, d.label, d.sysname, i.result,"
 		" coalesce(i.busnum, -1), coalesce(i.devnum, -1),"
-		" coalesce(d.vendor_id, -1), coalesce(d.product_id, -1)"
+		" coalesce(d.vendor_id, -1), coalesce(d.product_id, -1), d.devpath, d.devnode"
 		" FROM intents i JOIN devices d ON d.id = i.device_id"
 		" WHERE i.state = 'pending' AND i.id > ?1 ORDER BY i.id",
 	[ST_INTENT_FINISH] =
@@ -379,6 +379,8 @@ int db_intents_pending(struct db *db, int64_t after_id, db_pending_fn fn, void *
 			.devnum = sqlite3_column_int(st, 9),
 			.vendor_id = sqlite3_column_int(st, 10),
 			.product_id = sqlite3_column_int(st, 11),
+			.devpath = col_text(st, 12),
+			.devnode = col_text(st, 13),
 		};
 
 		r = fn(userdata, &p);

@@ -100,6 +100,8 @@ struct db_pending {
 	const char *result;	/* set when the intent was put off before */
 	int busnum, devnum;	/* of the event, -1 when unknown */
 	int vendor_id, product_id;
+	const char *devpath;	/* udev DEVPATH: where its sysfs directory is, while present */
+	const char *devnode;	/* may be NULL */
 };
 typedef int (*db_pending_fn)(void *userdata, const struct db_pending *p);
 /*

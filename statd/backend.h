@@ -27,6 +27,7 @@ struct vmm_job {
 	const char *vm;		/* the VM's name */
 	const char *label;	/* for log messages */
 	const char *sysname;	/* "1-3", "0000:00:14.0", "event5" */
+	const char *devpath;	/* udev DEVPATH ("/devices/..."); "" when unknown */
 	const char *devnode;	/* may be NULL */
 	/* Attach: the id to give the device in the VM. Detach: the one recorded. */
 	const char *qdev_id;

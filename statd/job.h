@@ -18,7 +18,7 @@ struct job {
 	struct worker *w;
 	int64_t intent_id;
 	/* Owned copies; PUB's pointers point at them. */
-	char *vm, *label, *sysname, *qdev_id;
+	char *vm, *label, *sysname, *qdev_id, *devpath, *devnode;
 	char *note;		/* the note its intent has, while it waits */
 	int delay_ms;		/* next "not yet" retry's delay */
 	int64_t first_ms;	/* first attempt, for the retry budget */

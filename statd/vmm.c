@@ -14,6 +14,7 @@
 #include "log.h"
 #include "loop.h"
 #include "macro.h"
+#include "prep.h"
 #include "qmp.h"
 #include "sched.h"
 
@@ -118,6 +119,17 @@ void vmm_job_attempt(struct vmm_job *pub)
 	db_intent_attempted(j->w->m->db, j->intent_id);
 }
 
+/* The device is out of the VM: the host gets back what preparation took. */
+static void restore(struct vmm *m, struct job *j)
+{
+	char detail[512];
+
+	if (prep_restore(m->db, &j->pub, detail, sizeof(detail)) < 0) {
+		log_warn("%s: %s", j->label, detail);
+		db_history_add(m->db, j->pub.device_id, j->label, "restore_failed", j->vm, detail);
+	}
+}
+
 void vmm_job_done(struct vmm_job *pub, enum vmm_outcome o, int err, const char *detail)
 {
 	struct job *j = container_of(pub, struct job, pub);
@@ -139,6 +151,8 @@ void vmm_job_done(struct vmm_job *pub, enum vmm_outcome o, int err, const char *
 		if (pub->detach) {
 			log_info("%s: detached from %s", j->label, j->vm);
 			r = job_record(m->db, j, "detached", "done", detail, -1);
+			if (r == 0)
+				restore(m, j);
 		} else {
 			log_info("%s: attached to %s as %s", j->label, j->vm, j->qdev_id);
 			r = job_record(m->db, j, "attached", "done", detail, 1);
@@ -165,6 +179,16 @@ void vmm_job_done(struct vmm_job *pub, enum vmm_outcome o, int err, const char *
 	sched_record_failed(m, r);
 	job_free(j);
 	sched_pump(w);
+}
+
+/* Host-side preparation said no: recorded, never attached, not retried. */
+static void prepare_failed(struct worker *w, struct job *j, int r, const char *reason)
+{
+	log_notice("%s: not attached to %s: %s", j->label, w->name, reason);
+	sched_record_failed(w->m, job_record(w->m->db, j, r == PREP_REFUSED ? "ignored" :
+					     "attach_failed", r == PREP_REFUSED ? "done" : "failed",
+					     reason, 0));
+	job_free(j);
 }
 
 /* No backend entry for this kind on this VM: recorded as failed, not left waiting. */
@@ -220,6 +244,14 @@ static void start(struct worker *w, struct job *j)
 	}
 	if (j->pub.detach && !detach_needed(w->m, j))
 		return;
+	if (!j->pub.detach) {
+		int r = prep_attach(w->m->db, &j->pub, note, sizeof(note));
+
+		if (r != PREP_READY) {
+			prepare_failed(w, j, r, note);
+			return;
+		}
+	}
 	w->cur = j;
 	w->tried_ms = qmp_now_ms();
 	fn(w->b, w->m->cfg, vm, &j->pub);
