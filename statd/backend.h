@@ -50,6 +50,10 @@ enum vmm_outcome {
 	 * or -EMSGSIZE garbage: a poke does not cut such a peer's backoff short).
 	 * The VM's whole queue waits and is retried with backoff. */
 	VMM_UNREACHABLE,
+	/* Detach: the VMM took the request, but the device did not leave within
+	 * its bound (no DEVICE_DELETED). Recorded as detach_timeout; the
+	 * attachment is kept, marked so, and no retry. */
+	VMM_TIMEOUT,
 };
 
 /*

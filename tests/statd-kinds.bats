@@ -111,3 +111,134 @@ usb_config() {
 	run with_devices usb-disk -- "$CTL" explain -c "$CONFIG" "/sys$DISK_PATH"
 	assert_output --partial "never passed to a VM: it backs the filesystem mounted at /boot"
 }
+
+# ---- evdev --------------------------------------------------------------------
+
+TP_PATH=/devices/platform/i8042/serio1/serio2/input/input5/event5
+KBD_PATH=/devices/platform/i8042/serio0/input/input3/event3
+
+# qemu_ports_start NAME: a paused q35 with three free pcie-root-ports rp1..rp3.
+qemu_ports_start() {
+	local sock=$DIR/$1.sock
+	qemu-system-x86_64 -M q35 -nodefaults -display none -S -device qemu-xhci,id=xhci \
+		-device pcie-root-port,id=rp1,chassis=1 -device pcie-root-port,id=rp2,chassis=2 \
+		-device pcie-root-port,id=rp3,chassis=3 \
+		-qmp "unix:$sock,server=on,wait=off" </dev/null >"$DIR/$1.qemu.log" 2>&1 3>&- &
+	echo $! >"$DIR/qemu-$1.pid"
+	wait_until test -S "$sock"
+}
+
+# The trackpoint and the keyboard into vm1; DEVICE_DELETED is waited for DEL_MS.
+evdev_config() {
+	cat >"$CONFIG" <<-EOF
+	{
+	  "evdevPassthrough": [
+	    { "targetVm": "vm1", "allow": [ { "name": "TPPS/2" }, { "name": "AT Translated" } ] }
+	  ],
+	  "vms": [ { "name": "vm1", "type": "qemu", "socket": "$VM1" } ],
+	  "general": { "deviceDeletedTimeoutMs": ${DEL_MS:-5000} }
+	}
+	EOF
+}
+
+# evdev_event ACTION RECORDING DEVPATH: the helper's event for an input node.
+evdev_event() {
+	local action=$1 rec=$2 path=$3
+	SEQ=$((SEQ + 1))
+	if [ "$action" = add ]; then
+		umockdev-run --device "$rec" -- env ACTION=add DEVPATH="$path" SUBSYSTEM=input \
+			SEQNUM=$SEQ "$HELPER" -c "$CONFIG" --db "$DB" --run-dir "$RUN"
+	else
+		env ACTION=remove DEVPATH="$path" SUBSYSTEM=input SEQNUM=$SEQ \
+			"$HELPER" -c "$CONFIG" --db "$DB" --run-dir "$RUN"
+	fi
+}
+
+# ev_events SYSNAME EVENT: how many EVENT rows history has for the node SYSNAME.
+ev_events() {
+	sql "SELECT count(*) FROM history h JOIN devices d ON d.id = h.device_id
+	     WHERE d.sysname = '$1' AND h.event = '$2'"
+}
+
+ev_has() {
+	[ "$(ev_events "$1" "$2")" -ge "${3:-1}" ]
+}
+
+ev_detail() {
+	sql "SELECT h.detail FROM history h JOIN devices d ON d.id = h.device_id
+	     WHERE d.sysname = '$1' AND h.event = '$2' ORDER BY h.id DESC LIMIT 1"
+}
+
+@test "evdev: device_add virtio-input-host-pci on a free port; QEMU's error for a missing node is recorded" {
+	# The trackpoint as event250: no host has that node.
+	sed 's/event5/event250/g; s/MINOR=69/MINOR=250/; s/13:69/13:250/' \
+		"$DATA/evdev-trackpoint.umockdev" >"$DIR/tp250.umockdev"
+	evdev_config
+	qemu_ports_start vm1
+	statd_start
+	evdev_event add "$DIR/tp250.umockdev" "${TP_PATH//event5/event250}"
+	wait_until ev_has event250 attach_failed
+
+	run ev_detail event250 attach_failed
+	assert_output --partial "Could not open '/dev/input/event250'"
+	# json-c writes "/" as "\/".
+	statd_log_has '{"driver":"virtio-input-host-pci","evdev":"\/dev\/input\/event250","id":"vhp-evdev-event250","bus":"rp1","addr":"0"}'
+	# Refused for good: one attempt, no retry.
+	run sql "SELECT state, attempts FROM intents WHERE action = 'attach'"
+	assert_output "failed|1"
+	run peripherals "$VM1"
+	refute_line vhp-evdev-event250
+}
+
+@test "evdev: an occupied port is passed over, our own port is not offered twice" {
+	evdev_config
+	peer_start "$VM1" ports
+	statd_start
+	evdev_event add "$DATA/evdev-trackpoint.umockdev" "$TP_PATH"
+	wait_until ev_has event5 attached
+	evdev_event add "$DATA/evdev-keyboard.umockdev" "$KBD_PATH"
+	wait_until ev_has event3 attached
+
+	# rp1 is taken by something QEMU does not show: the trackpoint goes to rp2,
+	# the keyboard past rp1 again and past the trackpoint's rp2, to rp3.
+	run grep -o 'device_add {[^}]*}' "$STATD_LOG"
+	assert_line --index 0 --partial '"bus":"rp1"'
+	assert_line --index 1 --partial '"bus":"rp2"'
+	assert_line --index 2 --partial '"bus":"rp1"'
+	assert_line --index 3 --partial '"bus":"rp3"'
+	[ "${#lines[@]}" -eq 4 ]
+	run sql "SELECT count(*) FROM attachments"
+	assert_output 2
+}
+
+@test "evdev: a detach is done at DEVICE_DELETED for its id" {
+	evdev_config
+	peer_start "$VM1" ports
+	statd_start
+	evdev_event add "$DATA/evdev-trackpoint.umockdev" "$TP_PATH"
+	wait_until ev_has event5 attached
+	evdev_event remove - "$TP_PATH"
+	wait_until ev_has event5 detached
+	statd_log_has 'DEVICE_DELETED'
+	run sql "SELECT count(*) FROM attachments"
+	assert_output 0
+}
+
+@test "evdev: no DEVICE_DELETED within the bound: detach_timeout, the attachment is kept" {
+	DEL_MS=300 evdev_config
+	peer_start "$VM1" ports 1
+	statd_start
+	evdev_event add "$DATA/evdev-trackpoint.umockdev" "$TP_PATH"
+	wait_until ev_has event5 attached
+	evdev_event remove - "$TP_PATH"
+	wait_until ev_has event5 detach_timeout
+
+	run ev_detail event5 detach_timeout
+	assert_output "no DEVICE_DELETED for vhp-evdev-event5 within 300 ms"
+	[ "$(ev_events event5 detached)" -eq 0 ]
+	run sql "SELECT vm, qdev_id FROM attachments"
+	assert_output "vm1|vhp-evdev-event5"
+	# statd goes on serving the VM.
+	evdev_event add "$DATA/evdev-keyboard.umockdev" "$KBD_PATH"
+	wait_until ev_has event3 attached
+}
