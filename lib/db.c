@@ -52,7 +52,7 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_ATTACH_GET] = "SELECT vm, qdev_id FROM attachments WHERE device_id = ?1",
 	[ST_ATTACH_SET] =
 		"INSERT INTO attachments (device_id, vm, qdev_id) VALUES (?1, ?2, ?3)"
-		" ON CONFLICT (device_id) DO UPDATE SET vm = ?2, qdev_id = ?3,"
+		" ON CONFLICT (device_id) DO UPDATE SET vm = ?2, qdev_id = ?3, state = 'attached',"
 		" since = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
 	[ST_ATTACH_DEL] = "DELETE FROM attachments WHERE device_id = ?1",
 };

@@ -2,13 +2,14 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "device.h"
 
 struct db;
 
-#define DB_SCHEMA_VERSION 3
+#define DB_SCHEMA_VERSION 4
 
 enum db_flags {
 	/*
@@ -125,3 +126,19 @@ int db_intent_attempted(struct db *db, int64_t id);
 int db_attachment_get(struct db *db, int64_t device_id, char **vm, char **qdev_id);
 int db_attachment_set(struct db *db, int64_t device_id, const char *vm, const char *qdev_id);
 int db_attachment_del(struct db *db, int64_t device_id);
+/* Mark DEVICE_ID's attachment: "detach_timeout" (db_attachment_set makes it "attached"). */
+int db_attachment_mark(struct db *db, int64_t device_id, const char *state);
+
+/* ---- host drivers of PCI functions (db-host.c) ---- */
+
+/*
+ * Record that ADDRESS had DRIVER ("" none) before statd takes it for VM.
+ * A record that exists is kept: it holds the driver from before the first take.
+ */
+int db_host_driver_save(struct db *db, const char *address, const char *driver, const char *vm);
+/* The recorded driver of ADDRESS into *DRIVER (caller frees); -ENOENT when none. */
+int db_host_driver_get(struct db *db, const char *address, char **driver);
+int db_host_driver_del(struct db *db, const char *address);
+/* How many PCI devices with a sysname in ADDRESSES (N of them) other than DEVICE_ID are attached. */
+int db_pci_attached_count(struct db *db, const char *const *addresses, size_t n, int64_t device_id,
+			  int *count);

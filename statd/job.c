@@ -102,7 +102,9 @@ int job_record(struct db *db, struct job *j, const char *event, const char *stat
 {
 	int r = db_begin(db);
 
-	if (r == 0 && attach > 0)
+	if (r == 0 && attach == JOB_MARK_TIMEOUT)
+		r = db_attachment_mark(db, j->pub.device_id, "detach_timeout");
+	else if (r == 0 && attach > 0)
 		r = db_attachment_set(db, j->pub.device_id, j->vm, j->qdev_id);
 	if (r == 0 && attach < 0)
 		r = db_attachment_del(db, j->pub.device_id);

@@ -33,9 +33,11 @@ void job_set_target(struct job *j, char *vm, char *qdev_id);
 
 /*
  * Close J's intent in STATE with DETAIL, adding a history EVENT (if not
- * NULL) and, ATTACH > 0, recording the attachment, < 0 removing it: one
- * transaction. On failure (-errno) the intent stays pending, to be redone.
+ * NULL) and, ATTACH > 0, recording the attachment, < 0 removing it,
+ * JOB_MARK_TIMEOUT marking it 'detach_timeout': one transaction. On failure
+ * (-errno) the intent stays pending, to be redone.
  */
+#define JOB_MARK_TIMEOUT 2
 int job_record(struct db *db, struct job *j, const char *event, const char *state,
 		const char *detail, int attach);
 /*

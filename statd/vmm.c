@@ -179,7 +179,7 @@ void vmm_job_done(struct vmm_job *pub, enum vmm_outcome o, int err, const char *
 		/* It may still be in the guest: the attachment stays, the host keeps its drivers off it. */
 		log_warn("%s: %s from %s timed out: %s", j->label, verb, j->vm, detail);
 		r = job_record(m->db, j, pub->detach ? "detach_timeout" : "attach_timeout", "failed",
-			       detail, 0);
+			       detail, pub->detach ? JOB_MARK_TIMEOUT : 0);
 		break;
 	}
 	sched_record_failed(m, r);

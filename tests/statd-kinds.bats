@@ -236,8 +236,8 @@ ev_detail() {
 	run ev_detail event5 detach_timeout
 	assert_output "no DEVICE_DELETED for vhp-evdev-event5 within 300 ms"
 	[ "$(ev_events event5 detached)" -eq 0 ]
-	run sql "SELECT vm, qdev_id FROM attachments"
-	assert_output "vm1|vhp-evdev-event5"
+	run sql "SELECT vm, qdev_id, state FROM attachments"
+	assert_output "vm1|vhp-evdev-event5|detach_timeout"
 	# statd goes on serving the VM.
 	evdev_event add "$DATA/evdev-keyboard.umockdev" "$KBD_PATH"
 	wait_until ev_has event3 attached
