@@ -66,6 +66,9 @@ static int record_match(struct db *db, struct db_intent *in, const char *label,
 		r = db_intent_add(db, in, NULL);
 		return r ?: db_history_add(db, in->device_id, label, "queued", in->vm, rule);
 	}
+	/* The original refuses these too: a PCI function is not handed around. */
+	if (m->set->kind == DEV_PCI)
+		return record_ignore(db, in, label, "PCI rule sets need a targetVm: allowedVms alone is refused");
 	/* allowedVms: the user picks the VM; nothing happens until then. */
 	vms = vms_text(m->set);
 	detail = vms ? selection_detail(rule, vms) : NULL;

@@ -22,6 +22,7 @@ struct job {
 	char *note;		/* the note its intent has, while it waits */
 	int delay_ms;		/* next "not yet" retry's delay */
 	int64_t first_ms;	/* first attempt, for the retry budget */
+	int64_t prep_ms;	/* first host-side preparation that was not done yet */
 	int64_t due_ms;		/* when waiting for a retry */
 };
 

@@ -15,11 +15,18 @@ struct db;
 enum prep_result {
 	PREP_READY = 0,		/* hand the attach to the backend */
 	PREP_REFUSED = 1,	/* never attach it: REASON goes to history as "ignored" */
+	/* Under way (vfio-pci binding, /dev/vfio/GROUP not there yet): ask again
+	 * after PREP_RECHECK_MS, for up to PREP_WAIT_MS, then it failed. */
+	PREP_NOT_YET = 2,
 };
 
+#define PREP_RECHECK_MS 50
+#define PREP_WAIT_MS 5000
+
 /*
- * Before J's attach: PREP_READY, PREP_REFUSED with REASON, or -errno with
- * REASON (the preparation failed: recorded as attach_failed).
+ * Before J's attach: PREP_READY, PREP_REFUSED or PREP_NOT_YET with REASON,
+ * or -errno with REASON (the preparation failed: recorded as attach_failed).
+ * Asked again after PREP_NOT_YET, it takes up where it was.
  */
 int prep_attach(struct db *db, const struct vmm_job *j, char *reason, size_t size);
 

@@ -170,6 +170,8 @@ void vmm_job_done(struct vmm_job *pub, enum vmm_outcome o, int err, const char *
 			 detail);
 		r = job_record(m->db, j, pub->detach ? "detach_failed" : "attach_failed", "failed",
 			       detail, 0);
+		if (r == 0 && !pub->detach)
+			restore(m, j);	/* not in the VM: the host has its device back */
 		break;
 	case VMM_UNREACHABLE:
 		sched_unreachable(w, j, err, detail);
@@ -187,6 +189,22 @@ void vmm_job_done(struct vmm_job *pub, enum vmm_outcome o, int err, const char *
 	sched_pump(w);
 }
 
+/* Host-side preparation is under way: look again on the timer, within its bound. */
+static bool prep_later(struct job *j)
+{
+	struct vmm *m = j->w->m;
+	int64_t now = qmp_now_ms();
+
+	if (!j->prep_ms)
+		j->prep_ms = now;
+	if (now - j->prep_ms >= PREP_WAIT_MS)
+		return false;
+	j->due_ms = now + PREP_RECHECK_MS;
+	j->next = m->retry;
+	m->retry = j;
+	return true;
+}
+
 /* Host-side preparation said no: recorded, never attached, not retried. */
 static void prepare_failed(struct worker *w, struct job *j, int r, const char *reason)
 {
@@ -194,6 +212,8 @@ static void prepare_failed(struct worker *w, struct job *j, int r, const char *r
 	sched_record_failed(w->m, job_record(w->m->db, j, r == PREP_REFUSED ? "ignored" :
 					     "attach_failed", r == PREP_REFUSED ? "done" : "failed",
 					     reason, 0));
+	if (r < 0)
+		restore(w->m, j);	/* a half-done preparation is undone */
 	job_free(j);
 }
 
@@ -253,6 +273,13 @@ static void start(struct worker *w, struct job *j)
 	if (!j->pub.detach) {
 		int r = prep_attach(w->m->db, &j->pub, note, sizeof(note));
 
+		if (r == PREP_NOT_YET && prep_later(j))
+			return;
+		if (r == PREP_NOT_YET) {
+			snprintf(note + strlen(note), sizeof(note) - strlen(note),
+				 " within %d ms", PREP_WAIT_MS);
+			r = -ETIMEDOUT;
+		}
 		if (r != PREP_READY) {
 			prepare_failed(w, j, r, note);
 			return;

@@ -242,3 +242,151 @@ ev_detail() {
 	evdev_event add "$DATA/evdev-keyboard.umockdev" "$KBD_PATH"
 	wait_until ev_has event3 attached
 }
+
+# ---- PCI ----------------------------------------------------------------------
+# tests/data/pci-group.umockdev: a NIC (e1000), a sound card (snd_ens1371) and a
+# driverless serial controller behind a PCIe-to-PCI bridge, all in IOMMU group
+# 15; tests/pci-testbed.sh adds the group links and the drivers' files. statd
+# runs in that testbed and $TB is its root, so the test reads what statd wrote
+# and plays the kernel's part (driver links, /dev/vfio/15).
+
+PCI_DEVS=/devices/pci0000:00/0000:00:1c.4/0000:05:00.0
+NIC=0000:06:00.0
+SOUND=0000:06:01.0
+SERIAL=0000:06:02.0
+
+pci_config() {
+	cat >"$CONFIG" <<-EOF
+	{
+	  "pciPassthrough": [
+	    { "targetVm": "vm1", "allow": [ { "address": "$NIC", "description": "the NIC" } ] },
+	    { "allowedVms": [ "vm1" ], "allow": [ { "vendorId": "1274" } ] }
+	  ],
+	  "vms": [ { "name": "vm1", "type": "qemu", "socket": "$VM1" } ]
+	}
+	EOF
+}
+
+pci_statd_start() {
+	STATD_PREFIX=(umockdev-run --device "$DATA/pci-group.umockdev" -- bash -c \
+		". '$top_srcdir/tests/pci-testbed.sh'; echo \"\$UMOCKDEV_DIR\" >'$DIR/testbed'; exec \"\$@\"" bash)
+	statd_start
+	TB=$(cat "$DIR/testbed")
+}
+
+pci_event() {
+	SEQ=$((SEQ + 1))
+	if [ "$1" = add ]; then
+		umockdev-run --device "$DATA/pci-group.umockdev" -- env ACTION=add \
+			DEVPATH="$PCI_DEVS/$2" SUBSYSTEM=pci SEQNUM=$SEQ \
+			"$HELPER" -c "$CONFIG" --db "$DB" --run-dir "$RUN"
+	else
+		env ACTION=remove DEVPATH="$PCI_DEVS/$2" SUBSYSTEM=pci SEQNUM=$SEQ \
+			"$HELPER" -c "$CONFIG" --db "$DB" --run-dir "$RUN"
+	fi
+}
+
+# tb FILE: the content of FILE under the testbed's sysfs.
+tb() {
+	cat "$TB/sys/$1"
+}
+
+overridden() {
+	[ "$(tb "bus/pci/devices/$1/driver_override")" = vfio-pci ]
+}
+
+# The kernel's part once vfio-pci has probed ADDR.
+kernel_gives_vfio() {
+	ln -sfn "$TB/sys/bus/pci/drivers/vfio-pci" "$TB/sys/bus/pci/devices/$1/driver"
+}
+
+# Every non-bridge member given to vfio-pci, statd waiting for /dev/vfio/15.
+bind_group() {
+	wait_until overridden "$NIC"
+	wait_until overridden "$SOUND"
+	wait_until overridden "$SERIAL"
+	run tb bus/pci/drivers/e1000/unbind
+	assert_output "$NIC"
+	run tb bus/pci/drivers/snd_ens1371/unbind
+	assert_output "$SOUND"
+	# The bridge stays with the kernel.
+	[ "$(tb bus/pci/devices/0000:05:00.0/driver_override)" != vfio-pci ]
+	# The drivers were recorded before the first write.
+	run sql "SELECT address, driver, vm FROM host_drivers ORDER BY address"
+	assert_output "$NIC|e1000|vm1
+$SOUND|snd_ens1371|vm1
+$SERIAL||vm1"
+	! statd_log_has '"driver":"vfio-pci"'
+	for a in "$NIC" "$SOUND" "$SERIAL"; do kernel_gives_vfio "$a"; done
+	mkdir -p "$TB/dev/vfio"
+	: >"$TB/dev/vfio/15"
+}
+
+# The host drivers are given back, the records gone.
+drivers_restored() {
+	[ "$(tb bus/pci/drivers/e1000/bind)" = "$NIC" ] &&
+		[ "$(tb bus/pci/drivers/snd_ens1371/bind)" = "$SOUND" ] &&
+		[ "$(sql 'SELECT count(*) FROM host_drivers')" -eq 0 ]
+}
+
+@test "pci: the whole group goes to vfio-pci, then device_add; QEMU's error for a missing host is attach_failed, drivers given back" {
+	pci_config
+	qemu_ports_start vm1
+	pci_statd_start
+	pci_event add "$NIC"
+	bind_group
+	wait_until ev_has "$NIC" attach_failed
+
+	run ev_detail "$NIC" attach_failed
+	assert_output --partial "no such host device"
+	statd_log_has '{"driver":"vfio-pci","host":"0000:06:00.0","id":"vhp-pci-0000_06_00.0","bus":"rp1","addr":"0"}'
+	run peripherals "$VM1"
+	refute_line vhp-pci-0000_06_00.0
+	wait_until drivers_restored
+	# The driverless serial controller goes back to the PCI core's probe.
+	run tb bus/pci/drivers/vfio-pci/unbind
+	assert_output "$SERIAL"
+	[ "$(tb "bus/pci/devices/$NIC/driver_override")" != vfio-pci ]
+}
+
+@test "pci: attached past an occupied port; on detach, DEVICE_DELETED, then each function gets its driver back" {
+	pci_config
+	peer_start "$VM1" ports
+	pci_statd_start
+	pci_event add "$NIC"
+	bind_group
+	wait_until ev_has "$NIC" attached
+	statd_log_has '"id":"vhp-pci-0000_06_00.0","bus":"rp2"'
+	run sql "SELECT count(*) FROM host_drivers"
+	assert_output 3
+
+	pci_event remove "$NIC"
+	wait_until ev_has "$NIC" detached
+	wait_until drivers_restored
+}
+
+@test "pci: /dev/vfio/GROUP never appears: attach_failed after the bound, drivers given back" {
+	pci_config
+	qemu_ports_start vm1
+	pci_statd_start
+	pci_event add "$NIC"
+	wait_until overridden "$SERIAL"
+	for a in "$NIC" "$SOUND" "$SERIAL"; do kernel_gives_vfio "$a"; done
+	wait_until ev_has "$NIC" attach_failed
+	run ev_detail "$NIC" attach_failed
+	assert_output --partial "/dev/vfio/15 did not appear within 5000 ms"
+	! statd_log_has '"driver":"vfio-pci"'
+	wait_until drivers_restored
+}
+
+@test "pci: a rule set with only allowedVms is refused, as the original does" {
+	pci_config
+	qemu_ports_start vm1
+	pci_statd_start
+	pci_event add "$SOUND"
+	wait_until ev_has "$SOUND" ignored
+	run ev_detail "$SOUND" ignored
+	assert_output "PCI rule sets need a targetVm: allowedVms alone is refused"
+	run sql "SELECT count(*) FROM host_drivers"
+	assert_output 0
+}
