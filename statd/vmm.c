@@ -14,7 +14,6 @@
 #include "log.h"
 #include "loop.h"
 #include "macro.h"
-#include "prep.h"
 #include "qmp.h"
 #include "sched.h"
 
@@ -119,17 +118,6 @@ void vmm_job_attempt(struct vmm_job *pub)
 	db_intent_attempted(j->w->m->db, j->intent_id);
 }
 
-/* The device is out of the VM: the host gets back what preparation took. */
-static void restore(struct vmm *m, struct job *j)
-{
-	char detail[512];
-
-	if (prep_restore(m->db, &j->pub, detail, sizeof(detail)) < 0) {
-		log_warn("%s: %s", j->label, detail);
-		db_history_add(m->db, j->pub.device_id, j->label, "restore_failed", j->vm, detail);
-	}
-}
-
 void vmm_job_done(struct vmm_job *pub, enum vmm_outcome o, int err, const char *detail)
 {
 	struct job *j = container_of(pub, struct job, pub);
@@ -152,7 +140,7 @@ void vmm_job_done(struct vmm_job *pub, enum vmm_outcome o, int err, const char *
 			log_info("%s: detached from %s", j->label, j->vm);
 			r = job_record(m->db, j, "detached", "done", detail, -1);
 			if (r == 0)
-				restore(m, j);
+				sched_restore(m, j);
 		} else {
 			log_info("%s: attached to %s as %s", j->label, j->vm, j->qdev_id);
 			r = job_record(m->db, j, "attached", "done", detail, 1);
@@ -171,7 +159,7 @@ void vmm_job_done(struct vmm_job *pub, enum vmm_outcome o, int err, const char *
 		r = job_record(m->db, j, pub->detach ? "detach_failed" : "attach_failed", "failed",
 			       detail, 0);
 		if (r == 0 && !pub->detach)
-			restore(m, j);	/* not in the VM: the host has its device back */
+			sched_restore(m, j);	/* not in the VM: the host has its device back */
 		break;
 	case VMM_UNREACHABLE:
 		sched_unreachable(w, j, err, detail);
@@ -187,34 +175,6 @@ void vmm_job_done(struct vmm_job *pub, enum vmm_outcome o, int err, const char *
 	sched_record_failed(m, r);
 	job_free(j);
 	sched_pump(w);
-}
-
-/* Host-side preparation is under way: look again on the timer, within its bound. */
-static bool prep_later(struct job *j)
-{
-	struct vmm *m = j->w->m;
-	int64_t now = qmp_now_ms();
-
-	if (!j->prep_ms)
-		j->prep_ms = now;
-	if (now - j->prep_ms >= PREP_WAIT_MS)
-		return false;
-	j->due_ms = now + PREP_RECHECK_MS;
-	j->next = m->retry;
-	m->retry = j;
-	return true;
-}
-
-/* Host-side preparation said no: recorded, never attached, not retried. */
-static void prepare_failed(struct worker *w, struct job *j, int r, const char *reason)
-{
-	log_notice("%s: not attached to %s: %s", j->label, w->name, reason);
-	sched_record_failed(w->m, job_record(w->m->db, j, r == PREP_REFUSED ? "ignored" :
-					     "attach_failed", r == PREP_REFUSED ? "done" : "failed",
-					     reason, 0));
-	if (r < 0)
-		restore(w->m, j);	/* a half-done preparation is undone */
-	job_free(j);
 }
 
 /* No backend entry for this kind on this VM: recorded as failed, not left waiting. */
@@ -270,21 +230,8 @@ static void start(struct worker *w, struct job *j)
 	}
 	if (j->pub.detach && !detach_needed(w->m, j))
 		return;
-	if (!j->pub.detach) {
-		int r = prep_attach(w->m->db, &j->pub, note, sizeof(note));
-
-		if (r == PREP_NOT_YET && prep_later(j))
-			return;
-		if (r == PREP_NOT_YET) {
-			snprintf(note + strlen(note), sizeof(note) - strlen(note),
-				 " within %d ms", PREP_WAIT_MS);
-			r = -ETIMEDOUT;
-		}
-		if (r != PREP_READY) {
-			prepare_failed(w, j, r, note);
-			return;
-		}
-	}
+	if (!j->pub.detach && !sched_prepare(w, j))
+		return;
 	w->cur = j;
 	w->tried_ms = qmp_now_ms();
 	fn(w->b, w->m->cfg, vm, &j->pub);
