@@ -8,6 +8,7 @@
 #include "intake.h"
 #include "macro.h"
 #include "match.h"
+#include "pcigroup.h"
 
 static char *rule_text(const struct rule *r)
 {
@@ -48,9 +49,10 @@ static int record_ignore(struct db *db, struct db_intent *in, const char *label,
 	return r ?: db_history_add(db, in->device_id, label, "ignored", NULL, why);
 }
 
-static int record_match(struct db *db, struct db_intent *in, const char *label,
-			const struct match_result *m)
+static int record_match(struct db *db, const struct config *cfg, const struct device *dev,
+			struct db_intent *in, const char *label, const struct match_result *m)
 {
+	char others[256];
 	_cleanup_free_ char *rule = rule_text(m->rule);
 	_cleanup_free_ char *vms = NULL;
 	_cleanup_free_ char *detail = NULL;
@@ -60,6 +62,14 @@ static int record_match(struct db *db, struct db_intent *in, const char *label,
 		return -ENOMEM;
 	in->rule = rule;
 	in->tag = m->set->tag;
+	if (m->set->kind == DEV_PCI && m->set->pci.iommu_skip_if_shared &&
+	    pcigroup_unmatched(cfg, m->set, dev, others, sizeof(others)) > 0) {
+		detail = NULL;
+		if (asprintf(&detail, "its IOMMU group is shared with %s, which this rule set does"
+			     " not take (pciIommuSkipIfShared)", others) < 0)
+			return -ENOMEM;
+		return record_ignore(db, in, label, detail);
+	}
 	if (m->set->target_vm) {
 		in->action = "attach";
 		in->vm = m->set->target_vm;
@@ -105,7 +115,7 @@ int intake_add(struct db *db, const struct config *cfg, const char *config_error
 		return record_ignore(db, &in, label, never);
 	if (!match_device(cfg, dev, &m, NULL))
 		return record_ignore(db, &in, label, "no rule set takes it");
-	return record_match(db, &in, label, &m);
+	return record_match(db, cfg, dev, &in, label, &m);
 }
 
 int intake_remove(struct db *db, const char *devpath)

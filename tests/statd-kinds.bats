@@ -277,7 +277,9 @@ pci_statd_start() {
 pci_event() {
 	SEQ=$((SEQ + 1))
 	if [ "$1" = add ]; then
-		umockdev-run --device "$DATA/pci-group.umockdev" -- env ACTION=add \
+		# With the group links, as the kernel has them (pciIommuSkipIfShared reads them).
+		umockdev-run --device "$DATA/pci-group.umockdev" -- bash -c \
+			". '$top_srcdir/tests/pci-testbed.sh'; exec \"\$@\"" bash env ACTION=add \
 			DEVPATH="$PCI_DEVS/$2" SUBSYSTEM=pci SEQNUM=$SEQ \
 			"$HELPER" -c "$CONFIG" --db "$DB" --run-dir "$RUN"
 	else
@@ -389,4 +391,31 @@ drivers_restored() {
 	assert_output "PCI rule sets need a targetVm: allowedVms alone is refused"
 	run sql "SELECT count(*) FROM host_drivers"
 	assert_output 0
+}
+
+# skip_config ALLOW-RULES: one rule set with pciIommuSkipIfShared.
+skip_config() {
+	cat >"$CONFIG" <<-EOF
+	{
+	  "pciPassthrough": [ { "targetVm": "vm1", "pciIommuSkipIfShared": true, "allow": [ $1 ] } ],
+	  "vms": [ { "name": "vm1", "type": "qemu", "socket": "$VM1" } ]
+	}
+	EOF
+}
+
+@test "pci: pciIommuSkipIfShared refuses a function whose group has others the rule set does not take" {
+	skip_config '{ "address": "'$NIC'" }'
+	pci_event add "$NIC"
+	run ev_detail "$NIC" ignored
+	assert_output "its IOMMU group is shared with $SOUND, $SERIAL, which this rule set does not take (pciIommuSkipIfShared)"
+	run sql "SELECT count(*) FROM intents WHERE action = 'attach'"
+	assert_output 0
+}
+
+@test "pci: pciIommuSkipIfShared lets a function go when the rule set takes its whole group" {
+	skip_config '{ "vendorId": "8086" }, { "vendorId": "1274" }, { "vendorId": "9710" }'
+	pci_event add "$NIC"
+	run sql "SELECT action, vm, state FROM intents"
+	assert_output "attach|vm1|pending"
+	[ "$(ev_events "$NIC" ignored)" -eq 0 ]
 }
