@@ -71,7 +71,7 @@ static const struct key ruleset_keys[] = {
 	K_LATER("skipOnSuspend", KT_BOOL, struct ruleset, skip_on_suspend),
 	/* Upstream reads these on PCI rule sets only; harmless elsewhere. */
 	K_LATER("pciIommuAddAll", KT_BOOL, struct ruleset, pci.iommu_add_all),
-	K_LATER("pciIommuSkipIfShared", KT_BOOL, struct ruleset, pci.iommu_skip_if_shared),
+	K("pciIommuSkipIfShared", KT_BOOL, struct ruleset, pci.iommu_skip_if_shared),
 	K_LATER("autoOvmf", KT_BOOL, struct ruleset, pci.auto_ovmf),
 	K_LATER("qemuUseRootBus", KT_BOOL, struct ruleset, pci.qemu_use_root_bus),
 	K_LATER("crosvmUseRootBus", KT_BOOL, struct ruleset, pci.crosvm_use_root_bus),

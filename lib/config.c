@@ -53,6 +53,7 @@ static const struct key general_keys[] = {
 	K("crosvm", KT_STRING, struct config, crosvm),
 	K_LATER("statePath", KT_STRING, struct config, state_path),
 	K_INT("qmpTimeoutMs", struct config, qmp_timeout_ms, 1, 600000),
+	K_INT("deviceDeletedTimeoutMs", struct config, device_deleted_timeout_ms, 1, 600000),
 	K_INT("historyDays", struct config, history_days, 1, 36500),
 	K_CUSTOM("api"),
 	K_LATER("ovmfCode", KT_STRING, struct config, ovmf_code),
@@ -340,6 +341,7 @@ static int config_new(const char *file, struct config **out)
 	if (!cfg)
 		return -ENOMEM;
 	cfg->qmp_timeout_ms = 5000;
+	cfg->device_deleted_timeout_ms = 5000;
 	cfg->persistency = true;
 	cfg->api.port = 2000;
 	cfg->api.unix_socket_mode = -1;

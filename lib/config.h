@@ -172,6 +172,8 @@ struct config {
 	char *crosvm;		/* general.crosvm, default "crosvm" */
 	char *state_path;	/* general.statePath, may be NULL */
 	int qmp_timeout_ms;	/* general.qmpTimeoutMs, default 5000 */
+	/* general.deviceDeletedTimeoutMs, default 5000: a PCI or evdev detach waits that long for the guest */
+	int device_deleted_timeout_ms;
 	int history_days;	/* general.historyDays; 0 when unset: the db's default (90) */
 	bool persistency;	/* general.persistency, default true */
 	char *ovmf_code;	/* general.ovmfCode */

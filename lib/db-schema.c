@@ -15,11 +15,13 @@
 extern const char db_schema_sql[];
 extern const char db_migrate_2_sql[];
 extern const char db_migrate_3_sql[];
+extern const char db_migrate_4_sql[];
 
 /* MIGRATIONS[i] takes version i + 1 to i + 2. */
 static const char *const migrations[] = {
 	db_migrate_2_sql,
 	db_migrate_3_sql,
+	db_migrate_4_sql,
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == DB_SCHEMA_VERSION - 1,

@@ -36,7 +36,7 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_PENDING] =
 		"SELECT i.id, i.device_id, i.action, i.vm, d.kind, d.label, d.sysname, i.result,"
 		" coalesce(i.busnum, -1), coalesce(i.devnum, -1),"
-		" coalesce(d.vendor_id, -1), coalesce(d.product_id, -1)"
+		" coalesce(d.vendor_id, -1), coalesce(d.product_id, -1), d.devpath, d.devnode"
 		" FROM intents i JOIN devices d ON d.id = i.device_id"
 		" WHERE i.state = 'pending' AND i.id > ?1 ORDER BY i.id",
 	[ST_INTENT_FINISH] =
@@ -53,7 +53,7 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_ATTACH_GET] = "SELECT vm, qdev_id FROM attachments WHERE device_id = ?1",
 	[ST_ATTACH_SET] =
 		"INSERT INTO attachments (device_id, vm, qdev_id) VALUES (?1, ?2, ?3)"
-		" ON CONFLICT (device_id) DO UPDATE SET vm = ?2, qdev_id = ?3,"
+		" ON CONFLICT (device_id) DO UPDATE SET vm = ?2, qdev_id = ?3, state = 'attached',"
 		" since = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
 	[ST_ATTACH_DEL] = "DELETE FROM attachments WHERE device_id = ?1",
 	[ST_UNDECIDED] =
@@ -423,6 +423,8 @@ int db_intents_pending(struct db *db, int64_t after_id, db_pending_fn fn, void *
 			.devnum = sqlite3_column_int(st, 9),
 			.vendor_id = sqlite3_column_int(st, 10),
 			.product_id = sqlite3_column_int(st, 11),
+			.devpath = col_text(st, 12),
+			.devnode = col_text(st, 13),
 		};
 
 		r = fn(userdata, &p);

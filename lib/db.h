@@ -2,13 +2,14 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "device.h"
 
 struct db;
 
-#define DB_SCHEMA_VERSION 3
+#define DB_SCHEMA_VERSION 4
 
 enum db_flags {
 	/*
@@ -108,6 +109,8 @@ struct db_pending {
 	const char *result;	/* set when the intent was put off before */
 	int busnum, devnum;	/* of the event, -1 when unknown */
 	int vendor_id, product_id;
+	const char *devpath;	/* udev DEVPATH: where its sysfs directory is, while present */
+	const char *devnode;	/* may be NULL */
 };
 typedef int (*db_pending_fn)(void *userdata, const struct db_pending *p);
 /*
@@ -147,3 +150,19 @@ typedef int (*db_undecided_fn)(void *userdata, const struct db_undecided *u);
 int db_intents_undecided(struct db *db, int64_t after_id, db_undecided_fn fn, void *userdata);
 /* The newest intent's id, 0 when there is none. */
 int db_intent_last_id(struct db *db, int64_t *id);
+/* Mark DEVICE_ID's attachment: "detach_timeout" (db_attachment_set makes it "attached"). */
+int db_attachment_mark(struct db *db, int64_t device_id, const char *state);
+
+/* ---- host drivers of PCI functions (db-host.c) ---- */
+
+/*
+ * Record that ADDRESS had DRIVER ("" none) before statd takes it for VM.
+ * A record that exists is kept: it holds the driver from before the first take.
+ */
+int db_host_driver_save(struct db *db, const char *address, const char *driver, const char *vm);
+/* The recorded driver of ADDRESS into *DRIVER (caller frees); -ENOENT when none. */
+int db_host_driver_get(struct db *db, const char *address, char **driver);
+int db_host_driver_del(struct db *db, const char *address);
+/* How many PCI devices with a sysname in ADDRESSES (N of them) other than DEVICE_ID are attached. */
+int db_pci_attached_count(struct db *db, const char *const *addresses, size_t n, int64_t device_id,
+			  int *count);

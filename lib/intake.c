@@ -8,6 +8,7 @@
 #include "intake.h"
 #include "macro.h"
 #include "match.h"
+#include "pcigroup.h"
 
 static char *rule_text(const struct rule *r)
 {
@@ -48,9 +49,10 @@ static int record_ignore(struct db *db, struct db_intent *in, const char *label,
 	return r ?: db_history_add(db, in->device_id, label, "ignored", NULL, why);
 }
 
-static int record_match(struct db *db, struct db_intent *in, const char *label,
-			const struct match_result *m)
+static int record_match(struct db *db, const struct config *cfg, const struct device *dev,
+			struct db_intent *in, const char *label, const struct match_result *m)
 {
+	char others[256];
 	_cleanup_free_ char *rule = rule_text(m->rule);
 	_cleanup_free_ char *vms = NULL;
 	_cleanup_free_ char *detail = NULL;
@@ -60,12 +62,23 @@ static int record_match(struct db *db, struct db_intent *in, const char *label,
 		return -ENOMEM;
 	in->rule = rule;
 	in->tag = m->set->tag;
+	if (m->set->kind == DEV_PCI && m->set->pci.iommu_skip_if_shared &&
+	    pcigroup_unmatched(cfg, m->set, dev, others, sizeof(others)) > 0) {
+		detail = NULL;
+		if (asprintf(&detail, "its IOMMU group is shared with %s, which this rule set does"
+			     " not take (pciIommuSkipIfShared)", others) < 0)
+			return -ENOMEM;
+		return record_ignore(db, in, label, detail);
+	}
 	if (m->set->target_vm) {
 		in->action = "attach";
 		in->vm = m->set->target_vm;
 		r = db_intent_add(db, in, NULL);
 		return r ?: db_history_add(db, in->device_id, label, "queued", in->vm, rule);
 	}
+	/* The original refuses these too: a PCI function is not handed around. */
+	if (m->set->kind == DEV_PCI)
+		return record_ignore(db, in, label, "PCI rule sets need a targetVm: allowedVms alone is refused");
 	/* allowedVms: the user picks the VM; nothing happens until then. */
 	vms = vms_text(m->set);
 	detail = vms ? selection_detail(rule, vms) : NULL;
@@ -86,7 +99,7 @@ static int decide(struct db *db, const struct config *cfg, const struct device *
 
 	if (!match_device(cfg, dev, &m, NULL))
 		return record_ignore(db, in, label, "no rule set takes it");
-	return record_match(db, in, label, &m);
+	return record_match(db, cfg, dev, in, label, &m);
 }
 
 /* No config to decide with: statd decides later, with the last good one it holds. */

@@ -1,4 +1,4 @@
--- vhotplug database, schema version 3: what a new database gets.
+-- vhotplug database, schema version 4: what a new database gets.
 -- Applied by whichever program opens the database first (helper, statd or
 -- vhotplugctl), inside one transaction; PRAGMA user_version records it. An
 -- older database is brought here by sql/migrate-N.sql instead, one version at
@@ -53,11 +53,23 @@ CREATE TABLE intents (
 CREATE INDEX intents_pending ON intents (id) WHERE state = 'pending';
 CREATE INDEX intents_device ON intents (device_id);
 
--- What is attached now: one VM per device.
+-- What is attached now: one VM per device. 'detach_timeout': the VM was
+-- asked to let go and did not say it had; the device may still be in it.
 CREATE TABLE attachments (
 	device_id INTEGER PRIMARY KEY REFERENCES devices(id),
 	vm TEXT NOT NULL,
 	qdev_id TEXT NOT NULL,
+	since TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+	state TEXT NOT NULL DEFAULT 'attached' CHECK (state IN ('attached', 'detach_timeout'))
+);
+
+-- The host driver each PCI function had before statd gave it to vfio-pci
+-- (written before the first sysfs write), to give it back after the detach.
+-- driver '' : it had none.
+CREATE TABLE host_drivers (
+	address TEXT PRIMARY KEY,	-- "0000:06:00.0"
+	driver TEXT NOT NULL,
+	vm TEXT,			-- the VM it was taken for
 	since TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 
@@ -87,7 +99,7 @@ CREATE VIEW device_history AS
 	SELECT time, device, event, vm, detail FROM history ORDER BY id;
 
 CREATE VIEW current_attachments AS
-	SELECT d.label AS device, a.vm, a.since
+	SELECT d.label AS device, a.vm, a.since, a.state
 	FROM attachments a JOIN devices d ON d.id = a.device_id
 	ORDER BY a.since;
 
@@ -98,4 +110,4 @@ CREATE VIEW pending_intents AS
 	WHERE i.state IN ('pending', 'waiting')
 	ORDER BY i.id;
 
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;

@@ -27,6 +27,7 @@ struct vmm_job {
 	const char *vm;		/* the VM's name */
 	const char *label;	/* for log messages */
 	const char *sysname;	/* "1-3", "0000:00:14.0", "event5" */
+	const char *devpath;	/* udev DEVPATH ("/devices/..."); "" when unknown */
 	const char *devnode;	/* may be NULL */
 	/* Attach: the id to give the device in the VM. Detach: the one recorded. */
 	const char *qdev_id;
@@ -49,6 +50,10 @@ enum vmm_outcome {
 	 * or -EMSGSIZE garbage: a poke does not cut such a peer's backoff short).
 	 * The VM's whole queue waits and is retried with backoff. */
 	VMM_UNREACHABLE,
+	/* Detach: the VMM took the request, but the device did not leave within
+	 * its bound (no DEVICE_DELETED). Recorded as detach_timeout; the
+	 * attachment is kept, marked so, and no retry. */
+	VMM_TIMEOUT,
 };
 
 /*

@@ -40,6 +40,8 @@ static void job_sync(struct job *j)
 	j->pub.label = j->label;
 	j->pub.sysname = j->sysname;
 	j->pub.qdev_id = j->qdev_id;
+	j->pub.devpath = j->devpath;
+	j->pub.devnode = j->devnode;
 }
 
 struct job *job_new(const struct db_pending *p)
@@ -60,9 +62,12 @@ struct job *job_new(const struct db_pending *p)
 	j->vm = p->vm ? strdup(p->vm) : NULL;
 	j->label = strdup(p->label ?: "");
 	j->sysname = strdup(p->sysname ?: "");
+	j->devpath = strdup(p->devpath ?: "");
+	j->devnode = p->devnode ? strdup(p->devnode) : NULL;
 	j->qdev_id = j->sysname ? qdev_id_for(dev_kind_name(kind), j->sysname) : NULL;
 	j->delay_ms = RETRY_FIRST_MS;
-	if (!j->label || !j->sysname || !j->qdev_id || (p->vm && !j->vm)) {
+	if (!j->label || !j->sysname || !j->qdev_id || !j->devpath || (p->devnode && !j->devnode) ||
+	    (p->vm && !j->vm)) {
 		job_free(j);
 		return NULL;
 	}
@@ -78,6 +83,8 @@ void job_free(struct job *j)
 	free(j->label);
 	free(j->sysname);
 	free(j->qdev_id);
+	free(j->devpath);
+	free(j->devnode);
 	free(j->note);
 	free(j);
 }
@@ -110,7 +117,9 @@ int job_record(struct db *db, struct job *j, const char *event, const char *stat
 {
 	int r = db_begin(db);
 
-	if (r == 0 && attach > 0)
+	if (r == 0 && attach == JOB_MARK_TIMEOUT)
+		r = db_attachment_mark(db, j->pub.device_id, "detach_timeout");
+	else if (r == 0 && attach > 0)
 		r = db_attachment_set(db, j->pub.device_id, j->vm, j->qdev_id);
 	if (r == 0 && attach < 0)
 		r = db_attachment_del(db, j->pub.device_id);

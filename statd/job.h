@@ -18,10 +18,11 @@ struct job {
 	struct worker *w;
 	int64_t intent_id;
 	/* Owned copies; PUB's pointers point at them. */
-	char *vm, *label, *sysname, *qdev_id;
+	char *vm, *label, *sysname, *qdev_id, *devpath, *devnode;
 	char *note;		/* the note its intent has, while it waits */
 	int delay_ms;		/* next "not yet" retry's delay */
 	int64_t first_ms;	/* first attempt, for the retry budget */
+	int64_t prep_ms;	/* first host-side preparation that was not done yet */
 	int64_t due_ms;		/* when waiting for a retry */
 };
 
@@ -33,9 +34,11 @@ void job_set_target(struct job *j, char *vm, char *qdev_id);
 
 /*
  * Close J's intent in STATE with DETAIL, adding a history EVENT (if not
- * NULL) and, ATTACH > 0, recording the attachment, < 0 removing it: one
- * transaction. On failure (-errno) the intent stays pending, to be redone.
+ * NULL) and, ATTACH > 0, recording the attachment, < 0 removing it,
+ * JOB_MARK_TIMEOUT marking it 'detach_timeout': one transaction. On failure
+ * (-errno) the intent stays pending, to be redone.
  */
+#define JOB_MARK_TIMEOUT 2
 int job_record(struct db *db, struct job *j, const char *event, const char *state,
 		const char *detail, int attach);
 /*

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The QEMU backend: one QMP connection per VM while it has work, and one
- * table row per device kind saying how QEMU takes that kind.
+ * The QEMU backend: one QMP connection per VM while it has work. How each
+ * device kind is added is a row of qemu-kinds.c; kinds on a hot-plug port
+ * get one from qemu-ports.c and are gone only at DEVICE_DELETED.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -14,38 +15,11 @@
 #include "log.h"
 #include "loop.h"
 #include "macro.h"
+#include "qemu-args.h"
+#include "qemu-kinds.h"
+#include "qemu-ports.h"
 #include "qmp.h"
 #include "sockcheck.h"
-
-struct qemu_kind {
-	const char *driver;	/* device_add's "driver" */
-	/* device_add's arguments besides driver, id and bus (NULL: cannot build them). */
-	struct json_object *(*args)(const struct vm *vm, const struct vmm_job *j);
-	bool needs_port;	/* goes on a free pcie-root-port ("bus") */
-	bool waits_deleted;	/* device_del is done only at DEVICE_DELETED */
-	/*
-	 * QEMU's error text meaning "not yet": usb-host looks the device up in
-	 * libusb's list, which learns of a new device only after udev has
-	 * finished with it (RUN programs included), so the first device_add may
-	 * come too early.
-	 */
-	const char *not_yet;
-};
-
-static struct json_object *usb_host_args(const struct vm *vm, const struct vmm_job *j);
-
-/*
- * The device kinds QEMU takes; a kind without a row has no entry in the ops
- * either. PCI (vfio-pci) and evdev (virtio-input-host-pci) rows come with
- * their host-side preparation.
- */
-static const struct qemu_kind kinds[DEV_KIND_MAX] = {
-	[DEV_USB] = {
-		.driver = "usb-host",
-		.args = usb_host_args,
-		.not_yet = "failed to find host usb device",
-	},
-};
 
 /* One per connection: its source may outlive it for the rest of an epoll batch. */
 struct qemu_conn {
@@ -62,6 +36,11 @@ struct vmm_backend {
 	const struct qemu_kind *kind;
 	/* Built when the attach starts, from the config then in use. */
 	struct json_object *add_args;
+	struct qemu_ports *ports;	/* the ports this VM's devices hold, and the attach's choice */
+	/* A detach waiting for DEVICE_DELETED: until DELETE_DUE_MS (-1: not waiting). */
+	int64_t delete_due_ms;
+	int delete_timeout_ms;
+	bool deleted;		/* DEVICE_DELETED for the job's id came */
 	bool in_qmp;		/* in a qmp_*() call, which must not be closed under it */
 	bool idle;		/* the worker has no work: hang up after that call */
 };
@@ -73,6 +52,8 @@ static void done(struct vmm_backend *b, enum vmm_outcome o, int err, const char 
 	b->job = NULL;
 	json_object_put(b->add_args);
 	b->add_args = NULL;
+	b->delete_due_ms = -1;
+	b->deleted = false;
 	if (j)
 		vmm_job_done(j, o, err, detail);
 }
@@ -103,12 +84,31 @@ static void update_epoll(struct vmm_backend *b)
 		loop_mod(b->loop, qmp_fd(b->q), qmp_wanted_events(b->q) | EPOLLIN, &b->conn->src);
 }
 
+static bool deleted_is(struct json_object *data, const char *id)
+{
+	struct json_object *dev;
+
+	/* Without "device": one of its parts (a bus, a sub-object) went, not it. */
+	return json_object_object_get_ex(data, "device", &dev) &&
+	       streq(json_object_get_string(dev), id);
+}
+
 static void on_event(struct qmp *q, void *userdata, const char *event, struct json_object *data)
 {
 	struct vmm_backend *b = userdata;
+	struct vmm_job *j = b->job;
 
 	log_debug("%s: QMP event %s %s", b->name, event,
 		  data ? json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN) : "");
+	if (!j || !j->detach || !b->kind->waits_deleted || !streq(event, "DEVICE_DELETED") ||
+	    !deleted_is(data, j->qdev_id))
+		return;
+	/* It may come before device_del's own answer (an unplug QEMU does at once). */
+	b->deleted = true;
+	if (b->delete_due_ms >= 0) {
+		qemu_ports_release(b->ports, j->qdev_id);
+		done(b, VMM_OK, 0, NULL);
+	}
 }
 
 /* After a qmp_*() call that returned R: drop a dead connection, or one no longer needed. */
@@ -184,37 +184,20 @@ static int connect_vm(struct vmm_backend *b, const struct config *cfg, const str
 
 /* ---- attach ---- */
 
-static struct json_object *usb_host_args(const struct vm *vm, const struct vmm_job *j)
-{
-	struct json_object *a = json_object_new_object();
-	const char *ports = strchr(j->sysname, '-');
-
-	if (!a)
-		return NULL;
-	switch (vm->usb_attach_by) {
-	case USB_ATTACH_VIDPID:
-		json_object_object_add(a, "vendorid", json_object_new_int(j->vendor_id));
-		json_object_object_add(a, "productid", json_object_new_int(j->product_id));
-		break;
-	case USB_ATTACH_PORT:
-		json_object_object_add(a, "hostbus", json_object_new_int(j->busnum));
-		json_object_object_add(a, "hostport", json_object_new_string(ports ? ports + 1 : ""));
-		break;
-	default:
-		json_object_object_add(a, "hostbus", json_object_new_int(j->busnum));
-		json_object_object_add(a, "hostaddr", json_object_new_int(j->devnum));
-		break;
-	}
-	return a;
-}
+static void device_add(struct vmm_backend *b);
 
 static void on_device_add(struct qmp *q, void *userdata, struct json_object *ret, int err,
 			  const char *errstr)
 {
 	struct vmm_backend *b = userdata;
 
+	if (err == 0 && b->kind->needs_port)
+		qemu_ports_hold(b->ports, b->job->qdev_id);
 	if (err == 0)
 		done(b, VMM_OK, 0, b->job->qdev_id);
+	else if (err == -EIO && b->kind->needs_port && qemu_args_port_occupied(errstr))
+		/* Taken by a device our records do not know (-S hides it from query-pci). */
+		device_add(b);
 	else if (err == -EIO && b->kind->not_yet && strstr(errstr, b->kind->not_yet))
 		done(b, VMM_NOT_YET, err, errstr);
 	else if (err == -EIO)
@@ -227,8 +210,24 @@ static void device_add(struct vmm_backend *b)
 {
 	struct vmm_job *j = b->job;
 	struct json_object *args = b->add_args;
+	const char *port = NULL;
 
 	b->add_args = NULL;
+	if (b->kind->needs_port) {
+		port = qemu_ports_next(b->ports);
+		if (!port) {
+			char note[256];
+
+			snprintf(note, sizeof(note), "no free pcie-root-port in %s", b->name);
+			done(b, VMM_NOT_YET, -ENOSPC, note);
+			return;
+		}
+		args = b->kind->args(NULL, j, port);
+		if (!args) {
+			done(b, VMM_REFUSED, -EINVAL, "cannot build device_add arguments");
+			return;
+		}
+	}
 	vmm_job_attempt(j);
 	if (log_get_max_level() >= LOG_DEBUG)
 		log_debug("%s: device_add %s to %s", j->label,
@@ -251,6 +250,28 @@ static bool peripheral_has(struct json_object *list, const char *id)
 	return false;
 }
 
+static void on_query_pci(struct qmp *q, void *userdata, struct json_object *ret, int err,
+			 const char *errstr)
+{
+	struct vmm_backend *b = userdata;
+	struct vmm_job *j = b->job;
+	int r;
+
+	if (err < 0) {
+		lost(b, err, errstr);
+		return;
+	}
+	if (j->kind == DEV_PCI && qemu_args_has_device(ret, j->vendor_id, j->product_id)) {
+		done(b, VMM_OK, 0, "already in the guest (same vendor:device in query-pci)");
+		return;
+	}
+	r = qemu_ports_plan(b->ports, ret);
+	if (r < 0)
+		done(b, VMM_REFUSED, r, "cannot read query-pci");
+	else
+		device_add(b);
+}
+
 static void on_qom_list(struct qmp *q, void *userdata, struct json_object *ret, int err,
 			const char *errstr)
 {
@@ -261,7 +282,9 @@ static void on_qom_list(struct qmp *q, void *userdata, struct json_object *ret, 
 	else if (peripheral_has(ret, b->job->qdev_id))
 		/* Attached already (a repeated event, or statd restarted mid-way): add nothing. */
 		done(b, VMM_OK, 0, "already attached");
-	else
+	else if (b->kind->needs_port && qmp_command(b->q, "query-pci", NULL, on_query_pci, b) < 0)
+		lost(b, -ENOMEM, "cannot queue query-pci");
+	else if (!b->kind->needs_port)
 		device_add(b);
 }
 
@@ -273,14 +296,16 @@ static void qemu_attach(struct vmm_backend *b, const struct config *cfg, const s
 
 	b->job = j;
 	b->idle = false;
-	b->kind = &kinds[j->kind];
-	b->add_args = b->kind->args(vm, j);
-	if (!b->add_args) {
-		lost(b, -ENOMEM, "cannot build device_add arguments");
-		return;
+	b->kind = qemu_kind_get(j->kind);
+	if (!b->kind->needs_port) {
+		b->add_args = b->kind->args(vm, j, NULL);
+		if (!b->add_args) {
+			lost(b, -ENOMEM, "cannot build device_add arguments");
+			return;
+		}
+		json_object_object_add(b->add_args, "driver", json_object_new_string(b->kind->driver));
+		json_object_object_add(b->add_args, "id", json_object_new_string(j->qdev_id));
 	}
-	json_object_object_add(b->add_args, "driver", json_object_new_string(b->kind->driver));
-	json_object_object_add(b->add_args, "id", json_object_new_string(j->qdev_id));
 	if (!b->q && connect_vm(b, cfg, vm) < 0)
 		return;
 	args = json_object_new_object();
@@ -297,6 +322,18 @@ static void on_device_del(struct qmp *q, void *userdata, struct json_object *ret
 {
 	struct vmm_backend *b = userdata;
 
+	if (err == 0 && b->kind->waits_deleted && !b->deleted) {
+		/* The guest is asked to let go: done at DEVICE_DELETED, or timed out. */
+		b->delete_due_ms = qmp_now_ms() + b->delete_timeout_ms;
+		return;
+	}
+	if (err == -EIO && b->kind->waits_deleted && strstr(errstr, "in the process of unplug")) {
+		/* Asked before (the connection was lost meanwhile): wait on. */
+		b->delete_due_ms = qmp_now_ms() + b->delete_timeout_ms;
+		return;
+	}
+	if (err == 0 || (err == -EIO && strstr(errstr, "not found")))
+		qemu_ports_release(b->ports, b->job->qdev_id);
 	if (err == 0)
 		done(b, VMM_OK, 0, NULL);
 	else if (err == -EIO && strstr(errstr, "not found"))
@@ -314,7 +351,8 @@ static void qemu_detach(struct vmm_backend *b, const struct config *cfg, const s
 
 	b->job = j;
 	b->idle = false;
-	b->kind = &kinds[j->kind];
+	b->kind = qemu_kind_get(j->kind);
+	b->delete_timeout_ms = cfg->device_deleted_timeout_ms;
 	if (!b->q && connect_vm(b, cfg, vm) < 0)
 		return;
 	args = json_object_new_object();
@@ -330,11 +368,14 @@ static int qemu_new(struct loop *loop, const char *vm_name, struct vmm_backend *
 {
 	struct vmm_backend *b = calloc(1, sizeof(*b));
 
-	if (!b || !(b->name = strdup(vm_name))) {
+	if (!b || !(b->name = strdup(vm_name)) || qemu_ports_new(&b->ports) < 0) {
+		if (b)
+			free(b->name);
 		free(b);
 		return -ENOMEM;
 	}
 	b->loop = loop;
+	b->delete_due_ms = -1;
 	*out = b;
 	return 0;
 }
@@ -345,17 +386,30 @@ static void qemu_free(struct vmm_backend *b)
 		return;
 	disconnect(b);
 	done(b, VMM_UNREACHABLE, -ECANCELED, "statd is stopping");
+	qemu_ports_free(b->ports);
 	free(b->name);
 	free(b);
 }
 
 static int64_t qemu_deadline(const struct vmm_backend *b)
 {
-	return b->q ? qmp_deadline_ms(b->q) : -1;
+	int64_t d = b->q ? qmp_deadline_ms(b->q) : -1;
+
+	if (b->delete_due_ms >= 0 && (d < 0 || b->delete_due_ms < d))
+		d = b->delete_due_ms;
+	return d;
 }
 
 static void qemu_timer(struct vmm_backend *b, int64_t now_ms)
 {
+	if (b->job && b->delete_due_ms >= 0 && b->delete_due_ms <= now_ms) {
+		char note[256];
+
+		/* Its port stays held: the device may be in the guest still. */
+		snprintf(note, sizeof(note), "no DEVICE_DELETED for %s within %d ms",
+			 b->job->qdev_id, b->delete_timeout_ms);
+		done(b, VMM_TIMEOUT, -ETIMEDOUT, note);
+	}
 	if (!b->q)
 		return;
 	b->in_qmp = true;
@@ -375,8 +429,9 @@ const struct vmm_backend_ops qemu_backend_ops = {
 	.name = "qemu",
 	.new = qemu_new,
 	.free = qemu_free,
-	.attach = { [DEV_USB] = qemu_attach },
-	.detach = { [DEV_USB] = qemu_detach },
+	/* One per row of qemu-kinds.c. */
+	.attach = { [DEV_USB] = qemu_attach, [DEV_PCI] = qemu_attach, [DEV_EVDEV] = qemu_attach },
+	.detach = { [DEV_USB] = qemu_detach, [DEV_PCI] = qemu_detach, [DEV_EVDEV] = qemu_detach },
 	.idle = qemu_idle,
 	.deadline = qemu_deadline,
 	.timer = qemu_timer,

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
-/* The scheduler's insides, shared by vmm.c (workers, outcomes, time) and drain.c (intake). */
+/*
+ * The scheduler's insides, shared by vmm.c (workers, outcomes, time),
+ * drain.c (intake), backoff.c and sched-prep.c.
+ */
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -58,5 +61,12 @@ void sched_reachable(struct worker *w);
 void sched_wake_all(struct vmm *m);
 /* A record of J's outcome failed with R < 0: read every pending intent again soon. */
 void sched_record_failed(struct vmm *m, int r);
+/*
+ * Before J's attach goes to W's backend (sched-prep.c): true when the host
+ * side is ready. Otherwise J is taken: waiting on the timer, or recorded.
+ */
+bool sched_prepare(struct worker *w, struct job *j);
+/* J's device is out of its VM (or never got in): the host gets back what preparation took. */
+void sched_restore(struct vmm *m, struct job *j);
 /* Start W's next job if none is in flight; let go of the VM when there is no work left. */
 void sched_pump(struct worker *w);

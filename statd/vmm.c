@@ -145,6 +145,8 @@ void vmm_job_done(struct vmm_job *pub, enum vmm_outcome o, int err, const char *
 		if (pub->detach) {
 			log_info("%s: detached from %s", j->label, j->vm);
 			r = job_record(m->db, j, "detached", "done", detail, -1);
+			if (r == 0)
+				sched_restore(m, j);
 		} else {
 			log_info("%s: attached to %s as %s", j->label, j->vm, j->qdev_id);
 			r = job_record(m->db, j, "attached", "done", detail, 1);
@@ -162,10 +164,18 @@ void vmm_job_done(struct vmm_job *pub, enum vmm_outcome o, int err, const char *
 			 detail);
 		r = job_record(m->db, j, pub->detach ? "detach_failed" : "attach_failed", "failed",
 			       detail, 0);
+		if (r == 0 && !pub->detach)
+			sched_restore(m, j);	/* not in the VM: the host has its device back */
 		break;
 	case VMM_UNREACHABLE:
 		sched_unreachable(w, j, err, detail);
 		j = NULL;
+		break;
+	case VMM_TIMEOUT:
+		/* It may still be in the guest: the attachment stays, the host keeps its drivers off it. */
+		log_warn("%s: %s from %s timed out: %s", j->label, verb, j->vm, detail);
+		r = job_record(m->db, j, pub->detach ? "detach_timeout" : "attach_timeout", "failed",
+			       detail, pub->detach ? JOB_MARK_TIMEOUT : 0);
 		break;
 	}
 	sched_record_failed(m, r);
@@ -225,6 +235,8 @@ static void start(struct worker *w, struct job *j)
 		return;
 	}
 	if (j->pub.detach && !detach_needed(w->m, j))
+		return;
+	if (!j->pub.detach && !sched_prepare(w, j))
 		return;
 	w->cur = j;
 	w->tried_ms = qmp_now_ms();

@@ -240,14 +240,14 @@ history_is() {
 		"$(q 'SELECT id FROM devices')"
 }
 
-@test "add: the database is created in WAL mode with schema version 3" {
+@test "add: the database is created in WAL mode with schema version 4" {
 	uevent add usb-mouse
 	assert_exit0
 	assert_equal "$(q 'PRAGMA journal_mode')" wal
-	assert_equal "$(q 'PRAGMA user_version')" 3
+	assert_equal "$(q 'PRAGMA user_version')" 4
 	assert_equal "$(q "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master
 		WHERE type IN ('table', 'view') ORDER BY name)")" \
-		'attachments current_attachments device_history devices history intents pending_intents'
+		'attachments current_attachments device_history devices history host_drivers intents pending_intents'
 }
 
 @test "add: options -c, --db and --run-dir win over the environment" {

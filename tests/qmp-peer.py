@@ -16,6 +16,10 @@ Listens on SOCKET and greets every client like QEMU does, then:
   flood    sends events as fast as it can after the greeting, answers nothing;
   wake-after  silent for clients that connect within MS ms of the first, then
            answers like "late": a VM that stops answering and comes back.
+  ports    a paused q35 with root ports rp1..rp3 (tests/data/query-pci-paused.json)
+           where rp1 is taken by a device QEMU shows nowhere: device_add on rp1
+           fails with QEMU's "in use by" error; device_del answers {} and sends
+           DEVICE_DELETED for the id unless MS is 1 (a guest that never lets go).
 Runs until killed.
 """
 import json
@@ -31,15 +35,30 @@ GREETING = (b'{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7},
             b'"package": ""}, "capabilities": []}}\r\n')
 
 
-def answer(line):
+QUERY_PCI = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "query-pci-paused.json")
+OCCUPIED = "PCI: slot 0 function 0 not available for %s, in use by virtio-rng-pci,id=other"
+
+
+def answer(line, mode="late", ms=0):
     try:
         cmd = json.loads(line)
     except ValueError:
         return b'{"error": {"class": "GenericError", "desc": "bad JSON"}}\r\n'
-    reply = {"return": [] if cmd.get("execute") == "qom-list" else {}}
+    execute, args = cmd.get("execute"), cmd.get("arguments") or {}
+    reply = {"return": [] if execute == "qom-list" else {}}
+    out = b""
+    if mode == "ports" and execute == "query-pci":
+        with open(QUERY_PCI) as f:
+            reply["return"] = json.load(f)
+    elif mode == "ports" and execute == "device_add" and args.get("bus") == "rp1":
+        reply = {"error": {"class": "GenericError", "desc": OCCUPIED % args.get("driver")}}
+    elif mode == "ports" and execute == "device_del" and ms != 1:
+        dev = args.get("id", "")
+        out = json.dumps({"timestamp": {"seconds": 1, "microseconds": 2}, "event": "DEVICE_DELETED",
+                          "data": {"device": dev, "path": "/machine/peripheral/" + dev}}).encode() + b"\r\n"
     if "id" in cmd:
         reply["id"] = cmd["id"]
-    return json.dumps(reply).encode() + b"\r\n"
+    return json.dumps(reply).encode() + b"\r\n" + out
 
 
 def flood(conn):
@@ -66,8 +85,8 @@ def serve(conn, mode, ms, started):
                     line, buf = buf.split(b"\n", 1)
                     if mode == "garbage":
                         conn.sendall(b"}{ this is not JSON \x00\xff\r\n")
-                    elif mode in ("late", "early-event"):
-                        conn.sendall(answer(line))
+                    elif mode in ("late", "early-event", "ports"):
+                        conn.sendall(answer(line, mode, ms))
                     elif mode == "deadline":
                         if b"qmp_capabilities" not in line:
                             time.sleep(ms / 1000)
@@ -77,7 +96,7 @@ def serve(conn, mode, ms, started):
 
 
 def main():
-    modes = ("silent", "garbage", "late", "early-event", "deadline", "flood", "wake-after")
+    modes = ("silent", "garbage", "late", "early-event", "deadline", "flood", "wake-after", "ports")
     if len(sys.argv) not in (3, 4) or sys.argv[2] not in modes:
         sys.exit(__doc__)
     path, mode = sys.argv[1], sys.argv[2]

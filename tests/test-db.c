@@ -170,6 +170,8 @@ static void test_migrate_v1(void)
 	CHECK(count(v1_path, "SELECT count(*) FROM intents WHERE tag IS NULL AND vm = 'vm1'") == 2);
 	CHECK(count(v1_path, "SELECT count(*) FROM history") == 2);
 	CHECK(count(v1_path, "SELECT count(*) FROM current_attachments WHERE vm = 'vm1'") == 1);
+	CHECK(count(v1_path, "SELECT count(*) FROM attachments WHERE state = 'attached'") == 1);
+	CHECK(count(v1_path, "SELECT count(*) FROM host_drivers") == 0);
 	CHECK(count(v1_path, "SELECT count(*) FROM pending_intents") == 2);
 }
 
@@ -239,6 +241,47 @@ static void test_v3_tag(void)
 	CHECK(count(path, "SELECT count(*) FROM intents WHERE tag = 'net' AND vm = 'net-vm'") == 1);
 }
 
+/* Version 4: attachments are marked when a detach times out; PCI functions' host drivers. */
+static void test_v4_host(void)
+{
+	_cleanup_free_ char *path = path_in_dir("v4.db");
+	const char *group[] = { "0000:06:00.0", "0000:06:01.0" };
+	char *driver = NULL;
+	struct db *db;
+	sqlite3 *sql;
+	int n = -1;
+
+	CHECK(db_open(path, 100, 0, &db) == 0);
+	db_close(db);
+	CHECK(sqlite3_open(path, &sql) == SQLITE_OK);
+	CHECK(exec_sql(sql, v1_rows) == SQLITE_OK);
+	sqlite3_close(sql);
+	CHECK(db_open(path, 100, 0, &db) == 0);
+	CHECK(db_attachment_mark(db, 1, "detach_timeout") == 0);
+	CHECK(count(path, "SELECT count(*) FROM current_attachments WHERE state = 'detach_timeout'") == 1);
+	CHECK(db_attachment_set(db, 1, "vm1", "vhp-usb-1") == 0);
+	CHECK(count(path, "SELECT count(*) FROM attachments WHERE state = 'attached'") == 1);
+	CHECK(db_attachment_mark(db, 1, "bogus") < 0);
+
+	/* The first record stays: a second take must not say vfio-pci was the host's. */
+	CHECK(db_host_driver_save(db, "0000:06:00.0", "e1000", "vm1") == 0);
+	CHECK(db_host_driver_save(db, "0000:06:00.0", "vfio-pci", "vm1") == 0);
+	CHECK(db_host_driver_get(db, "0000:06:00.0", &driver) == 0);
+	CHECK(driver && streq(driver, "e1000"));
+	free(driver);
+	CHECK(db_host_driver_get(db, "0000:06:01.0", &driver) == -ENOENT);
+	CHECK(db_host_driver_del(db, "0000:06:00.0") == 0);
+	CHECK(db_host_driver_get(db, "0000:06:00.0", &driver) == -ENOENT);
+
+	/* Device 2 is PCI 0000:00:14.3; attached, it counts, but not for itself. */
+	CHECK(db_attachment_set(db, 2, "vm1", "vhp-pci-x") == 0);
+	CHECK(db_pci_attached_count(db, group, 2, 0, &n) == 0 && n == 0);
+	group[1] = "0000:00:14.3";
+	CHECK(db_pci_attached_count(db, group, 2, 0, &n) == 0 && n == 1);
+	CHECK(db_pci_attached_count(db, group, 2, 2, &n) == 0 && n == 0);
+	db_close(db);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -247,6 +290,7 @@ int main(void)
 	test_newer_refused();
 	test_v2_schema();
 	test_v3_tag();
+	test_v4_host();
 	if (!check_failures) {
 		char cmd[sizeof(dir) + 16];
 

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The scheduler's side of host-side preparation (prep.c): ask before an
+ * attach goes to the backend, look again on the timer while it is under
+ * way, record a refusal, and give back after a detach or a failed attach.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "job.h"
+#include "log.h"
+#include "prep.h"
+#include "qmp.h"
+#include "sched.h"
+
+/* The device is out of the VM: the host gets back what preparation took. */
+void sched_restore(struct vmm *m, struct job *j)
+{
+	char detail[512];
+
+	if (prep_restore(m->db, &j->pub, detail, sizeof(detail)) < 0) {
+		log_warn("%s: %s", j->label, detail);
+		db_history_add(m->db, j->pub.device_id, j->label, "restore_failed", j->vm, detail);
+	}
+}
+
+/* Host-side preparation is under way: look again on the timer, within its bound. */
+static bool prep_later(struct job *j)
+{
+	struct vmm *m = j->w->m;
+	int64_t now = qmp_now_ms();
+
+	if (!j->prep_ms)
+		j->prep_ms = now;
+	if (now - j->prep_ms >= PREP_WAIT_MS)
+		return false;
+	j->due_ms = now + PREP_RECHECK_MS;
+	j->next = m->retry;
+	m->retry = j;
+	return true;
+}
+
+/* Host-side preparation said no: recorded, never attached, not retried. */
+static void prepare_failed(struct worker *w, struct job *j, int r, const char *reason)
+{
+	log_notice("%s: not attached to %s: %s", j->label, w->name, reason);
+	sched_record_failed(w->m, job_record(w->m->db, j, r == PREP_REFUSED ? "ignored" :
+					     "attach_failed", r == PREP_REFUSED ? "done" : "failed",
+					     reason, 0));
+	if (r < 0)
+		sched_restore(w->m, j);	/* a half-done preparation is undone */
+	job_free(j);
+}
+
+bool sched_prepare(struct worker *w, struct job *j)
+{
+	char note[512];
+	int r = prep_attach(w->m->db, &j->pub, note, sizeof(note));
+
+	if (r == PREP_NOT_YET && prep_later(j))
+		return false;
+	if (r == PREP_NOT_YET) {
+		snprintf(note + strlen(note), sizeof(note) - strlen(note), " within %d ms",
+			 PREP_WAIT_MS);
+		r = -ETIMEDOUT;
+	}
+	if (r != PREP_READY) {
+		prepare_failed(w, j, r, note);
+		return false;
+	}
+	return true;
+}

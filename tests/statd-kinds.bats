@@ -1,0 +1,421 @@
+#!/usr/bin/env bats
+# statd end to end for what issue 10 adds besides USB into QEMU: the host-side
+# checks before an attach (statd/prep.c), evdev and PCI into a real QEMU, and
+# the faults QEMU will not produce on demand against tests/qmp-peer.py.
+# statd runs under umockdev when it must see the device's sysfs.
+
+load common
+load qemu
+
+DISK_PATH=/devices/pci0000:00/0000:00:14.0/usb2/2-2
+HUB_PATH=/devices/pci0000:00/0000:00:14.0/usb1/1-1
+
+setup_file() {
+	PYTHON=$(python3 -c 'import sys; print(sys.executable)')
+	export PYTHON
+}
+
+setup() {
+	qemu_setup
+	VM1=$DIR/vm1.sock
+	DEV_RECORDING+=([disk]=usb-disk [hub]=usb-hub)
+	DEV_PATH+=([disk]=$DISK_PATH [hub]=$HUB_PATH)
+	# The host's own root is on NVMe; tests add the USB disk's mounts.
+	PROC=$DIR/proc
+	mkdir -p "$PROC/self"
+	echo '22 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw' >"$PROC/self/mountinfo"
+	printf 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n' >"$PROC/swaps"
+	export VHOTPLUG_PROC_ROOT=$PROC
+}
+
+teardown() {
+	qemu_teardown
+}
+
+# A rule set that takes the Samsung disk and the Genesys hub into vm1.
+usb_config() {
+	cat >"$CONFIG" <<-EOF
+	{
+	  "usbPassthrough": [
+	    { "targetVm": "vm1", "allow": [ { "vendorId": "04e8" }, { "vendorId": "05e3" } ] }
+	  ],
+	  "vms": [ { "name": "vm1", "type": "qemu", "socket": "$VM1", "usbAttachBy": "vidpid" } ]
+	}
+	EOF
+}
+
+# ---- never a hub or the boot disk ---------------------------------------------
+
+@test "safety: a USB disk mounted at /boot is never attached, history says why" {
+	echo '30 22 8:33 / /boot rw,relatime shared:5 - vfat /dev/sdc1 rw' >>"$PROC/self/mountinfo"
+	usb_config
+	qemu_start vm1
+	STATD_PREFIX=(umockdev-run --device "$DATA/usb-disk.umockdev" --)
+	statd_start
+	plug disk
+	wait_until has_event disk ignored
+
+	run event_detail disk ignored
+	assert_output "never passed to a VM: it backs the filesystem mounted at /boot"
+	run intent disk state,result
+	assert_output "done|never passed to a VM: it backs the filesystem mounted at /boot"
+	[ "$(events disk attached)" -eq 0 ]
+	[ "$(events disk attach_failed)" -eq 0 ]
+	run peripherals "$VM1"
+	refute_line vhp-usb-2-2
+	[ -z "$(attached_to disk)" ]
+}
+
+@test "safety: the same USB disk, mounted nowhere, is attached" {
+	usb_config
+	qemu_start vm1
+	STATD_PREFIX=(umockdev-run --device "$DATA/usb-disk.umockdev" --)
+	statd_start
+	plug disk
+	wait_until has_event disk attached
+	in_vm "$VM1" vhp-usb-2-2
+	[ "$(events disk ignored)" -eq 0 ]
+}
+
+@test "safety: a USB disk holding active swap is never attached" {
+	printf '/dev/sdc2\t\t\t\tpartition\t8388604\t\t0\t\t-2\n' >>"$PROC/swaps"
+	usb_config
+	qemu_start vm1
+	STATD_PREFIX=(umockdev-run --device "$DATA/usb-disk.umockdev" --)
+	statd_start
+	plug disk
+	wait_until has_event disk ignored
+	run event_detail disk ignored
+	assert_output --partial "swap"
+	run peripherals "$VM1"
+	refute_line vhp-usb-2-2
+}
+
+@test "safety: a USB hub the rules allow is never attached" {
+	usb_config
+	qemu_start vm1
+	STATD_PREFIX=(umockdev-run --device "$DATA/usb-hub.umockdev" --)
+	statd_start
+	plug hub
+	wait_until has_event hub ignored
+	run event_detail hub ignored
+	assert_output --partial "hub"
+	run peripherals "$VM1"
+	refute_line vhp-usb-1-1
+	[ "$(events hub attached)" -eq 0 ]
+}
+
+@test "safety: explain says the mounted disk is refused for safety" {
+	echo '30 22 8:33 / /boot rw,relatime shared:5 - vfat /dev/sdc1 rw' >>"$PROC/self/mountinfo"
+	usb_config
+	run with_devices usb-disk -- "$CTL" explain -c "$CONFIG" "/sys$DISK_PATH"
+	assert_output --partial "never passed to a VM: it backs the filesystem mounted at /boot"
+}
+
+# ---- evdev --------------------------------------------------------------------
+
+TP_PATH=/devices/platform/i8042/serio1/serio2/input/input5/event5
+KBD_PATH=/devices/platform/i8042/serio0/input/input3/event3
+
+# qemu_ports_start NAME: a paused q35 with three free pcie-root-ports rp1..rp3.
+qemu_ports_start() {
+	local sock=$DIR/$1.sock
+	qemu-system-x86_64 -M q35 -nodefaults -display none -S -device qemu-xhci,id=xhci \
+		-device pcie-root-port,id=rp1,chassis=1 -device pcie-root-port,id=rp2,chassis=2 \
+		-device pcie-root-port,id=rp3,chassis=3 \
+		-qmp "unix:$sock,server=on,wait=off" </dev/null >"$DIR/$1.qemu.log" 2>&1 3>&- &
+	echo $! >"$DIR/qemu-$1.pid"
+	wait_until test -S "$sock"
+}
+
+# The trackpoint and the keyboard into vm1; DEVICE_DELETED is waited for DEL_MS.
+evdev_config() {
+	cat >"$CONFIG" <<-EOF
+	{
+	  "evdevPassthrough": [
+	    { "targetVm": "vm1", "allow": [ { "name": "TPPS/2" }, { "name": "AT Translated" } ] }
+	  ],
+	  "vms": [ { "name": "vm1", "type": "qemu", "socket": "$VM1" } ],
+	  "general": { "deviceDeletedTimeoutMs": ${DEL_MS:-5000} }
+	}
+	EOF
+}
+
+# evdev_event ACTION RECORDING DEVPATH: the helper's event for an input node.
+evdev_event() {
+	local action=$1 rec=$2 path=$3
+	SEQ=$((SEQ + 1))
+	if [ "$action" = add ]; then
+		umockdev-run --device "$rec" -- env ACTION=add DEVPATH="$path" SUBSYSTEM=input \
+			SEQNUM=$SEQ "$HELPER" -c "$CONFIG" --db "$DB" --run-dir "$RUN"
+	else
+		env ACTION=remove DEVPATH="$path" SUBSYSTEM=input SEQNUM=$SEQ \
+			"$HELPER" -c "$CONFIG" --db "$DB" --run-dir "$RUN"
+	fi
+}
+
+# ev_events SYSNAME EVENT: how many EVENT rows history has for the node SYSNAME.
+ev_events() {
+	sql "SELECT count(*) FROM history h JOIN devices d ON d.id = h.device_id
+	     WHERE d.sysname = '$1' AND h.event = '$2'"
+}
+
+ev_has() {
+	[ "$(ev_events "$1" "$2")" -ge "${3:-1}" ]
+}
+
+ev_detail() {
+	sql "SELECT h.detail FROM history h JOIN devices d ON d.id = h.device_id
+	     WHERE d.sysname = '$1' AND h.event = '$2' ORDER BY h.id DESC LIMIT 1"
+}
+
+@test "evdev: device_add virtio-input-host-pci on a free port; QEMU's error for a missing node is recorded" {
+	# The trackpoint as event250: no host has that node.
+	sed 's/event5/event250/g; s/MINOR=69/MINOR=250/; s/13:69/13:250/' \
+		"$DATA/evdev-trackpoint.umockdev" >"$DIR/tp250.umockdev"
+	evdev_config
+	qemu_ports_start vm1
+	statd_start
+	evdev_event add "$DIR/tp250.umockdev" "${TP_PATH//event5/event250}"
+	wait_until ev_has event250 attach_failed
+
+	run ev_detail event250 attach_failed
+	assert_output --partial "Could not open '/dev/input/event250'"
+	# json-c writes "/" as "\/".
+	statd_log_has '{"driver":"virtio-input-host-pci","evdev":"\/dev\/input\/event250","id":"vhp-evdev-event250","bus":"rp1","addr":"0"}'
+	# Refused for good: one attempt, no retry.
+	run sql "SELECT state, attempts FROM intents WHERE action = 'attach'"
+	assert_output "failed|1"
+	run peripherals "$VM1"
+	refute_line vhp-evdev-event250
+}
+
+@test "evdev: an occupied port is passed over, our own port is not offered twice" {
+	evdev_config
+	peer_start "$VM1" ports
+	statd_start
+	evdev_event add "$DATA/evdev-trackpoint.umockdev" "$TP_PATH"
+	wait_until ev_has event5 attached
+	evdev_event add "$DATA/evdev-keyboard.umockdev" "$KBD_PATH"
+	wait_until ev_has event3 attached
+
+	# rp1 is taken by something QEMU does not show: the trackpoint goes to rp2,
+	# the keyboard past rp1 again and past the trackpoint's rp2, to rp3.
+	run grep -o 'device_add {[^}]*}' "$STATD_LOG"
+	assert_line --index 0 --partial '"bus":"rp1"'
+	assert_line --index 1 --partial '"bus":"rp2"'
+	assert_line --index 2 --partial '"bus":"rp1"'
+	assert_line --index 3 --partial '"bus":"rp3"'
+	[ "${#lines[@]}" -eq 4 ]
+	run sql "SELECT count(*) FROM attachments"
+	assert_output 2
+}
+
+@test "evdev: a detach is done at DEVICE_DELETED for its id" {
+	evdev_config
+	peer_start "$VM1" ports
+	statd_start
+	evdev_event add "$DATA/evdev-trackpoint.umockdev" "$TP_PATH"
+	wait_until ev_has event5 attached
+	evdev_event remove - "$TP_PATH"
+	wait_until ev_has event5 detached
+	statd_log_has 'DEVICE_DELETED'
+	run sql "SELECT count(*) FROM attachments"
+	assert_output 0
+}
+
+@test "evdev: no DEVICE_DELETED within the bound: detach_timeout, the attachment is kept" {
+	DEL_MS=300 evdev_config
+	peer_start "$VM1" ports 1
+	statd_start
+	evdev_event add "$DATA/evdev-trackpoint.umockdev" "$TP_PATH"
+	wait_until ev_has event5 attached
+	evdev_event remove - "$TP_PATH"
+	wait_until ev_has event5 detach_timeout
+
+	run ev_detail event5 detach_timeout
+	assert_output "no DEVICE_DELETED for vhp-evdev-event5 within 300 ms"
+	[ "$(ev_events event5 detached)" -eq 0 ]
+	run sql "SELECT vm, qdev_id, state FROM attachments"
+	assert_output "vm1|vhp-evdev-event5|detach_timeout"
+	# statd goes on serving the VM.
+	evdev_event add "$DATA/evdev-keyboard.umockdev" "$KBD_PATH"
+	wait_until ev_has event3 attached
+}
+
+# ---- PCI ----------------------------------------------------------------------
+# tests/data/pci-group.umockdev: a NIC (e1000), a sound card (snd_ens1371) and a
+# driverless serial controller behind a PCIe-to-PCI bridge, all in IOMMU group
+# 15; tests/pci-testbed.sh adds the group links and the drivers' files. statd
+# runs in that testbed and $TB is its root, so the test reads what statd wrote
+# and plays the kernel's part (driver links, /dev/vfio/15).
+
+PCI_DEVS=/devices/pci0000:00/0000:00:1c.4/0000:05:00.0
+NIC=0000:06:00.0
+SOUND=0000:06:01.0
+SERIAL=0000:06:02.0
+
+pci_config() {
+	cat >"$CONFIG" <<-EOF
+	{
+	  "pciPassthrough": [
+	    { "targetVm": "vm1", "allow": [ { "address": "$NIC", "description": "the NIC" } ] },
+	    { "allowedVms": [ "vm1" ], "allow": [ { "vendorId": "1274" } ] }
+	  ],
+	  "vms": [ { "name": "vm1", "type": "qemu", "socket": "$VM1" } ]
+	}
+	EOF
+}
+
+pci_statd_start() {
+	STATD_PREFIX=(umockdev-run --device "$DATA/pci-group.umockdev" -- bash -c \
+		". '$top_srcdir/tests/pci-testbed.sh'; echo \"\$UMOCKDEV_DIR\" >'$DIR/testbed'; exec \"\$@\"" bash)
+	statd_start
+	TB=$(cat "$DIR/testbed")
+}
+
+pci_event() {
+	SEQ=$((SEQ + 1))
+	if [ "$1" = add ]; then
+		# With the group links, as the kernel has them (pciIommuSkipIfShared reads them).
+		umockdev-run --device "$DATA/pci-group.umockdev" -- bash -c \
+			". '$top_srcdir/tests/pci-testbed.sh'; exec \"\$@\"" bash env ACTION=add \
+			DEVPATH="$PCI_DEVS/$2" SUBSYSTEM=pci SEQNUM=$SEQ \
+			"$HELPER" -c "$CONFIG" --db "$DB" --run-dir "$RUN"
+	else
+		env ACTION=remove DEVPATH="$PCI_DEVS/$2" SUBSYSTEM=pci SEQNUM=$SEQ \
+			"$HELPER" -c "$CONFIG" --db "$DB" --run-dir "$RUN"
+	fi
+}
+
+# tb FILE: the content of FILE under the testbed's sysfs.
+tb() {
+	cat "$TB/sys/$1"
+}
+
+overridden() {
+	[ "$(tb "bus/pci/devices/$1/driver_override")" = vfio-pci ]
+}
+
+# The kernel's part once vfio-pci has probed ADDR.
+kernel_gives_vfio() {
+	ln -sfn "$TB/sys/bus/pci/drivers/vfio-pci" "$TB/sys/bus/pci/devices/$1/driver"
+}
+
+# Every non-bridge member given to vfio-pci, statd waiting for /dev/vfio/15.
+bind_group() {
+	wait_until overridden "$NIC"
+	wait_until overridden "$SOUND"
+	wait_until overridden "$SERIAL"
+	run tb bus/pci/drivers/e1000/unbind
+	assert_output "$NIC"
+	run tb bus/pci/drivers/snd_ens1371/unbind
+	assert_output "$SOUND"
+	# The bridge stays with the kernel.
+	[ "$(tb bus/pci/devices/0000:05:00.0/driver_override)" != vfio-pci ]
+	# The drivers were recorded before the first write.
+	run sql "SELECT address, driver, vm FROM host_drivers ORDER BY address"
+	assert_output "$NIC|e1000|vm1
+$SOUND|snd_ens1371|vm1
+$SERIAL||vm1"
+	! statd_log_has '"driver":"vfio-pci"'
+	for a in "$NIC" "$SOUND" "$SERIAL"; do kernel_gives_vfio "$a"; done
+	mkdir -p "$TB/dev/vfio"
+	: >"$TB/dev/vfio/15"
+}
+
+# The host drivers are given back, the records gone.
+drivers_restored() {
+	[ "$(tb bus/pci/drivers/e1000/bind)" = "$NIC" ] &&
+		[ "$(tb bus/pci/drivers/snd_ens1371/bind)" = "$SOUND" ] &&
+		[ "$(sql 'SELECT count(*) FROM host_drivers')" -eq 0 ]
+}
+
+@test "pci: the whole group goes to vfio-pci, then device_add; QEMU's error for a missing host is attach_failed, drivers given back" {
+	pci_config
+	qemu_ports_start vm1
+	pci_statd_start
+	pci_event add "$NIC"
+	bind_group
+	wait_until ev_has "$NIC" attach_failed
+
+	run ev_detail "$NIC" attach_failed
+	assert_output --partial "no such host device"
+	statd_log_has '{"driver":"vfio-pci","host":"0000:06:00.0","id":"vhp-pci-0000_06_00.0","bus":"rp1","addr":"0"}'
+	run peripherals "$VM1"
+	refute_line vhp-pci-0000_06_00.0
+	wait_until drivers_restored
+	# The driverless serial controller goes back to the PCI core's probe.
+	run tb bus/pci/drivers/vfio-pci/unbind
+	assert_output "$SERIAL"
+	[ "$(tb "bus/pci/devices/$NIC/driver_override")" != vfio-pci ]
+}
+
+@test "pci: attached past an occupied port; on detach, DEVICE_DELETED, then each function gets its driver back" {
+	pci_config
+	peer_start "$VM1" ports
+	pci_statd_start
+	pci_event add "$NIC"
+	bind_group
+	wait_until ev_has "$NIC" attached
+	statd_log_has '"id":"vhp-pci-0000_06_00.0","bus":"rp2"'
+	run sql "SELECT count(*) FROM host_drivers"
+	assert_output 3
+
+	pci_event remove "$NIC"
+	wait_until ev_has "$NIC" detached
+	wait_until drivers_restored
+}
+
+@test "pci: /dev/vfio/GROUP never appears: attach_failed after the bound, drivers given back" {
+	pci_config
+	qemu_ports_start vm1
+	pci_statd_start
+	pci_event add "$NIC"
+	wait_until overridden "$SERIAL"
+	for a in "$NIC" "$SOUND" "$SERIAL"; do kernel_gives_vfio "$a"; done
+	wait_until ev_has "$NIC" attach_failed
+	run ev_detail "$NIC" attach_failed
+	assert_output --partial "/dev/vfio/15 did not appear within 5000 ms"
+	! statd_log_has '"driver":"vfio-pci"'
+	wait_until drivers_restored
+}
+
+@test "pci: a rule set with only allowedVms is refused, as the original does" {
+	pci_config
+	qemu_ports_start vm1
+	pci_statd_start
+	pci_event add "$SOUND"
+	wait_until ev_has "$SOUND" ignored
+	run ev_detail "$SOUND" ignored
+	assert_output "PCI rule sets need a targetVm: allowedVms alone is refused"
+	run sql "SELECT count(*) FROM host_drivers"
+	assert_output 0
+}
+
+# skip_config ALLOW-RULES: one rule set with pciIommuSkipIfShared.
+skip_config() {
+	cat >"$CONFIG" <<-EOF
+	{
+	  "pciPassthrough": [ { "targetVm": "vm1", "pciIommuSkipIfShared": true, "allow": [ $1 ] } ],
+	  "vms": [ { "name": "vm1", "type": "qemu", "socket": "$VM1" } ]
+	}
+	EOF
+}
+
+@test "pci: pciIommuSkipIfShared refuses a function whose group has others the rule set does not take" {
+	skip_config '{ "address": "'$NIC'" }'
+	pci_event add "$NIC"
+	run ev_detail "$NIC" ignored
+	assert_output "its IOMMU group is shared with $SOUND, $SERIAL, which this rule set does not take (pciIommuSkipIfShared)"
+	run sql "SELECT count(*) FROM intents WHERE action = 'attach'"
+	assert_output 0
+}
+
+@test "pci: pciIommuSkipIfShared lets a function go when the rule set takes its whole group" {
+	skip_config '{ "vendorId": "8086" }, { "vendorId": "1274" }, { "vendorId": "9710" }'
+	pci_event add "$NIC"
+	run sql "SELECT action, vm, state FROM intents"
+	assert_output "attach|vm1|pending"
+	[ "$(ev_events "$NIC" ignored)" -eq 0 ]
+}
