@@ -82,7 +82,16 @@ static void submit_detach(struct vmm *m, struct job *j)
 
 	while ((waiting = take_waiting(m, j->pub.device_id)))
 		job_free(waiting);	/* job_cancel_attaches() closes their intents too */
-	job_cancel_attaches(m->db, j, w ? w->cur->intent_id : 0);
+	r = job_cancel_attaches(m->db, j, w ? w->cur->intent_id : 0);
+	if (r < 0) {
+		/*
+		 * The attaches dropped above are still pending in the database:
+		 * read everything again shortly, in order, this detach included.
+		 */
+		sched_record_failed(m, r);
+		job_free(j);
+		return;
+	}
 	r = db_attachment_get(m->db, j->pub.device_id, &vm, &qdev);
 	if (r == 0) {
 		job_set_target(j, vm, qdev);

@@ -161,7 +161,7 @@ void job_defer(struct db *db, struct job *j, const char *note)
 		log_notice("%s: waiting: %s", j->label, note);
 }
 
-void job_cancel_attaches(struct db *db, const struct job *detach, int64_t except_id)
+int job_cancel_attaches(struct db *db, const struct job *detach, int64_t except_id)
 {
 	int n = 0, r = db_begin(db);
 
@@ -174,4 +174,5 @@ void job_cancel_attaches(struct db *db, const struct job *detach, int64_t except
 		r = db_commit(db);
 	if (r < 0)
 		db_rollback(db);
+	return r;
 }

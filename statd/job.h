@@ -47,4 +47,4 @@ int job_record(struct db *db, struct job *j, const char *event, const char *stat
  */
 void job_defer(struct db *db, struct job *j, const char *note);
 /* Cancel the attach intents of J's device older than J (a detach), except EXCEPT_ID. */
-void job_cancel_attaches(struct db *db, const struct job *detach, int64_t except_id);
+int job_cancel_attaches(struct db *db, const struct job *detach, int64_t except_id);
