@@ -208,7 +208,7 @@ try:
             p = helper("add", 2 * i + 1, log)
             reaper = threading.Thread(target=reap, args=(p, t0, helper_runs))
             reaper.start()
-            attach.append(statd.wait_for(b": attached to vm1 as vhp-usb-1-3") - t0)
+            attach.append(statd.wait_for(b": attached to vm1 as vhp-usb-046d-c077.1-3") - t0)
             reaper.join()
             t0 = time.monotonic()
             p = helper("remove", 2 * i + 2, log)
@@ -227,9 +227,9 @@ try:
     with con:
         for i in range(1, BACKLOG + 1):
             cur = con.execute(
-                "INSERT INTO devices (kind, devpath, sysname, label, vendor_id, product_id,"
-                " busnum, devnum) VALUES ('usb', ?, ?, ?, 4660, ?, 9, ?)",
-                ("/devices/bench/usb9/9-%d" % i, "9-%d" % i,
+                "INSERT INTO devices (kind, ident, devpath, sysname, label, vendor_id, product_id,"
+                " busnum, devnum) VALUES ('usb', ?, ?, ?, ?, 4660, ?, 9, ?)",
+                ("usb:1234:%04x@9-%d" % (i, i), "/devices/bench/usb9/9-%d" % i, "9-%d" % i,
                  "usb 1234:%04x bench device at 9-%d" % (i, i), i, i % 127 + 1))
             con.execute("INSERT INTO intents (device_id, action, vm, rule, busnum, devnum)"
                         " VALUES (?, 'attach', ?, 'bench', 9, ?)",
@@ -239,7 +239,7 @@ try:
     start_qemus(bench_vms)
 
     statd = Statd()
-    t_done = statd.wait_for(b" as vhp-usb-9-", BACKLOG)
+    t_done = statd.wait_for(b" as vhp-usb-1234-", BACKLOG)
     drain = t_done - statd.t_start
     con = sqlite3.connect(db, timeout=5)
     for _ in range(500):	# the last outcome is committed right after its log line

@@ -56,9 +56,9 @@ con = sqlite3.connect(sys.argv[1])
 with con:
     for i in range(1, int(sys.argv[2]) + 1):
         cur = con.execute(
-            "INSERT INTO devices (kind, devpath, sysname, label, vendor_id, product_id, busnum, devnum)"
-            " VALUES ('usb', ?, ?, ?, 4660, ?, 9, ?)",
-            ("/devices/bench/usb9/9-%d" % i, "9-%d" % i, "usb 1234:%04x bench at 9-%d" % (i, i), i, i % 127 + 1))
+            "INSERT INTO devices (kind, ident, devpath, sysname, label, vendor_id, product_id, busnum, devnum)"
+            " VALUES ('usb', ?, ?, ?, ?, 4660, ?, 9, ?)",
+            ("usb:1234:%04x@9-%d" % (i, i), "/devices/bench/usb9/9-%d" % i, "9-%d" % i, "usb 1234:%04x bench at 9-%d" % (i, i), i, i % 127 + 1))
         con.execute("INSERT INTO intents (device_id, action, vm, rule, busnum, devnum)"
                     " VALUES (?, 'attach', 'vm1', 'bench', 9, ?)", (cur.lastrowid, i % 127 + 1))
 EOF

@@ -13,6 +13,7 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{ "explain", ctl_explain, "explain [-c CONFIG] [--json] SYSPATH...  which rule takes a device, and why" },
+	{ "reconcile", ctl_reconcile, "reconcile [--no-wait] [--timeout SECONDS] VM  give VM the devices it should have, and wait" },
 };
 
 static void usage(FILE *f)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Records of host-side state that statd changes and must give back: the
- * drivers PCI functions had before vfio-pci took them, and attachments whose
- * detach did not finish. Rare writes: each statement is prepared per call.
+ * drivers PCI functions had before vfio-pci took them. Rare writes: each
+ * statement is prepared per call.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -24,18 +24,6 @@ static int finish(struct db *db, sqlite3_stmt *st, const char *what)
 
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : db_fail(db, rc, what);
-}
-
-int db_attachment_mark(struct db *db, int64_t device_id, const char *state)
-{
-	sqlite3_stmt *st;
-	int r = prepare(db, "UPDATE attachments SET state = ?2 WHERE device_id = ?1", &st);
-
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, device_id);
-	sqlite3_bind_text(st, 2, state, -1, SQLITE_TRANSIENT);
-	return finish(db, st, "mark attachment");
 }
 
 int db_host_driver_save(struct db *db, const char *address, const char *driver, const char *vm)

@@ -19,11 +19,16 @@ enum stmt_id {
 	ST_INTENT_DEFER,
 	ST_INTENT_ATTEMPTED,
 	ST_INTENT_CANCEL,
-	ST_ATTACH_GET,
-	ST_ATTACH_SET,
-	ST_ATTACH_DEL,
 	ST_UNDECIDED,
 	ST_LAST_INTENT,
+	/* db-attach.c */
+	ST_ATTACH_FIND,
+	ST_CLAIM,
+	ST_CLAIM_ATTACH,
+	ST_CLAIM_DETACH,
+	ST_ATTACH_SETTLE,
+	ST_ATTACH_PUT,
+	ST_ATTACH_DROP,
 	ST_MAX,
 };
 
@@ -38,5 +43,13 @@ struct db {
 /* Log WHAT failed with SQLite's message and return -errno. */
 int db_fail(struct db *db, int rc, const char *what);
 int db_exec(struct db *db, const char *sql, const char *what);
+/* The statement ID, prepared from SQL at its first use and kept. */
+int db_stmt(struct db *db, enum stmt_id id, const char *sql, sqlite3_stmt **out);
+/* Step a statement that returns no row (or whose row the caller ignores), and reset it. */
+int db_step_done(struct db *db, sqlite3_stmt *st, const char *what);
+/* NULL binds NULL; a negative number (unknown) too. */
+void db_bind_text(sqlite3_stmt *st, int i, const char *s);
+void db_bind_int(sqlite3_stmt *st, int i, int v);
+const char *db_col_text(sqlite3_stmt *st, int i);
 /* Create or migrate the schema to DB_SCHEMA_VERSION, in one write transaction. */
 int db_schema_update(struct db *db);

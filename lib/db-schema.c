@@ -16,12 +16,14 @@ extern const char db_schema_sql[];
 extern const char db_migrate_2_sql[];
 extern const char db_migrate_3_sql[];
 extern const char db_migrate_4_sql[];
+extern const char db_migrate_5_sql[];
 
 /* MIGRATIONS[i] takes version i + 1 to i + 2. */
 static const char *const migrations[] = {
 	db_migrate_2_sql,
 	db_migrate_3_sql,
 	db_migrate_4_sql,
+	db_migrate_5_sql,
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == DB_SCHEMA_VERSION - 1,
@@ -60,6 +62,22 @@ static int upgrade(struct db *db, int version)
 	return r;
 }
 
+/* Every reference still points at a row: the rebuilt tables kept their ids. */
+static int check_references(struct db *db)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db->sql, "PRAGMA foreign_key_check", -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_fail(db, rc, "check references");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		log_err("%s: migration left a dangling reference in table %s", db->path,
+			(const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : rc == SQLITE_ROW ? -EPROTO : db_fail(db, rc, "check references");
+}
+
 int db_schema_update(struct db *db)
 {
 	int version, r;
@@ -67,16 +85,29 @@ int db_schema_update(struct db *db)
 	r = user_version(db, &version);
 	if (r < 0 || version == DB_SCHEMA_VERSION)
 		return r;
-	r = db_begin(db);
+	/*
+	 * Migrations rebuild tables others refer to (SQLite cannot change a
+	 * constraint in place): with foreign keys off, as SQLite's ALTER TABLE
+	 * page prescribes, and legacy renames, which leave the REFERENCES of
+	 * other tables naming the table rebuilt, not its old copy. Both can
+	 * only change outside a transaction.
+	 */
+	r = db_exec(db, "PRAGMA foreign_keys = OFF; PRAGMA legacy_alter_table = ON", "migrate");
+	if (r == 0)
+		r = db_begin(db);
 	if (r < 0)
 		return r;
 	/* Another process may have migrated while we waited for the lock. */
 	r = user_version(db, &version);
 	if (r == 0 && version != DB_SCHEMA_VERSION)
 		r = upgrade(db, version);
-	if (r < 0) {
+	if (r == 0)
+		r = check_references(db);
+	if (r < 0)
 		db_rollback(db);
-		return r;
-	}
-	return db_commit(db);
+	else
+		r = db_commit(db);
+	if (db_exec(db, "PRAGMA foreign_keys = ON; PRAGMA legacy_alter_table = OFF", "migrate") < 0)
+		r = r ?: -EIO;
+	return r;
 }

@@ -18,27 +18,29 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_DEVICE_UPSERT] =
 		"INSERT INTO devices (kind, devpath, sysname, label, vendor_id, product_id,"
-		" vendor_name, product_name, serial, busnum, devnum, devnode)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-		" ON CONFLICT (devpath) DO UPDATE SET kind = ?1, sysname = ?3, label = ?4,"
+		" vendor_name, product_name, serial, busnum, devnum, devnode, ident)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+		" ON CONFLICT (ident) DO UPDATE SET kind = ?1, devpath = ?2, sysname = ?3, label = ?4,"
 		" vendor_id = ?5, product_id = ?6, vendor_name = ?7, product_name = ?8,"
 		" serial = ?9, busnum = ?10, devnum = ?11, devnode = ?12, present = 1,"
 		" last_seen = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 		" RETURNING id",
 	[ST_DEVICE_GONE] =
 		"UPDATE devices SET present = 0, last_seen = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
-		" WHERE devpath = ?1 RETURNING id, label",
+		" WHERE id = (SELECT id FROM devices WHERE devpath = ?1"
+		" ORDER BY present DESC, last_seen DESC, id DESC LIMIT 1) RETURNING id, label",
 	[ST_INTENT_ADD] =
 		"INSERT INTO intents (device_id, action, vm, allowed_vms, rule, state, busnum, devnum,"
-		" tag) VALUES (?1, ?2, ?3, ?4, ?5, coalesce(?6, 'pending'), ?7, ?8, ?9)",
+		" tag, parent) VALUES (?1, ?2, ?3, ?4, ?5, coalesce(?6, 'pending'), ?7, ?8, ?9, ?10)",
 	[ST_HISTORY_ADD] =
 		"INSERT INTO history (device_id, device, event, vm, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_PENDING] =
-		"SELECT i.id, i.device_id, i.action, i.vm, d.kind, d.label, d.sysname, i.result,"
-		" coalesce(i.busnum, -1), coalesce(i.devnum, -1),"
-		" coalesce(d.vendor_id, -1), coalesce(d.product_id, -1), d.devpath, d.devnode"
-		" FROM intents i JOIN devices d ON d.id = i.device_id"
-		" WHERE i.state = 'pending' AND i.id > ?1 ORDER BY i.id",
+		"SELECT i.id, coalesce(i.device_id, 0), i.action, i.vm, d.kind, d.label, d.sysname,"
+		" i.result, coalesce(i.busnum, -1), coalesce(i.devnum, -1),"
+		" coalesce(d.vendor_id, -1), coalesce(d.product_id, -1), d.devpath, d.devnode,"
+		" d.ident, i.state = 'claimed'"
+		" FROM intents i LEFT JOIN devices d ON d.id = i.device_id"
+		" WHERE i.state IN ('pending', 'claimed') AND i.id > ?1 ORDER BY i.id",
 	[ST_INTENT_FINISH] =
 		"UPDATE intents SET state = ?2, result = ?3,"
 		" finished = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
@@ -48,19 +50,14 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_INTENT_CANCEL] =
 		"UPDATE intents SET state = 'cancelled', result = 'device unplugged',"
 		" finished = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
-		" WHERE device_id = ?1 AND id < ?2 AND id != ?3 AND state IN ('pending', 'waiting')"
+		" WHERE device_id = ?1 AND id < ?2 AND id != ?3"
+		" AND state IN ('pending', 'held', 'claimed')"
 		" AND action IN ('attach', 'select')",
-	[ST_ATTACH_GET] = "SELECT vm, qdev_id FROM attachments WHERE device_id = ?1",
-	[ST_ATTACH_SET] =
-		"INSERT INTO attachments (device_id, vm, qdev_id) VALUES (?1, ?2, ?3)"
-		" ON CONFLICT (device_id) DO UPDATE SET vm = ?2, qdev_id = ?3, state = 'attached',"
-		" since = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-	[ST_ATTACH_DEL] = "DELETE FROM attachments WHERE device_id = ?1",
 	[ST_UNDECIDED] =
 		"SELECT i.id, i.device_id, coalesce(i.busnum, -1), coalesce(i.devnum, -1), i.rule,"
 		" d.devpath, d.present, d.label"
 		" FROM intents i JOIN devices d ON d.id = i.device_id"
-		" WHERE i.id > ?1 AND i.action = 'decide' AND i.state = 'waiting' ORDER BY i.id",
+		" WHERE i.id > ?1 AND i.action = 'decide' AND i.state = 'held' ORDER BY i.id",
 	[ST_LAST_INTENT] = "SELECT coalesce(max(id), 0) FROM intents",
 };
 
@@ -109,13 +106,13 @@ int db_exec(struct db *db, const char *sql, const char *what)
 	return rc == SQLITE_OK ? 0 : db_fail(db, rc, what);
 }
 
-static int stmt(struct db *db, enum stmt_id id, sqlite3_stmt **out)
+int db_stmt(struct db *db, enum stmt_id id, const char *sql, sqlite3_stmt **out)
 {
 	int rc;
 
 	*out = NULL;	/* GCC cannot tell that db_fail() is always < 0 */
 	if (!db->stmts[id]) {
-		rc = sqlite3_prepare_v3(db->sql, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+		rc = sqlite3_prepare_v3(db->sql, sql, -1, SQLITE_PREPARE_PERSISTENT,
 					&db->stmts[id], NULL);
 		if (rc != SQLITE_OK)
 			return db_fail(db, rc, "prepare");
@@ -126,8 +123,13 @@ static int stmt(struct db *db, enum stmt_id id, sqlite3_stmt **out)
 	return 0;
 }
 
+static int stmt(struct db *db, enum stmt_id id, sqlite3_stmt **out)
+{
+	return db_stmt(db, id, stmt_sql[id], out);
+}
+
 /* Step a statement that returns no row (or whose row the caller ignores). */
-static int step_done(struct db *db, sqlite3_stmt *st, const char *what)
+int db_step_done(struct db *db, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st);
 
@@ -254,7 +256,7 @@ static int run_simple(struct db *db, enum stmt_id id, const char *what)
 	sqlite3_stmt *st;
 	int r = stmt(db, id, &st);
 
-	return r < 0 ? r : step_done(db, st, what);
+	return r < 0 ? r : db_step_done(db, st, what);
 }
 
 /* SQLite opens a file it may not write read-only without a word: ask, then take the write lock. */
@@ -286,7 +288,7 @@ void db_rollback(struct db *db)
 		run_simple(db, ST_ROLLBACK, "rollback");
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
+void db_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s)
 		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
@@ -295,7 +297,7 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
 }
 
 /* Unknown numbers are stored as NULL, not -1. */
-static void bind_int(sqlite3_stmt *st, int i, int v)
+void db_bind_int(sqlite3_stmt *st, int i, int v)
 {
 	if (v >= 0)
 		sqlite3_bind_int(st, i, v);
@@ -303,7 +305,8 @@ static void bind_int(sqlite3_stmt *st, int i, int v)
 		sqlite3_bind_null(st, i);
 }
 
-int db_device_upsert(struct db *db, const struct device *dev, const char *label, int64_t *id)
+int db_device_upsert(struct db *db, const struct device *dev, const char *ident, const char *label,
+		     int64_t *id)
 {
 	sqlite3_stmt *st;
 	int r = stmt(db, ST_DEVICE_UPSERT, &st);
@@ -311,18 +314,19 @@ int db_device_upsert(struct db *db, const struct device *dev, const char *label,
 
 	if (r < 0)
 		return r;
-	bind_text(st, 1, dev_kind_name(dev->kind));
-	bind_text(st, 2, dev->devpath);
-	bind_text(st, 3, dev->sysname ?: "");
-	bind_text(st, 4, label);
-	bind_int(st, 5, dev->vendor_id);
-	bind_int(st, 6, dev->product_id);
-	bind_text(st, 7, dev->vendor_name);
-	bind_text(st, 8, dev->product_name);
-	bind_text(st, 9, dev->serial);
-	bind_int(st, 10, dev->busnum);
-	bind_int(st, 11, dev->devnum);
-	bind_text(st, 12, dev->devnode);
+	db_bind_text(st, 1, dev_kind_name(dev->kind));
+	db_bind_text(st, 2, dev->devpath);
+	db_bind_text(st, 3, dev->sysname ?: "");
+	db_bind_text(st, 4, label);
+	db_bind_int(st, 5, dev->vendor_id);
+	db_bind_int(st, 6, dev->product_id);
+	db_bind_text(st, 7, dev->vendor_name);
+	db_bind_text(st, 8, dev->product_name);
+	db_bind_text(st, 9, dev->serial);
+	db_bind_int(st, 10, dev->busnum);
+	db_bind_int(st, 11, dev->devnum);
+	db_bind_text(st, 12, dev->devnode);
+	db_bind_text(st, 13, ident);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -341,7 +345,7 @@ int db_device_gone(struct db *db, const char *devpath, int64_t *id, char **label
 
 	if (r < 0)
 		return r;
-	bind_text(st, 1, devpath);
+	db_bind_text(st, 1, devpath);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(st, 0);
@@ -361,16 +365,19 @@ int db_intent_add(struct db *db, const struct db_intent *in, int64_t *id)
 
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(st, 1, in->device_id);
-	bind_text(st, 2, in->action);
-	bind_text(st, 3, in->vm);
-	bind_text(st, 4, in->allowed_vms);
-	bind_text(st, 5, in->rule);
-	bind_text(st, 6, in->state);
-	bind_int(st, 7, in->busnum);
-	bind_int(st, 8, in->devnum);
-	bind_text(st, 9, in->tag);
-	r = step_done(db, st, "queue intent");
+	if (in->device_id > 0)
+		sqlite3_bind_int64(st, 1, in->device_id);
+	db_bind_text(st, 2, in->action);
+	db_bind_text(st, 3, in->vm);
+	db_bind_text(st, 4, in->allowed_vms);
+	db_bind_text(st, 5, in->rule);
+	db_bind_text(st, 6, in->state);
+	db_bind_int(st, 7, in->busnum);
+	db_bind_int(st, 8, in->devnum);
+	db_bind_text(st, 9, in->tag);
+	if (in->parent > 0)
+		sqlite3_bind_int64(st, 10, in->parent);
+	r = db_step_done(db, st, "queue intent");
 	if (r == 0 && id)
 		*id = sqlite3_last_insert_rowid(db->sql);
 	return r;
@@ -388,14 +395,14 @@ int db_history_add(struct db *db, int64_t device_id, const char *device, const c
 		sqlite3_bind_int64(st, 1, device_id);
 	else
 		sqlite3_bind_null(st, 1);
-	bind_text(st, 2, device);
-	bind_text(st, 3, event);
-	bind_text(st, 4, vm);
-	bind_text(st, 5, detail);
-	return step_done(db, st, "record history");
+	db_bind_text(st, 2, device);
+	db_bind_text(st, 3, event);
+	db_bind_text(st, 4, vm);
+	db_bind_text(st, 5, detail);
+	return db_step_done(db, st, "record history");
 }
 
-static const char *col_text(sqlite3_stmt *st, int i)
+const char *db_col_text(sqlite3_stmt *st, int i)
 {
 	return (const char *)sqlite3_column_text(st, i);
 }
@@ -413,18 +420,20 @@ int db_intents_pending(struct db *db, int64_t after_id, db_pending_fn fn, void *
 		struct db_pending p = {
 			.intent_id = sqlite3_column_int64(st, 0),
 			.device_id = sqlite3_column_int64(st, 1),
-			.action = col_text(st, 2),
-			.vm = col_text(st, 3),
-			.kind = col_text(st, 4),
-			.label = col_text(st, 5),
-			.sysname = col_text(st, 6),
-			.result = col_text(st, 7),
+			.action = db_col_text(st, 2),
+			.vm = db_col_text(st, 3),
+			.kind = db_col_text(st, 4),
+			.label = db_col_text(st, 5),
+			.sysname = db_col_text(st, 6),
+			.result = db_col_text(st, 7),
 			.busnum = sqlite3_column_int(st, 8),
 			.devnum = sqlite3_column_int(st, 9),
 			.vendor_id = sqlite3_column_int(st, 10),
 			.product_id = sqlite3_column_int(st, 11),
-			.devpath = col_text(st, 12),
-			.devnode = col_text(st, 13),
+			.devpath = db_col_text(st, 12),
+			.devnode = db_col_text(st, 13),
+			.ident = db_col_text(st, 14),
+			.claimed = sqlite3_column_int(st, 15),
 		};
 
 		r = fn(userdata, &p);
@@ -445,9 +454,9 @@ int db_intent_finish(struct db *db, int64_t id, const char *state, const char *r
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, id);
-	bind_text(st, 2, state);
-	bind_text(st, 3, result);
-	return step_done(db, st, "finish intent");
+	db_bind_text(st, 2, state);
+	db_bind_text(st, 3, result);
+	return db_step_done(db, st, "finish intent");
 }
 
 int db_intent_defer(struct db *db, int64_t id, const char *note, bool *first)
@@ -459,7 +468,7 @@ int db_intent_defer(struct db *db, int64_t id, const char *note, bool *first)
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, id);
-	bind_text(st, 2, note);
+	db_bind_text(st, 2, note);
 	rc = sqlite3_step(st);
 	*first = rc == SQLITE_ROW;	/* a row only when the note changed */
 	sqlite3_reset(st);
@@ -474,7 +483,7 @@ int db_intent_attempted(struct db *db, int64_t id)
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, id);
-	return step_done(db, st, "count attempt");
+	return db_step_done(db, st, "count attempt");
 }
 
 int db_intents_cancel(struct db *db, int64_t device_id, int64_t before_id, int64_t except_id,
@@ -488,58 +497,9 @@ int db_intents_cancel(struct db *db, int64_t device_id, int64_t before_id, int64
 	sqlite3_bind_int64(st, 1, device_id);
 	sqlite3_bind_int64(st, 2, before_id);
 	sqlite3_bind_int64(st, 3, except_id);
-	r = step_done(db, st, "cancel intents");
+	r = db_step_done(db, st, "cancel intents");
 	*n = r == 0 ? sqlite3_changes(db->sql) : 0;
 	return r;
-}
-
-int db_attachment_get(struct db *db, int64_t device_id, char **vm, char **qdev_id)
-{
-	sqlite3_stmt *st;
-	int r = stmt(db, ST_ATTACH_GET, &st);
-	int rc;
-
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, device_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*vm = strdup(col_text(st, 0) ?: "");
-		*qdev_id = strdup(col_text(st, 1) ?: "");
-		r = *vm && *qdev_id ? 0 : -ENOMEM;
-		if (r < 0) {
-			free(*vm);
-			free(*qdev_id);
-		}
-	} else {
-		r = rc == SQLITE_DONE ? -ENOENT : db_fail(db, rc, "read attachment");
-	}
-	sqlite3_reset(st);
-	return r;
-}
-
-int db_attachment_set(struct db *db, int64_t device_id, const char *vm, const char *qdev_id)
-{
-	sqlite3_stmt *st;
-	int r = stmt(db, ST_ATTACH_SET, &st);
-
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, device_id);
-	bind_text(st, 2, vm);
-	bind_text(st, 3, qdev_id);
-	return step_done(db, st, "record attachment");
-}
-
-int db_attachment_del(struct db *db, int64_t device_id)
-{
-	sqlite3_stmt *st;
-	int r = stmt(db, ST_ATTACH_DEL, &st);
-
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, device_id);
-	return step_done(db, st, "remove attachment");
 }
 
 int db_intents_undecided(struct db *db, int64_t after_id, db_undecided_fn fn, void *userdata)
@@ -557,10 +517,10 @@ int db_intents_undecided(struct db *db, int64_t after_id, db_undecided_fn fn, vo
 			.device_id = sqlite3_column_int64(st, 1),
 			.busnum = sqlite3_column_int(st, 2),
 			.devnum = sqlite3_column_int(st, 3),
-			.config_error = col_text(st, 4),
-			.devpath = col_text(st, 5),
+			.config_error = db_col_text(st, 4),
+			.devpath = db_col_text(st, 5),
 			.present = sqlite3_column_int(st, 6),
-			.label = col_text(st, 7),
+			.label = db_col_text(st, 7),
 		};
 
 		r = fn(userdata, &u);

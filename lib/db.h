@@ -9,7 +9,7 @@
 
 struct db;
 
-#define DB_SCHEMA_VERSION 4
+#define DB_SCHEMA_VERSION 5
 
 enum db_flags {
 	/*
@@ -49,9 +49,10 @@ int db_begin(struct db *db);
 int db_commit(struct db *db);
 void db_rollback(struct db *db);
 
-/* Record DEV as present; *ID gets its row id. */
-int db_device_upsert(struct db *db, const struct device *dev, const char *label, int64_t *id);
-/* Mark the device at DEVPATH absent. -ENOENT when never seen. LABEL: caller frees. */
+/* Record DEV, of identity IDENT (lib/ident.h), as present; *ID gets its row id. */
+int db_device_upsert(struct db *db, const struct device *dev, const char *ident, const char *label,
+		     int64_t *id);
+/* Mark the device last seen at DEVPATH absent. -ENOENT when never seen. LABEL: caller frees. */
 int db_device_gone(struct db *db, const char *devpath, int64_t *id, char **label);
 
 struct db_intent {
@@ -63,6 +64,7 @@ struct db_intent {
 	const char *tag;		/* the deciding rule set's tag, or NULL */
 	const char *state;		/* "pending" unless given */
 	int busnum, devnum;		/* -1: unknown */
+	int64_t parent;			/* the reconcile that queued it, or 0 */
 };
 int db_intent_add(struct db *db, const struct db_intent *in, int64_t *id);
 
@@ -111,11 +113,14 @@ struct db_pending {
 	int vendor_id, product_id;
 	const char *devpath;	/* udev DEVPATH: where its sysfs directory is, while present */
 	const char *devnode;	/* may be NULL */
+	const char *ident;	/* the device's identity; NULL for a reconcile */
+	bool claimed;		/* a statd claimed it and may have asked the VMM already */
 };
 typedef int (*db_pending_fn)(void *userdata, const struct db_pending *p);
 /*
- * Call FN for each intent in state 'pending' with an id above AFTER_ID
- * (0: all), oldest first; stops on FN's error. Uses index intents_pending.
+ * Call FN for each intent in state 'pending' or 'claimed' with an id above
+ * AFTER_ID (0: all), oldest first; stops on FN's error. Uses index
+ * intents_open.
  */
 int db_intents_pending(struct db *db, int64_t after_id, db_pending_fn fn, void *userdata);
 /* Close an intent: STATE is "done", "failed" or "cancelled". */
@@ -130,10 +135,6 @@ int db_intents_cancel(struct db *db, int64_t device_id, int64_t before_id, int64
 		      int *n);
 /* Count one more attempt. */
 int db_intent_attempted(struct db *db, int64_t id);
-
-int db_attachment_get(struct db *db, int64_t device_id, char **vm, char **qdev_id);
-int db_attachment_set(struct db *db, int64_t device_id, const char *vm, const char *qdev_id);
-int db_attachment_del(struct db *db, int64_t device_id);
 
 /* An intent 'decide' (a plug recorded without a valid config), with its device. Strings borrowed. */
 struct db_undecided {
@@ -150,8 +151,76 @@ typedef int (*db_undecided_fn)(void *userdata, const struct db_undecided *u);
 int db_intents_undecided(struct db *db, int64_t after_id, db_undecided_fn fn, void *userdata);
 /* The newest intent's id, 0 when there is none. */
 int db_intent_last_id(struct db *db, int64_t *id);
-/* Mark DEVICE_ID's attachment: "detach_timeout" (db_attachment_set makes it "attached"). */
-int db_attachment_mark(struct db *db, int64_t device_id, const char *state);
+/* ---- attachments and claims (db-attach.c) ---- */
+
+/* One row of attachments; strings owned by the struct (db_attachment_clear()). */
+struct db_attachment {
+	int64_t id, device_id;
+	char *vm, *qdev_id, *state, *label;
+};
+void db_attachment_clear(struct db_attachment *a);
+/* DEVICE_ID's oldest attachment (in VM, unless NULL) into *A; -ENOENT when none. */
+int db_attachment_find(struct db *db, int64_t device_id, const char *vm, struct db_attachment *a);
+/*
+ * Claim intent ID for OWNER (the running statd) before the VMM is asked,
+ * with what the VMM will know the device by: KEY in VM. An attach writes
+ * the attachment 'attaching' (an 'attached' one stays so), a detach marks
+ * it 'detaching'; VM NULL claims the intent alone. Caller holds a
+ * transaction. -ESTALE: the intent is no longer open.
+ */
+int db_claim(struct db *db, int64_t id, const char *owner, bool detach, int64_t device_id,
+	     const char *vm, const char *key);
+/* Settle the attachment KEY in VM to STATE; NEW_KEY (not NULL) is what the VMM named it. */
+int db_attachment_settle(struct db *db, const char *vm, const char *key, const char *state,
+			 const char *new_key);
+/* DEVICE_ID is in VM as KEY, 'attached': the row is written if there was none. */
+int db_attachment_put(struct db *db, int64_t device_id, const char *vm, const char *key);
+int db_attachment_drop(struct db *db, const char *vm, const char *key);
+typedef int (*db_attachment_fn)(void *userdata, const struct db_attachment *a);
+/* Call FN for each attachment in VM, oldest first. */
+int db_attachments_in(struct db *db, const char *vm, db_attachment_fn fn, void *userdata);
+/*
+ * VM stopped (WHY): its attachments that were in it are 'vm_stopped', each
+ * with a history row. *N gets how many. Caller holds a transaction.
+ */
+int db_attachments_stopped(struct db *db, const char *vm, const char *why, int *n);
+/* The device of identity IDENT, recorded present: *ID, 0 when unknown or unplugged. */
+int db_device_find(struct db *db, const char *ident, int64_t *id, char **label);
+/* A device recorded present that a new plug says is gone; strings borrowed. */
+struct db_displaced {
+	int64_t id;
+	const char *devpath, *label;
+};
+typedef int (*db_displaced_fn)(void *userdata, const struct db_displaced *d);
+/*
+ * Call FN for each device recorded present that a plug of IDENT at DEVPATH
+ * (BUSNUM, DEVNUM: -1 unknown) contradicts: another identity at DEVPATH, or
+ * the same identity elsewhere or with other bus numbers. Either its remove
+ * event was lost, or two devices share an identity.
+ */
+int db_devices_displaced(struct db *db, const char *devpath, const char *ident, int busnum,
+			 int devnum, db_displaced_fn fn, void *userdata);
+/* Mark device ID absent. */
+int db_device_absent(struct db *db, int64_t id);
+/* Is an intent ACTION for VM (and DEVICE_ID, unless 0) still open? */
+int db_intent_open(struct db *db, const char *action, const char *vm, int64_t device_id,
+		   bool *open);
+
+/* ---- waiting on statd's work (db-status.c) ---- */
+
+/* Intent ID's state and result (callers free); -ENOENT when there is none. */
+int db_intent_status(struct db *db, int64_t id, char **state, char **result);
+typedef int (*db_child_fn)(void *userdata, const char *action, const char *device,
+			   const char *state, const char *result);
+/* Call FN for each intent PARENT queued (a reconcile's attaches and detaches), oldest first. */
+int db_intent_children(struct db *db, int64_t parent, db_child_fn fn, void *userdata);
+
+/* ---- spool files imported (db-spool.c) ---- */
+
+/* Was the spool file NAME imported (committed) already? */
+int db_spool_imported(struct db *db, const char *name, bool *seen);
+/* NAME is imported: in the importing transaction. */
+int db_spool_mark(struct db *db, const char *name);
 
 /* ---- host drivers of PCI functions (db-host.c) ---- */
 

@@ -3,8 +3,10 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config-json.h"
+#include "ident.h"
 #include "intake.h"
 #include "macro.h"
 #include "match.h"
@@ -85,7 +87,7 @@ static int record_match(struct db *db, const struct config *cfg, const struct de
 	if (!detail)
 		return -ENOMEM;
 	in->action = "select";
-	in->state = "waiting";
+	in->state = "held";
 	in->allowed_vms = vms;
 	r = db_intent_add(db, in, NULL);
 	/* vm stays a VM name or NULL: the choice goes in the detail. */
@@ -109,23 +111,73 @@ static int record_undecided(struct db *db, struct db_intent *in, const char *lab
 	int r;
 
 	in->action = "decide";
-	in->state = "waiting";
+	in->state = "held";
 	in->rule = config_error;
 	r = db_intent_add(db, in, NULL);
 	return r ?: db_history_add(db, in->device_id, label, "undecided", NULL, config_error);
+}
+
+/* Is the device last seen at DEVPATH still in sysfs (under the root DEV was read from)? */
+static bool still_there(const struct device *dev, const char *devpath)
+{
+	size_t n = strlen(dev->syspath ?: ""), k = strlen(dev->devpath ?: "");
+	_cleanup_free_ char *path = NULL;
+
+	if (!dev->syspath || !dev->devpath || n < k || !streq(dev->syspath + n - k, dev->devpath))
+		return false;
+	return asprintf(&path, "%.*s%s", (int)(n - k), dev->syspath, devpath) >= 0 &&
+	       access(path, F_OK) == 0;
+}
+
+struct displace {
+	const struct device *dev;
+	struct db *db;
+	char **ident;
+	char *label;		/* of DEV */
+};
+
+static int displace_one(void *userdata, const struct db_displaced *old)
+{
+	struct displace *d = userdata;
+	struct db_intent in = { .action = "detach", .device_id = old->id, .busnum = -1, .devnum = -1 };
+	_cleanup_free_ char *why = NULL;
+	int r;
+
+	if (!streq(old->devpath, d->dev->devpath) && still_there(d->dev, old->devpath)) {
+		/* Two devices of one identity (a serial cloned by a maker): keep them apart. */
+		char *ident = ident_with_port(*d->ident, d->dev->sysname);
+
+		if (!ident)
+			return -ENOMEM;
+		free(*d->ident);
+		*d->ident = ident;
+		return 0;
+	}
+	/* Its remove event was lost: what is in a VM for it goes, before the new plug is acted on. */
+	if (asprintf(&why, "its removal was not seen; %s is plugged at %s now", d->label,
+		     d->dev->sysname ?: "?") < 0)
+		return -ENOMEM;
+	r = db_device_absent(d->db, old->id);
+	if (r == 0)
+		r = db_history_add(d->db, old->id, old->label, "unplugged", NULL, why);
+	return r ?: db_intent_add(d->db, &in, NULL);
 }
 
 int intake_add(struct db *db, const struct config *cfg, const char *config_error,
 	       const struct device *dev, const char *event)
 {
 	_cleanup_free_ char *label = device_describe(dev);
+	_cleanup_free_ char *ident = ident_make(dev);
 	struct db_intent in = { .busnum = dev->busnum, .devnum = dev->devnum };
+	struct displace d = { .dev = dev, .db = db, .ident = &ident, .label = label };
 	const char *never;
 	int r;
 
-	if (!label)
+	if (!label || !ident)
 		return -ENOMEM;
-	r = db_device_upsert(db, dev, label, &in.device_id);
+	r = db_devices_displaced(db, dev->devpath, ident, dev->busnum, dev->devnum, displace_one, &d);
+	if (r == 0)
+		r = db_device_upsert(db, dev, ident, label, &in.device_id);
 	if (r == 0)
 		r = db_history_add(db, in.device_id, label, event, NULL, NULL);
 	if (r < 0)

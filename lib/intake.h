@@ -13,7 +13,7 @@
 
 /*
  * DEV appeared. CFG may be NULL when the config failed to load: the plug is
- * then recorded undecided (intent 'decide', state 'waiting', CONFIG_ERROR as
+ * then recorded undecided (intent 'decide', state 'held', CONFIG_ERROR as
  * its rule and in an 'undecided' history row) for intake_decide(). EVENT is
  * the history event for the appearance ("plugged", "present").
  */

@@ -13,6 +13,7 @@
  * a backend's business either: it goes apart, with a prepare/restore pair.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -23,6 +24,7 @@ struct loop;
 struct vmm_job {
 	enum dev_kind kind;
 	bool detach;
+	bool reconcile;		/* list what the VM has (ops->list): the rest is unset */
 	int64_t device_id;
 	const char *vm;		/* the VM's name */
 	const char *label;	/* for log messages */
@@ -61,14 +63,29 @@ enum vmm_outcome {
  * from inside the attach/detach call itself. J must not be touched after.
  */
 void vmm_job_done(struct vmm_job *j, enum vmm_outcome outcome, int err, const char *detail);
-/* The backend is about to ask the VMM to act on J: counted in the database. */
-void vmm_job_attempt(struct vmm_job *j);
+/*
+ * The backend is about to ask the VMM to change the VM for J: the intent is
+ * claimed, and the attachment written, before the VMM hears of it. < 0: it
+ * could not be recorded; the backend must not ask, and ends J with
+ * VMM_UNREACHABLE (the scheduler knows why and reads the intent again).
+ */
+int vmm_job_attempt(struct vmm_job *j);
 /*
  * Attach: the VMM named the device itself (crosvm's port): KEY is recorded
  * as the attachment's id instead of J's qdev_id, and a detach gets it back
  * as its qdev_id. Call before vmm_job_done(VMM_OK). 0 or -ENOMEM.
  */
 int vmm_job_set_key(struct vmm_job *j, const char *key);
+
+/*
+ * Reconcile: the ids of the N devices the VM has (QEMU: every named device
+ * under /machine/peripheral; crosvm: its USB ports), and MODELS, NULL or
+ * each device's "vvvv:pppp" where the VMM names devices itself (crosvm): a
+ * device of ours whose key was never recorded is found by it. Copied. Call
+ * before vmm_job_done(VMM_OK). 0 or -ENOMEM.
+ */
+int vmm_job_set_seen(struct vmm_job *j, const char *const *ids, const char *const *models,
+		     size_t n);
 
 /* A backend's state for one VM; each backend defines its own struct. */
 struct vmm_backend;
@@ -91,6 +108,8 @@ struct vmm_backend_ops {
 	 * the scheduler records as attach_failed/detach_failed, not a wait. */
 	vmm_job_fn attach[DEV_KIND_MAX];
 	vmm_job_fn detach[DEV_KIND_MAX];
+	/* What the VM has, for a reconcile (vmm_job_set_seen()); NULL: it cannot be read. */
+	vmm_job_fn list;
 	/* Optional: the worker has no work left, let go of the VM (its socket
 	 * is shared with other tools). */
 	void (*idle)(struct vmm_backend *b);

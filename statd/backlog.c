@@ -72,9 +72,14 @@ struct import {
 static int import_txn(struct backlog *b, const void *arg)
 {
 	const struct import *im = arg;
+	bool seen = false;
+	int r = db_spool_imported(b->db, im->ev->name, &seen);
 
-	return im->dev ? intake_add(b->db, b->cfg, NULL, im->dev, "plugged") :
-			 intake_remove(b->db, im->ev->devpath);
+	if (r < 0 || seen)
+		return r;	/* in already: a statd stopped before it removed the file */
+	r = im->dev ? intake_add(b->db, b->cfg, NULL, im->dev, "plugged") :
+		      intake_remove(b->db, im->ev->devpath);
+	return r ?: db_spool_mark(b->db, im->ev->name);
 }
 
 static int import_one(void *userdata, const struct spool_event *ev)

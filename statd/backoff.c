@@ -37,7 +37,7 @@ void sched_unreachable(struct worker *w, struct job *j, int err, const char *not
 
 	if (w->removed) {
 		sched_record_failed(m, job_record(m->db, j, j->pub.detach ? "detach_failed" :
-						  "attach_failed", "failed", w->note, 0));
+						  "attach_failed", "failed", w->note, JOB_ROW_KEEP));
 		job_free(j);
 		return;
 	}
@@ -93,6 +93,8 @@ void sched_wake_all(struct vmm *m)
 
 void vmm_vm_appeared(struct vmm *m, const char *name)
 {
+	sched_vm_stopped(m, name, "its socket appeared again: a new VM process");
+	sched_reconcile(m, name, "its socket appeared");
 	for (size_t i = 0; i < m->n_workers; i++) {
 		struct worker *w = m->workers[i];
 
@@ -103,4 +105,9 @@ void vmm_vm_appeared(struct vmm *m, const char *name)
 		}
 	}
 	vmm_poke(m);
+}
+
+void vmm_vm_gone(struct vmm *m, const char *name)
+{
+	sched_vm_stopped(m, name, "its socket was removed");
 }

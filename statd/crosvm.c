@@ -155,6 +155,29 @@ static void run_or_fail(struct vmm_backend *b, enum step step, const char *devno
 	finish(b, r == -ENOMEM ? VMM_UNREACHABLE : VMM_REFUSED, r, detail);
 }
 
+/* A reconcile's list: the VM's ports are its devices' ids (the keys attaches record). */
+static void inventory(struct vmm_backend *b, struct vmm_job *j, const struct crosvm_result *res)
+{
+	char ports[CROSVM_MAX_PORTS][16], ids_of[CROSVM_MAX_PORTS][16];
+	const char *ids[CROSVM_MAX_PORTS], *models[CROSVM_MAX_PORTS];
+
+	if (res->status != CROSVM_DEVICES) {
+		finish(b, VMM_REFUSED, -EIO, res->text);
+		return;
+	}
+	for (size_t i = 0; i < res->n_devices; i++) {
+		snprintf(ports[i], sizeof(ports[i]), "%u", res->devices[i].port);
+		snprintf(ids_of[i], sizeof(ids_of[i]), "%04x:%04x", res->devices[i].vendor_id,
+			 res->devices[i].product_id);
+		ids[i] = ports[i];
+		models[i] = ids_of[i];
+	}
+	if (vmm_job_set_seen(j, ids, models, res->n_devices) < 0)
+		finish(b, VMM_UNREACHABLE, -ENOMEM, "out of memory");
+	else
+		finish(b, VMM_OK, 0, NULL);
+}
+
 static void on_result(struct vmm_backend *b, enum step step, const struct crosvm_result *res)
 {
 	struct vmm_job *j = b->job;
@@ -187,6 +210,10 @@ static void on_result(struct vmm_backend *b, enum step step, const struct crosvm
 		}
 		return;
 	case STEP_LIST:
+		if (j->reconcile) {
+			inventory(b, j, res);
+			return;
+		}
 		port = res->status == CROSVM_DEVICES ?
 			crosvm_find_port(res, (uint16_t)j->vendor_id, (uint16_t)j->product_id) : -EIO;
 		if (port >= 0)
@@ -262,8 +289,10 @@ static void crosvm_attach(struct vmm_backend *b, const struct config *cfg, const
 		finish(b, VMM_REFUSED, -ENAMETOOLONG, "device node path too long");
 		return;
 	}
-	vmm_job_attempt(j);
-	run_or_fail(b, STEP_ATTACH, devnode, 0);
+	if (vmm_job_attempt(j) < 0)
+		finish(b, VMM_UNREACHABLE, -EAGAIN, "not recorded");
+	else
+		run_or_fail(b, STEP_ATTACH, devnode, 0);
 }
 
 /* The port recorded at attach, or -1: none (an attachment another statd recorded). */
@@ -285,11 +314,19 @@ static void crosvm_detach(struct vmm_backend *b, const struct config *cfg, const
 
 	if (!job_begin(b, cfg, vm, j))
 		return;
-	vmm_job_attempt(j);
-	if (port >= 0)
+	if (vmm_job_attempt(j) < 0)
+		finish(b, VMM_UNREACHABLE, -EAGAIN, "not recorded");
+	else if (port >= 0)
 		run_or_fail(b, STEP_DETACH, NULL, (unsigned int)port);
 	else
 		/* Matched by vid:pid: of identical devices, crosvm's first goes. */
+		run_or_fail(b, STEP_LIST, NULL, 0);
+}
+
+static void crosvm_list(struct vmm_backend *b, const struct config *cfg, const struct vm *vm,
+			struct vmm_job *j)
+{
+	if (job_begin(b, cfg, vm, j))
 		run_or_fail(b, STEP_LIST, NULL, 0);
 }
 
@@ -359,6 +396,7 @@ const struct vmm_backend_ops crosvm_backend_ops = {
 	.free = crosvm_free,
 	.attach = { [DEV_USB] = crosvm_attach },
 	.detach = { [DEV_USB] = crosvm_detach },
+	.list = crosvm_list,
 	.deadline = crosvm_deadline,
 	.timer = crosvm_timer,
 	/* A guest still booting has no free port yet: wait for it as long as a boot takes. */

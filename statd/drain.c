@@ -76,7 +76,7 @@ static struct worker *in_flight(struct vmm *m, int64_t device_id)
 static void submit_detach(struct vmm *m, struct job *j)
 {
 	struct worker *w = in_flight(m, j->pub.device_id);
-	char *vm = NULL, *qdev = NULL;
+	struct db_attachment a;
 	struct job *waiting;
 	int r;
 
@@ -92,17 +92,32 @@ static void submit_detach(struct vmm *m, struct job *j)
 		job_free(j);
 		return;
 	}
-	r = db_attachment_get(m->db, j->pub.device_id, &vm, &qdev);
+	r = db_attachment_find(m->db, j->pub.device_id, NULL, &a);
+	if (r == 0 && streq(a.state, "vm_stopped")) {
+		/* Its VM stopped since: nothing to ask it; the row goes. */
+		job_set_target(j, a.vm, a.qdev_id);
+		a.vm = a.qdev_id = NULL;
+		db_attachment_clear(&a);
+		if (!j->key)
+			j->key = j->qdev_id ? strdup(j->qdev_id) : NULL;
+		sched_record_failed(m, job_record(m->db, j, "detached", "done",
+						  "its VM had stopped", JOB_ROW_DROP));
+		job_free(j);
+		return;
+	}
 	if (r == 0) {
-		job_set_target(j, vm, qdev);
-		w = sched_worker_get(m, vm);
+		job_set_target(j, a.vm, a.qdev_id);
+		a.vm = a.qdev_id = NULL;
+		db_attachment_clear(&a);
+		w = sched_worker_get(m, j->vm);
 	} else if (r != -ENOENT) {
 		/* Busy or failing: not a "not attached". Read again and redone. */
 		sched_record_failed(m, r);
 		job_free(j);
 		return;
 	} else if (!w) {
-		sched_record_failed(m, job_record(m->db, j, NULL, "done", "not attached", 0));
+		sched_record_failed(m, job_record(m->db, j, NULL, "done", "not attached",
+						  JOB_ROW_KEEP));
 		job_free(j);
 		return;
 	}
@@ -149,7 +164,8 @@ static int collect_one(void *userdata, const struct db_pending *p)
 	if (p->intent_id > c->m->last_id)
 		c->m->last_id = p->intent_id;
 	/* Others act on 'select' (a user's choice) and 'decide' (a new intent). */
-	if (!streq(p->action, "attach") && !streq(p->action, "detach"))
+	if (!streq(p->action, "attach") && !streq(p->action, "detach") &&
+	    !streq(p->action, "reconcile"))
 		return 0;
 	if (known(c->m, p->intent_id))
 		return 0;
@@ -192,10 +208,15 @@ int vmm_drain(struct vmm *m)
 	return drain(m, 0);
 }
 
-int vmm_poke(struct vmm *m)
+int sched_drain_new(struct vmm *m)
 {
-	sched_wake_all(m);
 	if (m->rescan_ms >= 0)
 		return vmm_drain(m);
 	return drain(m, m->last_id);
+}
+
+int vmm_poke(struct vmm *m)
+{
+	sched_wake_all(m);
+	return sched_drain_new(m);
 }

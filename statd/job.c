@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ident.h"
 #include "job.h"
 #include "log.h"
 #include "loop.h"
@@ -20,20 +21,6 @@ static int kind_from_name(const char *name)
 	return -EINVAL;
 }
 
-/* A qdev id that stays the same across replugs into the same port. */
-static char *qdev_id_for(const char *kind, const char *sysname)
-{
-	char *id = NULL;
-
-	if (asprintf(&id, "vhp-%s-%s", kind, sysname) < 0)
-		return NULL;
-	for (char *p = id; *p; p++)
-		if (!(('a' <= *p && *p <= 'z') || ('A' <= *p && *p <= 'Z') ||
-		      ('0' <= *p && *p <= '9') || *p == '-' || *p == '.' || *p == '_'))
-			*p = '_';
-	return id;
-}
-
 static void job_sync(struct job *j)
 {
 	j->pub.vm = j->vm;
@@ -44,13 +31,18 @@ static void job_sync(struct job *j)
 	j->pub.devnode = j->devnode;
 }
 
+static void free_strv(char **v, size_t n);
+
 struct job *job_new(const struct db_pending *p)
 {
+	bool reconcile = streq(p->action, "reconcile");
 	int kind = kind_from_name(p->kind ?: "usb");
 	struct job *j = kind < 0 ? NULL : calloc(1, sizeof(*j));
 
 	if (!j)
 		return NULL;
+	j->pub.reconcile = reconcile;
+	j->claimed = p->claimed;
 	j->pub.kind = kind;
 	j->pub.detach = streq(p->action, "detach");
 	j->pub.device_id = p->device_id;
@@ -60,11 +52,12 @@ struct job *job_new(const struct db_pending *p)
 	j->pub.product_id = p->product_id;
 	j->intent_id = p->intent_id;
 	j->vm = p->vm ? strdup(p->vm) : NULL;
-	j->label = strdup(p->label ?: "");
+	j->label = strdup(reconcile ? "reconcile" : p->label ?: "");
 	j->sysname = strdup(p->sysname ?: "");
 	j->devpath = strdup(p->devpath ?: "");
 	j->devnode = p->devnode ? strdup(p->devnode) : NULL;
-	j->qdev_id = j->sysname ? qdev_id_for(dev_kind_name(kind), j->sysname) : NULL;
+	/* The same id for the same device wherever it is plugged; another device, another id. */
+	j->qdev_id = ident_qdev_id(dev_kind_name(kind), p->ident ?: j->sysname ?: "");
 	j->delay_ms = RETRY_FIRST_MS;
 	if (!j->label || !j->sysname || !j->qdev_id || !j->devpath || (p->devnode && !j->devnode) ||
 	    (p->vm && !j->vm)) {
@@ -86,6 +79,9 @@ void job_free(struct job *j)
 	free(j->devpath);
 	free(j->devnode);
 	free(j->note);
+	free(j->key);
+	free_strv(j->seen, j->n_seen);
+	free_strv(j->models, j->n_seen);
 	free(j);
 }
 
@@ -112,17 +108,79 @@ int vmm_job_set_key(struct vmm_job *pub, const char *key)
 	return 0;
 }
 
+static char **copy_strv(const char *const *v, size_t n)
+{
+	char **c = calloc(n ?: 1, sizeof(*c));
+
+	for (size_t i = 0; c && i < n; i++) {
+		c[i] = strdup(v[i]);
+		if (!c[i]) {
+			while (i--)
+				free(c[i]);
+			free(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+static void free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+int vmm_job_set_seen(struct vmm_job *pub, const char *const *ids, const char *const *models,
+		     size_t n)
+{
+	struct job *j = container_of(pub, struct job, pub);
+	char **v = copy_strv(ids, n), **m = models ? copy_strv(models, n) : NULL;
+
+	if (!v || (models && !m)) {
+		free_strv(v, n);
+		free_strv(m, n);
+		return -ENOMEM;
+	}
+	j->seen = v;
+	j->models = m;
+	j->n_seen = n;
+	return 0;
+}
+
+static int settle(struct db *db, struct job *j, enum job_row row)
+{
+	/* The row the claim wrote: its key, which crosvm's answer may replace. */
+	const char *key = j->key ?: j->qdev_id;
+
+	if (!j->vm || j->pub.reconcile)
+		return 0;
+	/* In the VM, claimed by this job or found there ("already attached"): the row says so. */
+	if (row == JOB_ROW_ATTACHED)
+		return streq(key, j->qdev_id) ?
+		       db_attachment_put(db, j->pub.device_id, j->vm, j->qdev_id) :
+		       db_attachment_settle(db, j->vm, key, "attached", j->qdev_id);
+	if (!j->key)
+		return 0;	/* the VM was not asked: the row, if any, is not this job's */
+	switch (row) {
+	case JOB_ROW_DROP:
+		return db_attachment_drop(db, j->vm, key);
+	case JOB_ROW_TIMEOUT:
+		return db_attachment_settle(db, j->vm, key, "detach_timeout", NULL);
+	case JOB_ROW_RESTORE:
+		return db_attachment_settle(db, j->vm, key, "attached", NULL);
+	default:
+		return 0;
+	}
+}
+
 int job_record(struct db *db, struct job *j, const char *event, const char *state,
-	       const char *detail, int attach)
+	       const char *detail, enum job_row row)
 {
 	int r = db_begin(db);
 
-	if (r == 0 && attach == JOB_MARK_TIMEOUT)
-		r = db_attachment_mark(db, j->pub.device_id, "detach_timeout");
-	else if (r == 0 && attach > 0)
-		r = db_attachment_set(db, j->pub.device_id, j->vm, j->qdev_id);
-	if (r == 0 && attach < 0)
-		r = db_attachment_del(db, j->pub.device_id);
+	if (r == 0)
+		r = settle(db, j, row);
 	if (r == 0 && event)
 		r = db_history_add(db, j->pub.device_id, j->label, event, j->vm, detail);
 	if (r == 0)
@@ -130,9 +188,30 @@ int job_record(struct db *db, struct job *j, const char *event, const char *stat
 	if (r == 0)
 		r = db_commit(db);
 	if (r < 0) {
-		/* It stays pending: the next drain redoes it, and both steps are idempotent. */
+		/* It stays open: the next drain redoes it, and every step is idempotent. */
 		db_rollback(db);
 		log_err("%s: could not record %s: %s", j->label, event ?: state, strerror(-r));
+	}
+	return r;
+}
+
+int job_claim(struct db *db, struct job *j, const char *owner)
+{
+	int r = j->qdev_id && !j->key ? ((j->key = strdup(j->qdev_id)) ? 0 : -ENOMEM) : 0;
+
+	if (r == 0)
+		r = db_begin(db);
+	if (r == 0)
+		r = db_claim(db, j->intent_id, owner, j->pub.detach, j->pub.device_id, j->vm, j->key);
+	if (r == 0)
+		r = db_intent_attempted(db, j->intent_id);
+	if (r == 0)
+		r = db_commit(db);
+	if (r < 0) {
+		db_rollback(db);
+		if (r != -ESTALE)
+			log_err("%s: could not claim its intent, the VM is not asked: %s", j->label,
+				strerror(-r));
 	}
 	return r;
 }
@@ -147,7 +226,8 @@ void job_defer(struct db *db, struct job *j, const char *note)
 	r = db_begin(db);
 	if (r == 0)
 		r = db_intent_defer(db, j->intent_id, note, &first);
-	if (r == 0 && first)
+	/* A reconcile is the VM's own business: its waits are in the intent only. */
+	if (r == 0 && first && !j->pub.reconcile)
 		r = db_history_add(db, j->pub.device_id, j->label, "waiting", j->vm, note);
 	if (r == 0)
 		r = db_commit(db);

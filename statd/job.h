@@ -17,8 +17,15 @@ struct job {
 	struct job *next;
 	struct worker *w;
 	int64_t intent_id;
+	bool claimed;		/* claimed before, maybe by a statd that died: redone, idempotently */
+	bool claim_failed;	/* the claim could not be written: the VMM was not asked */
+	bool stale;		/* ... because its intent was closed meanwhile */
 	/* Owned copies; PUB's pointers point at them. */
 	char *vm, *label, *sysname, *qdev_id, *devpath, *devnode;
+	char *key;		/* the attachment's key when claimed (QEMU qdev id, crosvm port) */
+	char **seen;		/* reconcile: the ids the VMM has */
+	char **models;		/* ... and their "vvvv:pppp", or NULL */
+	size_t n_seen;
 	char *note;		/* the note its intent has, while it waits */
 	int delay_ms;		/* next "not yet" retry's delay */
 	int64_t first_ms;	/* first attempt, for the retry budget */
@@ -32,15 +39,27 @@ void job_free(struct job *j);
 /* Replace the VM and qdev id (a detach learns them from the attachment). Takes both. */
 void job_set_target(struct job *j, char *vm, char *qdev_id);
 
+/* What an outcome does to the attachment J claimed (J's VM and key). */
+enum job_row {
+	JOB_ROW_KEEP,		/* nothing was claimed, or nothing changed */
+	JOB_ROW_ATTACHED,	/* in the VM, under J's qdev id (crosvm: the port it named) */
+	JOB_ROW_DROP,		/* not in the VM: detached, or the attach failed */
+	JOB_ROW_TIMEOUT,	/* asked out and did not say it went: 'detach_timeout' */
+	JOB_ROW_RESTORE,	/* the detach was refused: still 'attached' */
+};
 /*
  * Close J's intent in STATE with DETAIL, adding a history EVENT (if not
- * NULL) and, ATTACH > 0, recording the attachment, < 0 removing it,
- * JOB_MARK_TIMEOUT marking it 'detach_timeout': one transaction. On failure
- * (-errno) the intent stays pending, to be redone.
+ * NULL) and settling its attachment as ROW says: one transaction. On
+ * failure (-errno) the intent stays as it was (pending or claimed), to be
+ * redone: every step is idempotent.
  */
-#define JOB_MARK_TIMEOUT 2
 int job_record(struct db *db, struct job *j, const char *event, const char *state,
-		const char *detail, int attach);
+	       const char *detail, enum job_row row);
+/*
+ * Claim J for OWNER before the VMM is asked (db_claim()): one transaction.
+ * -ESTALE when its intent is no longer open (cancelled meanwhile).
+ */
+int job_claim(struct db *db, struct job *j, const char *owner);
 /*
  * Keep J's intent pending with NOTE; history gets the note the first time it
  * changes. The same note twice in a row costs no database write.

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
-#include <libudev.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +27,7 @@
 #include "intake.h"
 #include "log.h"
 #include "macro.h"
+#include "present.h"
 #include "match.h"
 #include "paths.h"
 #include "qmp.h"
@@ -76,11 +76,14 @@ static void arm_timer(struct statd *s)
 }
 
 /* A VM's QMP socket appearing means the VM (re)started. */
-static void on_appeared(void *userdata, const char *vm_name)
+static void on_appeared(void *userdata, const char *vm_name, bool appeared)
 {
 	struct statd *s = userdata;
 
-	vmm_vm_appeared(s->vmm, vm_name);
+	if (appeared)
+		vmm_vm_appeared(s->vmm, vm_name);
+	else
+		vmm_vm_gone(s->vmm, vm_name);
 }
 
 /* ---- wake socket: the helper and vhotplugctl say there is work ---- */
@@ -182,39 +185,26 @@ static int open_signals(struct statd *s)
 
 /* ---- --attach-connected ---- */
 
-static void scan_one(struct statd *s, struct udev *udev, const char *syspath)
+static int queue_present(void *userdata, const struct device *dev, const struct match_result *m)
 {
-	struct udev_device *ud = udev_device_new_from_syspath(udev, syspath);
-	struct device *dev = NULL;
-	struct match_result m;
+	struct statd *s = userdata;
 
-	if (ud && device_from_udev(ud, &dev) == 0 && match_device(s->cfg, dev, &m, NULL) &&
-	    intake_add(s->db, s->cfg, NULL, dev, "present") < 0)
-		log_err("%s: not recorded", syspath);
-	device_free(dev);
-	udev_device_unref(ud);
+	if (m->set && intake_add(s->db, s->cfg, NULL, dev, "present") < 0)
+		log_err("%s: not recorded", dev->syspath);
+	return 0;
 }
 
 /* Like upstream's -a: queue whatever a rule takes among the devices already there. */
 static int attach_connected(struct statd *s)
 {
-	static const char *const subsystems[] = { "usb", "pci", "input" };
-	struct udev *udev = udev_new();
-	int r = udev ? db_begin(s->db) : -ENOMEM;
+	int r = db_begin(s->db);
 
-	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(subsystems); i++) {
-		struct udev_enumerate *e = udev_enumerate_new(udev);
-		struct udev_list_entry *entry;
-
-		udev_enumerate_add_match_subsystem(e, subsystems[i]);
-		udev_enumerate_scan_devices(e);
-		udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(e))
-			scan_one(s, udev, udev_list_entry_get_name(entry));
-		udev_enumerate_unref(e);
-	}
+	if (r == 0)
+		r = present_each(s->cfg, queue_present, s);
 	if (r == 0)
 		r = db_commit(s->db);
-	udev_unref(udev);
+	if (r < 0)
+		db_rollback(s->db);
 	return r;
 }
 
@@ -279,6 +269,8 @@ static int run(struct statd *s)
 {
 	/* Intents written, or spooled, while statd was down. */
 	backlog_run(s->backlog, s->cfg);
+	/* After them, in each VM's queue: whatever happened meanwhile, set right. */
+	vmm_reconcile_all(s->vmm, "statd started");
 	vmm_drain(s->vmm);
 	daemon_notify("READY=1");
 	log_info("ready: config %s, database %s", s->paths.config, s->paths.db);

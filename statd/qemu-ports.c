@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,4 +75,18 @@ void qemu_ports_release(struct qemu_ports *p, const char *qdev_id)
 			p->held[i] = p->held[--p->n_held];
 			return;
 		}
+}
+
+void qemu_ports_keep_only(struct qemu_ports *p, const char *const *ids, size_t n)
+{
+	for (size_t i = 0; i < p->n_held;) {
+		bool kept = false;
+
+		for (size_t k = 0; !kept && k < n; k++)
+			kept = streq(p->held[i].qdev_id, ids[k]);
+		if (kept)
+			i++;
+		else
+			p->held[i] = p->held[--p->n_held];
+	}
 }

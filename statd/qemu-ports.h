@@ -10,6 +10,8 @@
  * is tried. The record lives as long as statd: after a restart that error is
  * what guards the ports.
  */
+#include <stddef.h>
+
 struct json_object;
 struct qemu_ports;
 
@@ -24,3 +26,5 @@ const char *qemu_ports_next(struct qemu_ports *p);
 void qemu_ports_hold(struct qemu_ports *p, const char *qdev_id);
 /* QDEV_ID left its port (nothing when it held none). */
 void qemu_ports_release(struct qemu_ports *p, const char *qdev_id);
+/* The VM has the devices IDS (N of them) and no others: the ports the rest held are free. */
+void qemu_ports_keep_only(struct qemu_ports *p, const char *const *ids, size_t n);

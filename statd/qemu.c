@@ -42,6 +42,7 @@ struct vmm_backend {
 	int delete_timeout_ms;
 	bool deleted;		/* DEVICE_DELETED for the job's id came */
 	bool in_qmp;		/* in a qmp_*() call, which must not be closed under it */
+	bool shutdown;		/* QEMU said SHUTDOWN on this connection */
 	bool idle;		/* the worker has no work: hang up after that call */
 };
 
@@ -64,6 +65,9 @@ static void lost(struct vmm_backend *b, int err, const char *errstr)
 	char note[512];
 
 	snprintf(note, sizeof(note), "QMP to %s failed: %s", b->name, errstr ?: "unknown error");
+	/* The VM went away under us: what was in it is not any more. */
+	if (b->shutdown || err == -ECONNRESET)
+		err = -ESHUTDOWN;
 	done(b, VMM_UNREACHABLE, err, note);
 }
 
@@ -76,6 +80,7 @@ static void disconnect(struct vmm_backend *b)
 	b->conn = NULL;
 	qmp_close(b->q);	/* a command in flight ends with -ECANCELED */
 	b->q = NULL;
+	b->shutdown = false;
 }
 
 static void update_epoll(struct vmm_backend *b)
@@ -100,6 +105,8 @@ static void on_event(struct qmp *q, void *userdata, const char *event, struct js
 
 	log_debug("%s: QMP event %s %s", b->name, event,
 		  data ? json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN) : "");
+	if (streq(event, "SHUTDOWN"))
+		b->shutdown = true;
 	if (!j || !j->detach || !b->kind->waits_deleted || !streq(event, "DEVICE_DELETED") ||
 	    !deleted_is(data, j->qdev_id))
 		return;
@@ -228,7 +235,11 @@ static void device_add(struct vmm_backend *b)
 			return;
 		}
 	}
-	vmm_job_attempt(j);
+	if (vmm_job_attempt(j) < 0) {
+		json_object_put(args);
+		done(b, VMM_UNREACHABLE, -EAGAIN, "not recorded");
+		return;
+	}
 	if (log_get_max_level() >= LOG_DEBUG)
 		log_debug("%s: device_add %s to %s", j->label,
 			  json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN), b->name);
@@ -315,6 +326,58 @@ static void qemu_attach(struct vmm_backend *b, const struct config *cfg, const s
 	update_epoll(b);
 }
 
+/* ---- reconcile ---- */
+
+static void on_inventory(struct qmp *q, void *userdata, struct json_object *ret, int err,
+			 const char *errstr)
+{
+	struct vmm_backend *b = userdata;
+	size_t n = json_object_is_type(ret, json_type_array) ? json_object_array_length(ret) : 0;
+	_cleanup_free_ const char **ids = calloc(n ?: 1, sizeof(*ids));
+	size_t k = 0;
+
+	if (err < 0) {
+		lost(b, err, errstr);
+		return;
+	}
+	if (!ids) {
+		lost(b, -ENOMEM, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *name, *type;
+		struct json_object *o = json_object_array_get_idx(ret, i);
+
+		/* Devices are child<...> properties; links and "type" are not. */
+		if (json_object_object_get_ex(o, "name", &name) &&
+		    json_object_object_get_ex(o, "type", &type) &&
+		    !strncmp(json_object_get_string(type) ?: "", "child<", 6))
+			ids[k++] = json_object_get_string(name);
+	}
+	/* A restarted VM: its ports are free again, except those still taken. */
+	qemu_ports_keep_only(b->ports, ids, k);
+	if (vmm_job_set_seen(b->job, ids, NULL, k) < 0)
+		lost(b, -ENOMEM, "out of memory");
+	else
+		done(b, VMM_OK, 0, NULL);
+}
+
+static void qemu_list(struct vmm_backend *b, const struct config *cfg, const struct vm *vm,
+		      struct vmm_job *j)
+{
+	struct json_object *args;
+
+	b->job = j;
+	b->idle = false;
+	if (!b->q && connect_vm(b, cfg, vm) < 0)
+		return;
+	args = json_object_new_object();
+	json_object_object_add(args, "path", json_object_new_string("/machine/peripheral"));
+	if (qmp_command(b->q, "qom-list", args, on_inventory, b) < 0)
+		lost(b, -ENOMEM, "cannot queue qom-list");
+	update_epoll(b);
+}
+
 /* ---- detach ---- */
 
 static void on_device_del(struct qmp *q, void *userdata, struct json_object *ret, int err,
@@ -355,6 +418,10 @@ static void qemu_detach(struct vmm_backend *b, const struct config *cfg, const s
 	b->delete_timeout_ms = cfg->device_deleted_timeout_ms;
 	if (!b->q && connect_vm(b, cfg, vm) < 0)
 		return;
+	if (vmm_job_attempt(j) < 0) {
+		done(b, VMM_UNREACHABLE, -EAGAIN, "not recorded");
+		return;
+	}
 	args = json_object_new_object();
 	json_object_object_add(args, "id", json_object_new_string(j->qdev_id));
 	if (qmp_command(b->q, "device_del", args, on_device_del, b) < 0)
@@ -432,6 +499,7 @@ const struct vmm_backend_ops qemu_backend_ops = {
 	/* One per row of qemu-kinds.c. */
 	.attach = { [DEV_USB] = qemu_attach, [DEV_PCI] = qemu_attach, [DEV_EVDEV] = qemu_attach },
 	.detach = { [DEV_USB] = qemu_detach, [DEV_PCI] = qemu_detach, [DEV_EVDEV] = qemu_detach },
+	.list = qemu_list,
 	.idle = qemu_idle,
 	.deadline = qemu_deadline,
 	.timer = qemu_timer,

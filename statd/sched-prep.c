@@ -47,7 +47,7 @@ static void prepare_failed(struct worker *w, struct job *j, int r, const char *r
 	log_notice("%s: not attached to %s: %s", j->label, w->name, reason);
 	sched_record_failed(w->m, job_record(w->m->db, j, r == PREP_REFUSED ? "ignored" :
 					     "attach_failed", r == PREP_REFUSED ? "done" : "failed",
-					     reason, 0));
+					     reason, JOB_ROW_KEEP));
 	if (r < 0)
 		sched_restore(w->m, j);	/* a half-done preparation is undone */
 	job_free(j);

@@ -41,6 +41,7 @@ struct vmm {
 	int64_t rescan_ms;	/* a record failed: read every pending intent again then, or -1 */
 	bool quiescing;
 	bool freeing;
+	char *owner;		/* this statd, in the claims it makes */
 };
 
 /* The worker of the VM NAME, made on first use with the backend for its type; NULL: no memory. */
@@ -68,5 +69,14 @@ void sched_record_failed(struct vmm *m, int r);
 bool sched_prepare(struct worker *w, struct job *j);
 /* J's device is out of its VM (or never got in): the host gets back what preparation took. */
 void sched_restore(struct vmm *m, struct job *j);
+/*
+ * VM NAME stopped or restarted (WHY): its attachments are 'vm_stopped', with
+ * history, until a reconcile puts them back or forgets them.
+ */
+void sched_vm_stopped(struct vmm *m, const char *name, const char *why);
+/* Queue a reconcile of VM NAME (WHY) unless one is open, and read it in. */
+void sched_reconcile(struct vmm *m, const char *name, const char *why);
+/* Read in the intents newer than the last one read. */
+int sched_drain_new(struct vmm *m);
 /* Start W's next job if none is in flight; let go of the VM when there is no work left. */
 void sched_pump(struct worker *w);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "job.h"
@@ -15,6 +16,7 @@
 #include "loop.h"
 #include "macro.h"
 #include "qmp.h"
+#include "reconcile.h"
 #include "sched.h"
 
 /* "Not yet" answers are retried for this long in all, then recorded as refused. */
@@ -115,13 +117,17 @@ static bool retry_later(struct job *j)
 	return true;
 }
 
-void vmm_job_attempt(struct vmm_job *pub)
+int vmm_job_attempt(struct vmm_job *pub)
 {
 	struct job *j = container_of(pub, struct job, pub);
+	int r;
 
 	if (!j->first_ms)
 		j->first_ms = qmp_now_ms();
-	db_intent_attempted(j->w->m->db, j->intent_id);
+	r = job_claim(j->w->m->db, j, j->w->m->owner);
+	j->claim_failed = r < 0;
+	j->stale = r == -ESTALE;
+	return r;
 }
 
 void vmm_job_done(struct vmm_job *pub, enum vmm_outcome o, int err, const char *detail)
@@ -138,18 +144,35 @@ void vmm_job_done(struct vmm_job *pub, enum vmm_outcome o, int err, const char *
 		job_free(j);	/* its intent stays pending: the next start redoes it */
 		return;
 	}
+	if (j->claim_failed) {
+		/* Not asked: nothing to record. Read again soon, unless it was cancelled meanwhile. */
+		if (!pub->detach)
+			sched_restore(m, j);
+		if (!j->stale)
+			sched_record_failed(m, -EAGAIN);
+		job_free(j);
+		sched_pump(w);
+		return;
+	}
 	if (o != VMM_UNREACHABLE)
 		sched_reachable(w);
+	if (o == VMM_UNREACHABLE && err == -ESHUTDOWN)
+		sched_vm_stopped(m, w->name, detail);
+	if (j->pub.reconcile && o != VMM_UNREACHABLE) {
+		reconcile_done(w, j, o, detail);
+		sched_pump(w);
+		return;
+	}
 	switch (o) {
 	case VMM_OK:
 		if (pub->detach) {
 			log_info("%s: detached from %s", j->label, j->vm);
-			r = job_record(m->db, j, "detached", "done", detail, -1);
+			r = job_record(m->db, j, "detached", "done", detail, JOB_ROW_DROP);
 			if (r == 0)
 				sched_restore(m, j);
 		} else {
 			log_info("%s: attached to %s as %s", j->label, j->vm, j->qdev_id);
-			r = job_record(m->db, j, "attached", "done", detail, 1);
+			r = job_record(m->db, j, "attached", "done", detail, JOB_ROW_ATTACHED);
 		}
 		break;
 	case VMM_NOT_YET:
@@ -163,7 +186,7 @@ void vmm_job_done(struct vmm_job *pub, enum vmm_outcome o, int err, const char *
 		log_warn("%s: %s %s %s failed: %s", j->label, verb, pub->detach ? "from" : "to", j->vm,
 			 detail);
 		r = job_record(m->db, j, pub->detach ? "detach_failed" : "attach_failed", "failed",
-			       detail, 0);
+			       detail, pub->detach ? JOB_ROW_RESTORE : JOB_ROW_DROP);
 		if (r == 0 && !pub->detach)
 			sched_restore(m, j);	/* not in the VM: the host has its device back */
 		break;
@@ -175,7 +198,7 @@ void vmm_job_done(struct vmm_job *pub, enum vmm_outcome o, int err, const char *
 		/* It may still be in the guest: the attachment stays, the host keeps its drivers off it. */
 		log_warn("%s: %s from %s timed out: %s", j->label, verb, j->vm, detail);
 		r = job_record(m->db, j, pub->detach ? "detach_timeout" : "attach_timeout", "failed",
-			       detail, pub->detach ? JOB_MARK_TIMEOUT : 0);
+			       detail, pub->detach ? JOB_ROW_TIMEOUT : JOB_ROW_KEEP);
 		break;
 	}
 	sched_record_failed(m, r);
@@ -188,32 +211,39 @@ static void unsupported(struct worker *w, const struct vm *vm, struct job *j)
 {
 	char detail[128];
 
-	snprintf(detail, sizeof(detail), "%s devices not supported by %s backend",
-		 dev_kind_name(j->pub.kind), w->ops ? w->ops->name : vm_type_name(vm->type));
-	log_warn("%s: %s to %s failed: %s", j->label, j->pub.detach ? "detach" : "attach", w->name,
-		 detail);
-	sched_record_failed(w->m, job_record(w->m->db, j, j->pub.detach ? "detach_failed" :
-					     "attach_failed", "failed", detail, 0));
+	const char *what = j->pub.reconcile ? "reconcile" : j->pub.detach ? "detach" : "attach";
+
+	if (j->pub.reconcile)
+		snprintf(detail, sizeof(detail), "reconcile not supported by %s backend",
+			 w->ops ? w->ops->name : vm_type_name(vm->type));
+	else
+		snprintf(detail, sizeof(detail), "%s devices not supported by %s backend",
+			 dev_kind_name(j->pub.kind), w->ops ? w->ops->name : vm_type_name(vm->type));
+	log_warn("%s: %s to %s failed: %s", j->label, what, w->name, detail);
+	sched_record_failed(w->m, job_record(w->m->db, j, j->pub.reconcile ? NULL : j->pub.detach ?
+					     "detach_failed" : "attach_failed", "failed", detail,
+					     JOB_ROW_KEEP));
 	job_free(j);
 }
 
 /* A detach queued behind an attach that may have failed: is it attached? */
 static bool detach_needed(struct vmm *m, struct job *j)
 {
-	char *vm = NULL, *qdev = NULL;
-	int r = db_attachment_get(m->db, j->pub.device_id, &vm, &qdev);
+	struct db_attachment a;
+	int r = db_attachment_find(m->db, j->pub.device_id, j->vm, &a);
 
 	/* Only "no row" means not attached: a busy or failing database says nothing. */
 	if (r == -ENOENT)
-		sched_record_failed(m, job_record(m->db, j, NULL, "done", "not attached", 0));
+		sched_record_failed(m, job_record(m->db, j, NULL, "done", "not attached", JOB_ROW_KEEP));
 	else if (r < 0)
 		sched_record_failed(m, r);	/* read again and redone */
 	if (r < 0) {
 		job_free(j);
 		return false;
 	}
-	free(vm);
-	job_set_target(j, strdup(j->vm ?: ""), qdev);
+	job_set_target(j, a.vm, a.qdev_id);
+	a.vm = a.qdev_id = NULL;
+	db_attachment_clear(&a);
 	return true;
 }
 
@@ -229,15 +259,19 @@ static void start(struct worker *w, struct job *j)
 		return;
 	}
 	if (w->ops)
-		fn = j->pub.detach ? w->ops->detach[j->pub.kind] : w->ops->attach[j->pub.kind];
+		fn = j->pub.reconcile ? w->ops->list :
+		     j->pub.detach ? w->ops->detach[j->pub.kind] : w->ops->attach[j->pub.kind];
 	if (!fn) {
 		unsupported(w, vm, j);
 		return;
 	}
 	if (j->pub.detach && !detach_needed(w->m, j))
 		return;
-	if (!j->pub.detach && !sched_prepare(w, j))
+	if (!j->pub.detach && !j->pub.reconcile && !sched_prepare(w, j))
 		return;
+	if (j->claimed)
+		log_info("%s: a %s a statd that stopped had begun: done again, idempotently",
+			 j->label, j->pub.detach ? "detach" : "attach");
 	w->cur = j;
 	w->tried_ms = qmp_now_ms();
 	fn(w->b, w->m->cfg, vm, &j->pub);
@@ -329,6 +363,11 @@ int vmm_new(struct loop *loop, struct db *db, const struct config *cfg, struct v
 	m->db = db;
 	m->cfg = cfg;
 	m->rescan_ms = -1;
+	/* Claims name the statd that made them: any other one's are redone. */
+	if (asprintf(&m->owner, "%d:%lld", (int)getpid(), (long long)qmp_now_ms()) < 0) {
+		free(m);
+		return -ENOMEM;
+	}
 	*out = m;
 	return 0;
 }
@@ -401,5 +440,6 @@ void vmm_free(struct vmm *m)
 	for (size_t i = 0; i < m->n_workers; i++)
 		worker_free(m->workers[i]);
 	free(m->workers);
+	free(m->owner);
 	free(m);
 }

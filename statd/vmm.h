@@ -31,11 +31,17 @@ int vmm_drain(struct vmm *m);
  */
 int vmm_poke(struct vmm *m);
 /*
- * The socket of VM NAME appeared: try its waiting jobs now. The socket exists
+ * The socket of VM NAME appeared: it (re)started. Whatever the database says
+ * is in it is 'vm_stopped', and a reconcile is queued that puts it back.
+ * Its waiting jobs are tried now. The socket exists
  * from QEMU's bind(), a moment before its listen(), so refused connections
  * leave no note for a while (the backoff goes on).
  */
 void vmm_vm_appeared(struct vmm *m, const char *name);
+/* The socket of VM NAME was removed: it stopped; its attachments are 'vm_stopped'. */
+void vmm_vm_gone(struct vmm *m, const char *name);
+/* Queue a reconcile (WHY) of every VM whose socket is there; vmm_drain() reads them. */
+void vmm_reconcile_all(struct vmm *m, const char *why);
 
 /* Earliest CLOCK_MONOTONIC ms at which vmm_timer() has work, or -1. */
 int64_t vmm_next_deadline(const struct vmm *m);

@@ -12,7 +12,9 @@
 #include "macro.h"
 #include "watch.h"
 
-#define DIR_EVENTS (IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+#define DIR_EVENTS \
+	(IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF | \
+	 IN_ONLYDIR)
 
 struct dirwatch {
 	int wd;
@@ -133,7 +135,7 @@ static void rescan(struct vmwatch *vw, bool report)
 		if (report && at && streq(at, dir) && !watched_path(vw->dirs, vw->n_dirs, dir) &&
 		    is_socket(vm->socket)) {
 			log_info("QMP socket of %s appeared", vm->name);
-			vw->appeared(vw->userdata, vm->name);
+			vw->appeared(vw->userdata, vm->name, true);
 		}
 	}
 	for (size_t i = 0; i < vw->n_dirs; i++)
@@ -158,11 +160,13 @@ static bool handle(struct vmwatch *vw, const struct dirwatch *d, const struct in
 		if (!dir || !streq(dir, d->path))
 			again = again || (dir && !watched_path(vw->dirs, vw->n_dirs, dir));
 		else if (streq(file_name(vm->socket), ev->name)) {
-			log_info("QMP socket of %s appeared", vm->name);
-			vw->appeared(vw->userdata, vm->name);
+			bool gone = ev->mask & (IN_DELETE | IN_MOVED_FROM);
+
+			log_info("QMP socket of %s %s", vm->name, gone ? "removed" : "appeared");
+			vw->appeared(vw->userdata, vm->name, !gone);
 		}
 	}
-	return again && (ev->mask & IN_ISDIR);
+	return again && (ev->mask & IN_ISDIR) && !(ev->mask & (IN_DELETE | IN_MOVED_FROM));
 }
 
 static void on_inotify(struct source *src, uint32_t events)

@@ -2,19 +2,22 @@
 #pragma once
 /*
  * inotify on the directories of the VMs' QMP sockets: a socket appearing
- * means its VM (re)started. Watches survive their directory being removed
+ * means its VM (re)started, one removed that it stopped. Watches survive their directory being removed
  * and created again (systemd's RuntimeDirectory= does that at every VM
  * restart): while a directory is missing, its nearest existing parent is
  * watched instead.
  */
+#include <stdbool.h>
+
 #include "config.h"
 
 struct loop;
 struct vmwatch;
 
-typedef void (*vmwatch_fn)(void *userdata, const char *vm_name);
+/* APPEARED: the socket showed up; false: it was removed (the VM stopped). */
+typedef void (*vmwatch_fn)(void *userdata, const char *vm_name, bool appeared);
 
-/* APPEARED is called with the VM's name when its socket shows up. */
+/* APPEARED is called with the VM's name when its socket shows up or goes. */
 int vmwatch_new(struct loop *loop, vmwatch_fn appeared, void *userdata, struct vmwatch **out);
 void vmwatch_free(struct vmwatch *vw);
 /* Watch CFG's VMs (borrowed until the next call or vmwatch_free()). */

@@ -86,11 +86,11 @@ spooled_by() {
 
 	statd_start
 	wait_until has_event mouse attached
-	in_vm "$VM1" vhp-usb-1-3
+	in_vm "$VM1" vhp-usb-046d-c077.1-3
 	# The webcam's remove came after its add: it is not in the VM.
 	wait_until has_event webcam unplugged
 	run peripherals "$VM1"
-	refute_line vhp-usb-1-6
+	refute_line vhp-usb-04f2-b604-0001
 	assert_equal "$(spool_count)" 0
 	assert_equal "$(sql "SELECT group_concat(event, ' ') FROM (SELECT event FROM device_history
 		WHERE device LIKE '% at 1-6' AND event IN ('plugged', 'unplugged'))")" 'plugged unplugged'
@@ -107,7 +107,7 @@ spooled_by() {
 	wait_until statd_log_has 'backlog retried'
 	release_lock
 	wait_until has_event mouse attached
-	in_vm "$VM1" vhp-usb-1-3
+	in_vm "$VM1" vhp-usb-046d-c077.1-3
 	assert_equal "$(spool_count)" 0
 	[ "$(events mouse plugged)" -eq 1 ]
 }
@@ -139,8 +139,8 @@ spooled_by() {
 
 	plug mouse
 	wait_until has_event mouse attached
-	in_vm "$VM1" vhp-usb-1-3
-	assert_equal "$(sql "SELECT group_concat(event, ' ') FROM device_history")" \
+	in_vm "$VM1" vhp-usb-046d-c077.1-3
+	assert_equal "$(sql "SELECT group_concat(event, ' ') FROM history WHERE device_id IS NOT NULL")" \
 		'plugged undecided decided queued attached'
 	run event_detail mouse undecided
 	assert_output --partial 'config.json:1:'
@@ -162,12 +162,12 @@ spooled_by() {
 	cp "$CONFIG" "$DIR/good.json"
 	echo '{ "vms": [ oops' >"$CONFIG"
 	plug mouse
-	[ "$(sql "SELECT action, state FROM intents")" = 'decide|waiting' ]
+	[ "$(sql "SELECT action, state FROM intents")" = 'decide|held' ]
 
 	cp "$DIR/good.json" "$CONFIG"
 	statd_start
 	wait_until has_event mouse attached
-	in_vm "$VM1" vhp-usb-1-3
+	in_vm "$VM1" vhp-usb-046d-c077.1-3
 }
 
 @test "an undecided plug of a device gone since is cancelled, not attached" {

@@ -16,6 +16,18 @@ DATA=$top_srcdir/tests/data
 CONFIGS=$top_srcdir/tests/configs
 SCHEMA=$top_srcdir/sql/schema.sql
 
+# merge_recordings OUT NAME...: one recording with the devices of NAME...
+# (tests/data/NAME.umockdev); a device they share (controller, root hub) once,
+# as umockdev-run refuses the same device twice.
+merge_recordings() {
+	local out=$1 name files=()
+	shift
+	for name in "$@"; do files+=("$DATA/$name.umockdev"); done
+	awk 'BEGIN { RS = ""; ORS = "\n\n" }
+	     { split($0, l, "\n"); if (!(l[1] in seen)) { seen[l[1]] = 1; print } }' \
+		"${files[@]}" >"$out"
+}
+
 # Run a command with the devices of one or more recordings (tests/data/NAME.umockdev).
 with_devices() {
 	local args=()

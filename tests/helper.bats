@@ -187,9 +187,9 @@ history_is() {
 	assert_exit0
 	history_is 'plugged||' "awaiting_selection||$rule; allowed VMs: [\"vm1\",\"vm2\"]"
 	assert_equal "$(q 'SELECT action, vm, allowed_vms, state, rule FROM intents')" \
-		"select||[\"vm1\",\"vm2\"]|waiting|$rule"
+		"select||[\"vm1\",\"vm2\"]|held|$rule"
 	assert_equal "$(q 'SELECT action, vm, state FROM pending_intents')" \
-		'select|["vm1","vm2"]|waiting'
+		'select|["vm1","vm2"]|held'
 }
 
 @test "add: PCI Wi-Fi card is queued for vm1" {
@@ -240,11 +240,11 @@ history_is() {
 		"$(q 'SELECT id FROM devices')"
 }
 
-@test "add: the database is created in WAL mode with schema version 4" {
+@test "add: the database is created in WAL mode with schema version 5" {
 	uevent add usb-mouse
 	assert_exit0
 	assert_equal "$(q 'PRAGMA journal_mode')" wal
-	assert_equal "$(q 'PRAGMA user_version')" 4
+	assert_equal "$(q 'PRAGMA user_version')" 5
 	assert_equal "$(q "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master
 		WHERE type IN ('table', 'view') ORDER BY name)")" \
 		'attachments current_attachments device_history devices history host_drivers intents pending_intents'
@@ -299,8 +299,8 @@ history_is() {
 	history_is 'plugged||' "undecided||$error"
 	# statd decides it with the last good config it holds (statd.bats).
 	assert_equal "$(q 'SELECT action, vm, state, rule, busnum, devnum FROM intents')" \
-		"decide||waiting|$error|1|4"
-	assert_equal "$(q 'SELECT action, state FROM pending_intents')" 'decide|waiting'
+		"decide||held|$error|1|4"
+	assert_equal "$(q 'SELECT action, state FROM pending_intents')" 'decide|held'
 
 	# A missing file is an error like any other.
 	CONFIG=$BATS_TEST_TMPDIR/missing.json
@@ -326,7 +326,7 @@ history_is() {
 	uevent add usb-mouse
 	assert_exit0
 	assert_output --partial "$CONFIG: not a regular file"
-	assert_equal "$(q 'SELECT action, state FROM intents')" 'decide|waiting'
+	assert_equal "$(q 'SELECT action, state FROM intents')" 'decide|held'
 	history_is 'plugged||' "undecided||$CONFIG: not a regular file (a FIFO, device or directory?)"
 }
 

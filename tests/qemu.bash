@@ -18,7 +18,7 @@ declare -gA DEV_PATH=(
 	[audio]=/devices/pci0000:00/0000:00:14.0/usb1/1-2
 	[webcam]=/devices/pci0000:00/0000:00:14.0/usb1/1-6
 )
-declare -gA DEV_QDEV=([mouse]=vhp-usb-1-3 [audio]=vhp-usb-1-2 [webcam]=vhp-usb-1-6)
+declare -gA DEV_QDEV=([mouse]=vhp-usb-046d-c077.1-3 [audio]=vhp-usb-0d8c-0014.1-2 [webcam]=vhp-usb-04f2-b604-0001)
 
 qemu_setup() {
 	DIR=$BATS_TEST_TMPDIR
@@ -27,7 +27,10 @@ qemu_setup() {
 	CONFIG=$DIR/config.json
 	HELPER_CONFIG=$CONFIG	# the helper may read another file than statd
 	STATD_LOG=$DIR/statd.log
-	STATD_PREFIX=()
+	# statd sees the recordings' devices plugged in (its reconcile asks udev
+	# what is present); the helper's events say when each was plugged.
+	merge_recordings "$DIR/plugged.umockdev" usb-mouse usb-audio usb-webcam
+	STATD_PREFIX=(umockdev-run --device "$DIR/plugged.umockdev" --)
 	SEQ=0
 	: >"$STATD_LOG"
 }
@@ -152,14 +155,25 @@ peer_start() {
 # ---- statd ------------------------------------------------------------------
 
 # statd_start [ARGS...]: start statd on $CONFIG and wait until it is ready.
-# STATD_PREFIX (an array) may wrap it, e.g. in umockdev-run.
+# STATD_PREFIX (an array) may wrap it, e.g. in umockdev-run: STATD_PID is
+# statd's own pid all the same (signals go to statd), STATD_WRAPPER the
+# process to wait for.
 statd_start() {
 	local ready
 	ready=$(grep -c 'ready:' "$STATD_LOG") || true
 	"${STATD_PREFIX[@]}" "$STATD" -c "$CONFIG" --db "$DB" --run-dir "$RUN" -d "$@" </dev/null >>"$STATD_LOG" 2>&1 3>&- &
+	STATD_WRAPPER=$!
 	STATD_PID=$!
+	[ ${#STATD_PREFIX[@]} -eq 0 ] || wait_until statd_child
 	echo "$STATD_PID" >"$DIR/statd.pid"
 	wait_until statd_ready_since "$ready"
+}
+
+# The statd the wrapper started, into STATD_PID.
+statd_child() {
+	local pid
+	pid=$(pgrep -P "$STATD_WRAPPER" -x vhotplug-statd) || return 1
+	STATD_PID=$pid
 }
 
 statd_ready_since() {
@@ -177,7 +191,7 @@ statd_stop() {
 	done
 	alive "$STATD_PID" && kill -KILL "$STATD_PID"
 	STATD_STATUS=0
-	wait "$STATD_PID" || STATD_STATUS=$?
+	wait "$STATD_WRAPPER" || STATD_STATUS=$?
 	rm -f "$DIR/statd.pid"
 }
 
@@ -242,6 +256,25 @@ intent() {
 # retried NAME: NAME's last intent has had more than one attempt.
 retried() {
 	[ "$(intent "$1" attempts)" -ge 2 ]
+}
+
+# sql_is VALUE QUERY, sql_ge N QUERY: for wait_until, which runs them again each time.
+sql_is() {
+	[ "$(sql "$2")" = "$1" ]
+}
+
+sql_ge() {
+	[ "$(sql "$2")" -ge "$1" ]
+}
+
+# intent_is NAME COLUMN VALUE: NAME's last intent has VALUE in COLUMN.
+intent_is() {
+	[ "$(intent "$1" "$2")" = "$3" ]
+}
+
+# attached_to_is NAME VM: current_attachments has NAME in VM.
+attached_to_is() {
+	[ "$(attached_to "$1")" = "$2" ]
 }
 
 # attached_to NAME: the VM current_attachments has NAME in, or nothing.

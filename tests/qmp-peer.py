@@ -39,13 +39,20 @@ QUERY_PCI = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "qu
 OCCUPIED = "PCI: slot 0 function 0 not available for %s, in use by virtio-rng-pci,id=other"
 
 
+# The ids device_add gave, as QEMU's /machine/peripheral would list them.
+ADDED = []
+
+
 def answer(line, mode="late", ms=0):
     try:
         cmd = json.loads(line)
     except ValueError:
         return b'{"error": {"class": "GenericError", "desc": "bad JSON"}}\r\n'
     execute, args = cmd.get("execute"), cmd.get("arguments") or {}
-    reply = {"return": [] if execute == "qom-list" else {}}
+    reply = {"return": {}}
+    if execute == "qom-list":
+        reply["return"] = [{"name": "type", "type": "string"}] + \
+            [{"name": i, "type": "child<usb-host>"} for i in ADDED]
     out = b""
     if mode == "ports" and execute == "query-pci":
         with open(QUERY_PCI) as f:
@@ -56,6 +63,10 @@ def answer(line, mode="late", ms=0):
         dev = args.get("id", "")
         out = json.dumps({"timestamp": {"seconds": 1, "microseconds": 2}, "event": "DEVICE_DELETED",
                           "data": {"device": dev, "path": "/machine/peripheral/" + dev}}).encode() + b"\r\n"
+    if execute == "device_add" and "error" not in reply and args.get("id") not in ADDED:
+        ADDED.append(args.get("id"))
+    elif execute == "device_del" and args.get("id") in ADDED and not (mode == "ports" and ms == 1):
+        ADDED.remove(args.get("id"))
     if "id" in cmd:
         reply["id"] = cmd["id"]
     return json.dumps(reply).encode() + b"\r\n" + out

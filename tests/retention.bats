@@ -33,9 +33,9 @@ ago() {
 
 @test "at start, statd removes what is older than historyDays and keeps the rest" {
 	config_with '{ "historyDays": 30 }'
-	sql "INSERT INTO devices (id, kind, devpath, sysname, label, present, last_seen) VALUES
-		(1, 'usb', '/devices/usb1/1-1', '1-1', 'old mouse', 0, $(ago 40)),
-		(2, 'usb', '/devices/usb1/1-2', '1-2', 'keyboard', 1, $(ago 40));
+	sql "INSERT INTO devices (id, kind, ident, devpath, sysname, label, present, last_seen) VALUES
+		(1, 'usb', 'usb:0:0@1-1', '/devices/usb1/1-1', '1-1', 'old mouse', 0, $(ago 40)),
+		(2, 'usb', 'usb:0:0@1-2', '/devices/usb1/1-2', '1-2', 'keyboard', 1, $(ago 40));
 	     INSERT INTO intents (device_id, action, vm, state, created, finished) VALUES
 		(1, 'attach', 'vm1', 'done', $(ago 41), $(ago 40)),
 		(2, 'attach', 'vm1', 'failed', $(ago 20), $(ago 20));
@@ -55,8 +55,8 @@ ago() {
 
 @test "without historyDays, 90 days are kept; a pending intent is never removed" {
 	config_with '{}'
-	sql "INSERT INTO devices (id, kind, devpath, sysname, label, present) VALUES
-		(1, 'usb', '/devices/usb1/1-1', '1-1', 'mouse', 1);
+	sql "INSERT INTO devices (id, kind, ident, devpath, sysname, label, present) VALUES
+		(1, 'usb', 'usb:0:0@1-1', '/devices/usb1/1-1', '1-1', 'mouse', 1);
 	     INSERT INTO intents (device_id, action, vm, state, created) VALUES
 		(1, 'attach', 'vm9', 'pending', $(ago 200));
 	     INSERT INTO history (time, device_id, device, event) VALUES

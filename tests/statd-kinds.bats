@@ -62,7 +62,7 @@ usb_config() {
 	[ "$(events disk attached)" -eq 0 ]
 	[ "$(events disk attach_failed)" -eq 0 ]
 	run peripherals "$VM1"
-	refute_line vhp-usb-2-2
+	refute_line vhp-usb-04e8-4001-S5TCNS0R301234F
 	[ -z "$(attached_to disk)" ]
 }
 
@@ -73,7 +73,7 @@ usb_config() {
 	statd_start
 	plug disk
 	wait_until has_event disk attached
-	in_vm "$VM1" vhp-usb-2-2
+	in_vm "$VM1" vhp-usb-04e8-4001-S5TCNS0R301234F
 	[ "$(events disk ignored)" -eq 0 ]
 }
 
@@ -88,7 +88,7 @@ usb_config() {
 	run event_detail disk ignored
 	assert_output --partial "swap"
 	run peripherals "$VM1"
-	refute_line vhp-usb-2-2
+	refute_line vhp-usb-04e8-4001-S5TCNS0R301234F
 }
 
 @test "safety: a USB hub the rules allow is never attached" {
@@ -101,7 +101,7 @@ usb_config() {
 	run event_detail hub ignored
 	assert_output --partial "hub"
 	run peripherals "$VM1"
-	refute_line vhp-usb-1-1
+	refute_line vhp-usb-05e3-0608.1-1
 	[ "$(events hub attached)" -eq 0 ]
 }
 
@@ -182,12 +182,12 @@ ev_detail() {
 	run ev_detail event250 attach_failed
 	assert_output --partial "Could not open '/dev/input/event250'"
 	# json-c writes "/" as "\/".
-	statd_log_has '{"driver":"virtio-input-host-pci","evdev":"\/dev\/input\/event250","id":"vhp-evdev-event250","bus":"rp1","addr":"0"}'
+	statd_log_has '{"driver":"virtio-input-host-pci","evdev":"\/dev\/input\/event250","id":"vhp-evdev-event250-c9c25601","bus":"rp1","addr":"0"}'
 	# Refused for good: one attempt, no retry.
 	run sql "SELECT state, attempts FROM intents WHERE action = 'attach'"
 	assert_output "failed|1"
 	run peripherals "$VM1"
-	refute_line vhp-evdev-event250
+	refute_line vhp-evdev-event250-c9c25601
 }
 
 @test "evdev: an occupied port is passed over, our own port is not offered twice" {
@@ -234,10 +234,10 @@ ev_detail() {
 	wait_until ev_has event5 detach_timeout
 
 	run ev_detail event5 detach_timeout
-	assert_output "no DEVICE_DELETED for vhp-evdev-event5 within 300 ms"
+	assert_output "no DEVICE_DELETED for vhp-evdev-event5-7e97e429 within 300 ms"
 	[ "$(ev_events event5 detached)" -eq 0 ]
 	run sql "SELECT vm, qdev_id, state FROM attachments"
-	assert_output "vm1|vhp-evdev-event5|detach_timeout"
+	assert_output "vm1|vhp-evdev-event5-7e97e429|detach_timeout"
 	# statd goes on serving the VM.
 	evdev_event add "$DATA/evdev-keyboard.umockdev" "$KBD_PATH"
 	wait_until ev_has event3 attached
@@ -341,9 +341,9 @@ drivers_restored() {
 
 	run ev_detail "$NIC" attach_failed
 	assert_output --partial "no such host device"
-	statd_log_has '{"driver":"vfio-pci","host":"0000:06:00.0","id":"vhp-pci-0000_06_00.0","bus":"rp1","addr":"0"}'
+	statd_log_has '{"driver":"vfio-pci","host":"0000:06:00.0","id":"vhp-pci-0000-06-00.0","bus":"rp1","addr":"0"}'
 	run peripherals "$VM1"
-	refute_line vhp-pci-0000_06_00.0
+	refute_line vhp-pci-0000-06-00.0
 	wait_until drivers_restored
 	# The driverless serial controller goes back to the PCI core's probe.
 	run tb bus/pci/drivers/vfio-pci/unbind
@@ -358,7 +358,7 @@ drivers_restored() {
 	pci_event add "$NIC"
 	bind_group
 	wait_until ev_has "$NIC" attached
-	statd_log_has '"id":"vhp-pci-0000_06_00.0","bus":"rp2"'
+	statd_log_has '"id":"vhp-pci-0000-06-00.0","bus":"rp2"'
 	run sql "SELECT count(*) FROM host_drivers"
 	assert_output 3
 

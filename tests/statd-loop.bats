@@ -116,7 +116,7 @@ attach_ms() {
 	mkdir "$DIR/vm1"
 	qemu_start vm1 "$DIR/vm1/qmp.sock"
 	wait_until has_event webcam attached
-	in_vm "$DIR/vm1/qmp.sock" vhp-usb-1-6
+	in_vm "$DIR/vm1/qmp.sock" vhp-usb-04f2-b604-0001
 	statd_log_has 'QMP socket of vm1 appeared'
 }
 
@@ -130,7 +130,7 @@ attach_ms() {
 	mkdir -p "$DIR/run-vms/vm1"
 	qemu_start vm1 "$DIR/run-vms/vm1/qmp.sock"
 	wait_until has_event mouse attached
-	in_vm "$DIR/run-vms/vm1/qmp.sock" vhp-usb-1-3
+	in_vm "$DIR/run-vms/vm1/qmp.sock" vhp-usb-046d-c077.1-3
 	# Seen by the watch, not only by the backoff timer.
 	wait_until statd_log_has 'QMP socket of vm1 appeared'
 }
@@ -175,7 +175,7 @@ attach_ms() {
 	qemu_start vm1
 	statd_start
 	wait_until has_event mouse attached
-	in_vm "$VM1" vhp-usb-1-3
+	in_vm "$VM1" vhp-usb-046d-c077.1-3
 }
 
 @test "SIGHUP that removes a VM: its intents, queued and in flight, fail with that reason" {

@@ -35,13 +35,13 @@ teardown() {
 	wait_until has_event mouse attached
 
 	run peripherals "$VM1"
-	assert_line vhp-usb-1-3
-	run qmp "$VM1" qom-get '{"path":"/machine/peripheral/vhp-usb-1-3","property":"vendorid"}'
+	assert_line vhp-usb-046d-c077.1-3
+	run qmp "$VM1" qom-get '{"path":"/machine/peripheral/vhp-usb-046d-c077.1-3","property":"vendorid"}'
 	assert_output 1133	# 0x046d
-	run qmp "$VM1" qom-get '{"path":"/machine/peripheral/vhp-usb-1-3","property":"productid"}'
+	run qmp "$VM1" qom-get '{"path":"/machine/peripheral/vhp-usb-046d-c077.1-3","property":"productid"}'
 	assert_output 49271	# 0xc077
 
-	[ "$(event_detail mouse attached)" = vhp-usb-1-3 ]
+	[ "$(event_detail mouse attached)" = vhp-usb-046d-c077.1-3 ]
 	[ "$(attached_to mouse)" = vm1 ]
 	[ "$(intent mouse state,attempts)" = "done|1" ]
 	run sql "SELECT count(*) FROM pending_intents"
@@ -64,7 +64,7 @@ teardown() {
 	assert_output --partial 'failed to find host usb device 1:4'
 	statd_log_has 'retrying in'
 	run peripherals "$VM1"
-	refute_line vhp-usb-1-3
+	refute_line vhp-usb-046d-c077.1-3
 	[ -z "$(attached_to mouse)" ]
 }
 
@@ -77,10 +77,10 @@ teardown() {
 
 	[ "$(usb_hosts "$VM1")" -eq 1 ]
 	run sql "SELECT detail FROM device_history WHERE event = 'attached' ORDER BY rowid"
-	assert_output "vhp-usb-1-3
+	assert_output "vhp-usb-046d-c077.1-3
 already attached"
 	run sql "SELECT state, result FROM intents WHERE action = 'attach' ORDER BY id"
-	assert_output "done|vhp-usb-1-3
+	assert_output "done|vhp-usb-046d-c077.1-3
 done|already attached"
 	run sql "SELECT count(*) FROM current_attachments"
 	assert_output 1
@@ -91,13 +91,13 @@ done|already attached"
 	statd_start
 	plug mouse
 	wait_until has_event mouse attached
-	in_vm "$VM1" vhp-usb-1-3
+	in_vm "$VM1" vhp-usb-046d-c077.1-3
 
 	unplug mouse
 	wait_until has_event mouse detached
 
 	run peripherals "$VM1"
-	refute_line vhp-usb-1-3
+	refute_line vhp-usb-046d-c077.1-3
 	run sql "SELECT count(*) FROM current_attachments"
 	assert_output 0
 	run sql "SELECT event FROM device_history WHERE device LIKE '% at 1-3'"
@@ -126,7 +126,7 @@ detached"
 	# No poke after this: statd watches the socket's directory.
 	qemu_start vm1
 	wait_until has_event mouse attached
-	in_vm "$VM1" vhp-usb-1-3
+	in_vm "$VM1" vhp-usb-046d-c077.1-3
 	statd_log_has 'QMP socket of vm1 appeared'
 	[ "$(events mouse waiting)" -eq 1 ]
 	[ "$(attached_to mouse)" = vm1 ]
@@ -161,11 +161,11 @@ detached"
 	wait_until has_event audio attached
 
 	run peripherals "$VM1"
-	assert_line vhp-usb-1-3
-	refute_line vhp-usb-1-2
+	assert_line vhp-usb-046d-c077.1-3
+	refute_line vhp-usb-0d8c-0014.1-2
 	run peripherals "$VM2"
-	assert_line vhp-usb-1-2
-	refute_line vhp-usb-1-3
+	assert_line vhp-usb-0d8c-0014.1-2
+	refute_line vhp-usb-046d-c077.1-3
 	[ "$(attached_to mouse)" = vm1 ]
 	[ "$(attached_to audio)" = vm2 ]
 }
@@ -186,8 +186,8 @@ detached"
 	wait_until has_event mouse attached
 	wait_until has_event webcam attached
 	run peripherals "$VM1"
-	assert_line vhp-usb-1-3
-	assert_line vhp-usb-1-6
+	assert_line vhp-usb-046d-c077.1-3
+	assert_line vhp-usb-04f2-b604-0001
 	run sql "SELECT count(*) FROM pending_intents"
 	assert_output 0
 }
@@ -198,7 +198,7 @@ detached"
 	statd_start -a
 	wait_until has_event mouse attached
 	run peripherals "$VM1"
-	assert_line vhp-usb-1-3
+	assert_line vhp-usb-046d-c077.1-3
 	[ "$(events mouse present)" -eq 1 ]
 	# The recording's xHCI controller and root hub are there too: no rule takes
 	# them, so they leave no trace.
@@ -222,7 +222,7 @@ detached"
 
 	plug mouse
 	wait_until has_event mouse attached
-	in_vm "$VM1" vhp-usb-1-3
+	in_vm "$VM1" vhp-usb-046d-c077.1-3
 	alive "$STATD_PID"
 }
 
@@ -236,7 +236,7 @@ detached"
 	statd_start
 	plug mouse
 	wait_until has_event mouse attached
-	in_vm "$DIR/a/vm1.sock" vhp-usb-1-3
+	in_vm "$DIR/a/vm1.sock" vhp-usb-046d-c077.1-3
 
 	# vm1 moves to another socket (another QEMU).
 	VM1_SOCK=$DIR/b/vm1.sock make_config "$CONFIG"
@@ -246,9 +246,9 @@ detached"
 	wait_until has_event webcam attached
 
 	run peripherals "$DIR/b/vm1.sock"
-	assert_line vhp-usb-1-6
+	assert_line vhp-usb-04f2-b604-0001
 	run peripherals "$DIR/a/vm1.sock"
-	refute_line vhp-usb-1-6
+	refute_line vhp-usb-04f2-b604-0001
 	alive "$STATD_PID"
 }
 
@@ -271,7 +271,7 @@ detached"
 		WHERE event IN ('attached', 'attach_failed') ORDER BY id)"
 	assert_output --regexp '^attached( attach_failed)?$'
 	[ "$(events mouse attached)" -eq 0 ]
-	in_vm "$VM2" vhp-usb-1-2
+	in_vm "$VM2" vhp-usb-0d8c-0014.1-2
 	[ "$(attached_to audio)" = vm2 ]
 }
 
@@ -295,7 +295,7 @@ detached"
 	run sql "SELECT event FROM device_history WHERE event IN ('attached', 'waiting') ORDER BY rowid"
 	assert_output "attached
 waiting"
-	in_vm "$VM2" vhp-usb-1-2
+	in_vm "$VM2" vhp-usb-0d8c-0014.1-2
 	alive "$STATD_PID"
 }
 
@@ -313,7 +313,7 @@ waiting"
 	assert_output --partial 'QMP to vm1 failed: QMP protocol error'
 	run sql "SELECT device, vm, state FROM pending_intents"
 	assert_output --partial 'at 1-3|vm1|pending'
-	in_vm "$VM2" vhp-usb-1-2
+	in_vm "$VM2" vhp-usb-0d8c-0014.1-2
 	alive "$STATD_PID"
 }
 

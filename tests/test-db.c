@@ -130,6 +130,19 @@ static const char v1_rows[] =
 	"INSERT INTO history (device_id, device, event, vm, detail) VALUES"
 	" (1, 'mouse', 'plugged', NULL, NULL), (1, 'mouse', 'attached', 'vm1', 'ok');";
 
+/* The same rows in today's schema. */
+static const char rows_now[] =
+	"INSERT INTO devices (kind, ident, devpath, sysname, label, vendor_id, product_id) VALUES"
+	" ('usb', 'usb:046d:c077@1-1', '/devices/pci0000:00/usb1/1-1', '1-1', 'mouse', 1133,"
+	" 49271), ('pci', 'pci:0000:00:14.3', '/devices/pci0000:00/0000:00:14.3', '0000:00:14.3',"
+	" 'wifi', 32902, 42913);"
+	"INSERT INTO intents (device_id, action, vm, state, busnum, devnum) VALUES"
+	" (1, 'attach', 'vm1', 'done', 1, 2), (1, 'detach', 'vm1', 'pending', 1, 2),"
+	" (2, 'select', NULL, 'held', NULL, NULL);"
+	"INSERT INTO attachments (device_id, vm, qdev_id) VALUES (1, 'vm1', 'vhp-usb-1');"
+	"INSERT INTO history (device_id, device, event, vm, detail) VALUES"
+	" (1, 'mouse', 'plugged', NULL, NULL), (1, 'mouse', 'attached', 'vm1', 'ok');";
+
 static void test_migrate_v1(void)
 {
 	_cleanup_free_ char *v1_path = path_in_dir("v1.db");
@@ -166,7 +179,12 @@ static void test_migrate_v1(void)
 	/* Every row is kept, with its state. */
 	CHECK(count(v1_path, "SELECT count(*) FROM devices") == 2);
 	CHECK(count(v1_path, "SELECT count(*) FROM intents") == 3);
-	CHECK(count(v1_path, "SELECT count(*) FROM intents WHERE state = 'waiting'") == 1);
+	CHECK(count(v1_path, "SELECT count(*) FROM intents WHERE state = 'held'") == 1);
+	/* Identities worked out as device_ident() does. */
+	CHECK(count(v1_path, "SELECT count(*) FROM devices WHERE id = 1"
+		    " AND ident = 'usb:046d:c077@1-1'") == 1);
+	CHECK(count(v1_path, "SELECT count(*) FROM devices WHERE id = 2"
+		    " AND ident = 'pci:0000:00:14.3'") == 1);
 	CHECK(count(v1_path, "SELECT count(*) FROM intents WHERE tag IS NULL AND vm = 'vm1'") == 2);
 	CHECK(count(v1_path, "SELECT count(*) FROM history") == 2);
 	CHECK(count(v1_path, "SELECT count(*) FROM current_attachments WHERE vm = 'vm1'") == 1);
@@ -199,7 +217,7 @@ static void test_v2_schema(void)
 	CHECK(db_open(path, 100, 0, &db) == 0);
 	db_close(db);
 	CHECK(sqlite3_open(path, &sql) == SQLITE_OK);
-	CHECK(exec_sql(sql, v1_rows) == SQLITE_OK);
+	CHECK(exec_sql(sql, rows_now) == SQLITE_OK);
 	CHECK(exec_sql(sql, "INSERT INTO intents (device_id, action) VALUES (2, 'decide')") ==
 	      SQLITE_OK);
 	CHECK(exec_sql(sql, "INSERT INTO intents (device_id, action) VALUES (2, 'bogus')") !=
@@ -213,11 +231,12 @@ static void test_v2_schema(void)
 	sqlite3_close(sql);
 	CHECK(count(path, "SELECT count(*) FROM history") == 2);
 	CHECK(count(path, "SELECT count(*) FROM intents WHERE action = 'decide'") == 1);
-	CHECK(plan_uses(path, "SELECT i.id FROM intents i JOIN devices d ON d.id = i.device_id"
-			      " WHERE i.state = 'pending' ORDER BY i.id", "intents_pending"));
+	CHECK(plan_uses(path, "SELECT i.id FROM intents i LEFT JOIN devices d ON d.id = i.device_id"
+			      " WHERE i.state IN ('pending', 'claimed') ORDER BY i.id", "intents_open"));
 	/* statd's poke reads only intents newer than the last it saw. */
-	CHECK(plan_uses(path, "SELECT i.id FROM intents i JOIN devices d ON d.id = i.device_id"
-			      " WHERE i.state = 'pending' AND i.id > 5 ORDER BY i.id", "intents_pending"));
+	CHECK(plan_uses(path, "SELECT i.id FROM intents i LEFT JOIN devices d ON d.id = i.device_id"
+			      " WHERE i.state IN ('pending', 'claimed') AND i.id > 5 ORDER BY i.id",
+			"intents_open"));
 }
 
 /* Version 3: intents carry the deciding rule set's tag. */
@@ -232,7 +251,7 @@ static void test_v3_tag(void)
 	CHECK(db_open(path, 100, 0, &db) == 0);
 	db_close(db);
 	CHECK(sqlite3_open(path, &sql) == SQLITE_OK);
-	CHECK(exec_sql(sql, v1_rows) == SQLITE_OK);
+	CHECK(exec_sql(sql, rows_now) == SQLITE_OK);
 	sqlite3_close(sql);
 	CHECK(count(path, "SELECT count(*) FROM intents WHERE tag IS NULL") == 3);
 	CHECK(db_open(path, 100, 0, &db) == 0);
@@ -254,14 +273,14 @@ static void test_v4_host(void)
 	CHECK(db_open(path, 100, 0, &db) == 0);
 	db_close(db);
 	CHECK(sqlite3_open(path, &sql) == SQLITE_OK);
-	CHECK(exec_sql(sql, v1_rows) == SQLITE_OK);
+	CHECK(exec_sql(sql, rows_now) == SQLITE_OK);
 	sqlite3_close(sql);
 	CHECK(db_open(path, 100, 0, &db) == 0);
-	CHECK(db_attachment_mark(db, 1, "detach_timeout") == 0);
+	CHECK(db_attachment_settle(db, "vm1", "vhp-usb-1", "detach_timeout", NULL) == 0);
 	CHECK(count(path, "SELECT count(*) FROM current_attachments WHERE state = 'detach_timeout'") == 1);
-	CHECK(db_attachment_set(db, 1, "vm1", "vhp-usb-1") == 0);
+	CHECK(db_attachment_settle(db, "vm1", "vhp-usb-1", "attached", NULL) == 0);
 	CHECK(count(path, "SELECT count(*) FROM attachments WHERE state = 'attached'") == 1);
-	CHECK(db_attachment_mark(db, 1, "bogus") < 0);
+	CHECK(db_attachment_settle(db, "vm1", "vhp-usb-1", "bogus", NULL) < 0);
 
 	/* The first record stays: a second take must not say vfio-pci was the host's. */
 	CHECK(db_host_driver_save(db, "0000:06:00.0", "e1000", "vm1") == 0);
@@ -274,11 +293,117 @@ static void test_v4_host(void)
 	CHECK(db_host_driver_get(db, "0000:06:00.0", &driver) == -ENOENT);
 
 	/* Device 2 is PCI 0000:00:14.3; attached, it counts, but not for itself. */
-	CHECK(db_attachment_set(db, 2, "vm1", "vhp-pci-x") == 0);
+	CHECK(db_begin(db) == 0);
+	CHECK(db_claim(db, 2, "test", false, 2, "vm1", "vhp-pci-x") == 0);
+	CHECK(db_commit(db) == 0);
 	CHECK(db_pci_attached_count(db, group, 2, 0, &n) == 0 && n == 0);
 	group[1] = "0000:00:14.3";
 	CHECK(db_pci_attached_count(db, group, 2, 0, &n) == 0 && n == 1);
 	CHECK(db_pci_attached_count(db, group, 2, 2, &n) == 0 && n == 0);
+	db_close(db);
+}
+
+/* Version 5: claims write the attachment before the VMM is asked, and settle it after. */
+static void test_v5_claims(void)
+{
+	_cleanup_free_ char *path = path_in_dir("v5.db");
+	struct db_attachment a;
+	struct db *db;
+	sqlite3 *sql;
+	int n = -1;
+
+	CHECK(db_open(path, 100, 0, &db) == 0);
+	db_close(db);
+	CHECK(sqlite3_open(path, &sql) == SQLITE_OK);
+	CHECK(exec_sql(sql, rows_now) == SQLITE_OK);
+	CHECK(exec_sql(sql, "INSERT INTO intents (device_id, action, vm) VALUES (2, 'attach', 'vm2')")
+	      == SQLITE_OK);
+	sqlite3_close(sql);
+	CHECK(db_open(path, 100, 0, &db) == 0);
+
+	/* Intent 4: attach device 2 to vm2. */
+	CHECK(db_begin(db) == 0);
+	CHECK(db_claim(db, 4, "statd-1", false, 2, "vm2", "vhp-pci-0000-00-14.3") == 0);
+	CHECK(db_commit(db) == 0);
+	CHECK(count(path, "SELECT count(*) FROM intents WHERE id = 4 AND state = 'claimed'"
+		    " AND claimed_by = 'statd-1' AND vmm_key = 'vhp-pci-0000-00-14.3'") == 1);
+	CHECK(count(path, "SELECT count(*) FROM attachments WHERE device_id = 2 AND vm = 'vm2'"
+		    " AND state = 'attaching' AND intent_id = 4") == 1);
+	/* A claim that died is taken over, the row as it was. */
+	CHECK(db_begin(db) == 0);
+	CHECK(db_claim(db, 4, "statd-2", false, 2, "vm2", "vhp-pci-0000-00-14.3") == 0);
+	CHECK(db_commit(db) == 0);
+	CHECK(count(path, "SELECT count(*) FROM attachments WHERE device_id = 2") == 1);
+	CHECK(db_attachment_settle(db, "vm2", "vhp-pci-0000-00-14.3", "attached", NULL) == 0);
+	CHECK(db_attachment_find(db, 2, NULL, &a) == 0);
+	CHECK(a.vm && streq(a.vm, "vm2") && streq(a.state, "attached") && streq(a.label, "wifi"));
+	db_attachment_clear(&a);
+	CHECK(db_attachment_find(db, 2, "vm1", &a) == -ENOENT);
+
+	/* A finished intent cannot be claimed. */
+	CHECK(db_intent_finish(db, 4, "done", "ok") == 0);
+	CHECK(db_begin(db) == 0);
+	CHECK(db_claim(db, 4, "statd-2", false, 2, "vm2", "x") == -ESTALE);
+	db_rollback(db);
+
+	/* Intent 2: detach device 1 from vm1. */
+	CHECK(db_begin(db) == 0);
+	CHECK(db_claim(db, 2, "statd-2", true, 1, "vm1", "vhp-usb-1") == 0);
+	CHECK(db_commit(db) == 0);
+	CHECK(count(path, "SELECT count(*) FROM attachments WHERE state = 'detaching'") == 1);
+	CHECK(db_attachment_drop(db, "vm1", "vhp-usb-1") == 0);
+	CHECK(count(path, "SELECT count(*) FROM attachments WHERE device_id = 1") == 0);
+
+	/* The VM stopped: rows kept, marked, one history row each. */
+	CHECK(db_begin(db) == 0);
+	CHECK(db_attachments_stopped(db, "vm2", "test", &n) == 0 && n == 1);
+	CHECK(db_commit(db) == 0);
+	CHECK(count(path, "SELECT count(*) FROM current_attachments WHERE state = 'vm_stopped'") == 1);
+	CHECK(count(path, "SELECT count(*) FROM device_history WHERE event = 'vm_stopped'"
+		    " AND device = 'wifi' AND vm = 'vm2'") == 1);
+	db_close(db);
+}
+
+static int note_displaced(void *userdata, const struct db_displaced *d)
+{
+	*(int64_t *)userdata = d->id;
+	return 0;
+}
+
+/* A plug that contradicts a device recorded present: another identity in its port, or new numbers. */
+static void test_v5_displaced(void)
+{
+	_cleanup_free_ char *path = path_in_dir("v5d.db");
+	struct db *db;
+	sqlite3 *sql;
+	int64_t id = 0;
+	char *label = NULL;
+
+	CHECK(db_open(path, 100, 0, &db) == 0);
+	db_close(db);
+	CHECK(sqlite3_open(path, &sql) == SQLITE_OK);
+	CHECK(exec_sql(sql, rows_now) == SQLITE_OK);
+	CHECK(exec_sql(sql, "UPDATE devices SET busnum = 1, devnum = 2 WHERE id = 1") == SQLITE_OK);
+	sqlite3_close(sql);
+	CHECK(db_open(path, 100, 0, &db) == 0);
+	/* The same device, the same numbers: nothing. */
+	CHECK(db_devices_displaced(db, "/devices/pci0000:00/usb1/1-1", "usb:046d:c077@1-1", 1, 2,
+				   note_displaced, &id) == 0 && id == 0);
+	/* Re-enumerated without a remove seen. */
+	CHECK(db_devices_displaced(db, "/devices/pci0000:00/usb1/1-1", "usb:046d:c077@1-1", 1, 3,
+				   note_displaced, &id) == 0 && id == 1);
+	id = 0;
+	/* Another device in its port. */
+	CHECK(db_devices_displaced(db, "/devices/pci0000:00/usb1/1-1", "usb:1234:5678:S", 1, 4,
+				   note_displaced, &id) == 0 && id == 1);
+	CHECK(db_device_absent(db, 1) == 0);
+	id = 0;
+	CHECK(db_devices_displaced(db, "/devices/pci0000:00/usb1/1-1", "usb:1234:5678:S", 1, 4,
+				   note_displaced, &id) == 0 && id == 0);
+	CHECK(db_device_find(db, "pci:0000:00:14.3", &id, &label) == 0 && id == 2);
+	CHECK(label && streq(label, "wifi"));
+	free(label);
+	CHECK(db_device_find(db, "usb:ffff:ffff@9", &id, NULL) == 0 && id == 0);
 	db_close(db);
 }
 
@@ -291,6 +416,8 @@ int main(void)
 	test_v2_schema();
 	test_v3_tag();
 	test_v4_host();
+	test_v5_claims();
+	test_v5_displaced();
 	if (!check_failures) {
 		char cmd[sizeof(dir) + 16];
 

@@ -77,9 +77,9 @@ static void add_device(struct fixture *f, int id, bool present, const char *last
 	char sql[512];
 
 	snprintf(sql, sizeof(sql),
-		 "INSERT INTO devices (id, kind, devpath, sysname, label, present, last_seen)"
-		 " VALUES (%d, 'usb', '/devices/usb1/1-%d', '1-%d', 'dev%d', %d, %s)",
-		 id, id, id, id, present, last_seen);
+		 "INSERT INTO devices (id, kind, ident, devpath, sysname, label, present, last_seen)"
+		 " VALUES (%d, 'usb', 'usb:0000:0000@1-%d', '/devices/usb1/1-%d', '1-%d', 'dev%d', %d,"
+		 " %s)", id, id, id, id, id, present, last_seen);
 	exec(f, sql);
 }
 
@@ -96,7 +96,7 @@ static void test_intents(void)
 		 " (3, 1, 'attach', 'cancelled', " AGO("-101 days") ", " AGO("-100 days") "),"
 		 " (4, 1, 'ignore', 'done', " AGO("-100 days") ", NULL),"	/* created counts */
 		 " (5, 1, 'attach', 'pending', " AGO("-100 days") ", NULL),"
-		 " (6, 1, 'select', 'waiting', " AGO("-100 days") ", NULL),"
+		 " (6, 1, 'select', 'held', " AGO("-100 days") ", NULL),"
 		 " (7, 1, 'attach', 'done', " AGO("-100 days") ", " AGO("-10 days") "),"
 		 " (8, 1, 'detach', 'done', " AGO("-1 days") ", " AGO("-1 days") ")");
 	CHECK(db_prune(f.db, 90, 500, -1, &c) == 0);

@@ -62,7 +62,7 @@ teardown() {
 	statd_start
 	plug mouse
 	wait_until has_event mouse attached
-	in_vm "$VM1" vhp-usb-1-3
+	in_vm "$VM1" vhp-usb-046d-c077.1-3
 }
 
 @test "vm socket: in a directory others may write: refused" {

@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Attachments and claims: what statd put into which VM, written before the
+ * VMM is asked and settled after it answered, so that a statd killed in
+ * between leaves a row that names the device in the VM. And the look-ups by
+ * device identity that reconcile and lost removes need.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db-private.h"
+#include "macro.h"
+
+#define NOW "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+#define ATTACHMENT_COLS "a.id, a.device_id, a.vm, a.qdev_id, a.state, coalesce(d.label, '')"
+
+void db_attachment_clear(struct db_attachment *a)
+{
+	free(a->vm);
+	free(a->qdev_id);
+	free(a->state);
+	free(a->label);
+	*a = (struct db_attachment){ 0 };
+}
+
+static int read_row(sqlite3_stmt *st, struct db_attachment *a)
+{
+	*a = (struct db_attachment){
+		.id = sqlite3_column_int64(st, 0),
+		.device_id = sqlite3_column_int64(st, 1),
+		.vm = strdup(db_col_text(st, 2) ?: ""),
+		.qdev_id = strdup(db_col_text(st, 3) ?: ""),
+		.state = strdup(db_col_text(st, 4) ?: ""),
+		.label = strdup(db_col_text(st, 5) ?: ""),
+	};
+	if (a->vm && a->qdev_id && a->state && a->label)
+		return 0;
+	db_attachment_clear(a);
+	return -ENOMEM;
+}
+
+int db_attachment_find(struct db *db, int64_t device_id, const char *vm, struct db_attachment *a)
+{
+	sqlite3_stmt *st;
+	int r = db_stmt(db, ST_ATTACH_FIND,
+			"SELECT " ATTACHMENT_COLS " FROM attachments a"
+			" LEFT JOIN devices d ON d.id = a.device_id"
+			" WHERE a.device_id = ?1 AND (?2 IS NULL OR a.vm = ?2) ORDER BY a.id LIMIT 1",
+			&st);
+	int rc;
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, device_id);
+	db_bind_text(st, 2, vm);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		r = read_row(st, a);
+	else
+		r = rc == SQLITE_DONE ? -ENOENT : db_fail(db, rc, "read attachment");
+	sqlite3_reset(st);
+	return r;
+}
+
+int db_claim(struct db *db, int64_t id, const char *owner, bool detach, int64_t device_id,
+	     const char *vm, const char *key)
+{
+	sqlite3_stmt *st;
+	int r = db_stmt(db, ST_CLAIM,
+			"UPDATE intents SET state = 'claimed', claimed_by = ?2, vmm_key = ?3"
+			" WHERE id = ?1 AND state IN ('pending', 'claimed')", &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, id);
+	db_bind_text(st, 2, owner);
+	db_bind_text(st, 3, key);
+	r = db_step_done(db, st, "claim intent");
+	if (r < 0)
+		return r;
+	if (sqlite3_changes(db->sql) != 1)
+		return -ESTALE;	/* finished or cancelled meanwhile */
+	if (!vm)
+		return 0;	/* a reconcile: it writes its rows when it has read the VM */
+	if (detach)
+		r = db_stmt(db, ST_CLAIM_DETACH,
+			    "UPDATE attachments SET state = 'detaching', intent_id = ?4"
+			    " WHERE vm = ?2 AND qdev_id = ?3", &st);
+	else
+		r = db_stmt(db, ST_CLAIM_ATTACH,
+			    "INSERT INTO attachments (device_id, vm, qdev_id, intent_id, state)"
+			    " VALUES (?1, ?2, ?3, ?4, 'attaching')"
+			    " ON CONFLICT (vm, qdev_id) DO UPDATE SET device_id = ?1, intent_id = ?4,"
+			    " state = iif(state = 'attached', 'attached', 'attaching')", &st);
+	if (r < 0)
+		return r;
+	if (!detach)
+		sqlite3_bind_int64(st, 1, device_id);
+	db_bind_text(st, 2, vm);
+	db_bind_text(st, 3, key);
+	sqlite3_bind_int64(st, 4, id);
+	return db_step_done(db, st, "claim attachment");
+}
+
+int db_attachment_settle(struct db *db, const char *vm, const char *key, const char *state,
+			 const char *new_key)
+{
+	sqlite3_stmt *st;
+	int r = db_stmt(db, ST_ATTACH_SETTLE,
+			"UPDATE attachments SET state = ?3, qdev_id = coalesce(?4, qdev_id),"
+			" since = iif(state = ?3, since, " NOW ") WHERE vm = ?1 AND qdev_id = ?2", &st);
+
+	if (r < 0)
+		return r;
+	db_bind_text(st, 1, vm);
+	db_bind_text(st, 2, key);
+	db_bind_text(st, 3, state);
+	db_bind_text(st, 4, new_key);
+	return db_step_done(db, st, "record attachment");
+}
+
+int db_attachment_put(struct db *db, int64_t device_id, const char *vm, const char *key)
+{
+	sqlite3_stmt *st;
+	int r = db_stmt(db, ST_ATTACH_PUT,
+			"INSERT INTO attachments (device_id, vm, qdev_id) VALUES (?1, ?2, ?3)"
+			" ON CONFLICT (vm, qdev_id) DO UPDATE SET device_id = ?1, state = 'attached',"
+			" since = iif(state = 'attached', since, " NOW ")", &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, device_id);
+	db_bind_text(st, 2, vm);
+	db_bind_text(st, 3, key);
+	return db_step_done(db, st, "record attachment");
+}
+
+int db_attachment_drop(struct db *db, const char *vm, const char *key)
+{
+	sqlite3_stmt *st;
+	int r = db_stmt(db, ST_ATTACH_DROP, "DELETE FROM attachments WHERE vm = ?1 AND qdev_id = ?2",
+			&st);
+
+	if (r < 0)
+		return r;
+	db_bind_text(st, 1, vm);
+	db_bind_text(st, 2, key);
+	return db_step_done(db, st, "remove attachment");
+}
+
+/* The rarer statements below are prepared per call. */
+static int prepare(struct db *db, const char *sql, sqlite3_stmt **st)
+{
+	int rc = sqlite3_prepare_v2(db->sql, sql, -1, st, NULL);
+
+	return rc == SQLITE_OK ? 0 : db_fail(db, rc, "prepare");
+}
+
+int db_attachments_in(struct db *db, const char *vm, db_attachment_fn fn, void *userdata)
+{
+	sqlite3_stmt *st;
+	int r = prepare(db, "SELECT " ATTACHMENT_COLS " FROM attachments a"
+			" LEFT JOIN devices d ON d.id = a.device_id WHERE a.vm = ?1 ORDER BY a.id", &st);
+	int rc;
+
+	if (r < 0)
+		return r;
+	db_bind_text(st, 1, vm);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct db_attachment a;
+
+		r = read_row(st, &a);
+		if (r == 0)
+			r = fn(userdata, &a);
+		db_attachment_clear(&a);
+		if (r < 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_fail(db, rc, "read attachments");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int db_attachments_stopped(struct db *db, const char *vm, const char *why, int *n)
+{
+	static const char *const sql[] = {
+		"INSERT INTO history (device_id, device, event, vm, detail)"
+		" SELECT a.device_id, coalesce(d.label, ''), 'vm_stopped', a.vm, ?2"
+		" FROM attachments a LEFT JOIN devices d ON d.id = a.device_id"
+		" WHERE a.vm = ?1 AND a.state IN ('attached', 'detach_timeout') ORDER BY a.id",
+		"UPDATE attachments SET state = 'vm_stopped', since = " NOW
+		" WHERE vm = ?1 AND state IN ('attached', 'detach_timeout')",
+	};
+	int r = 0;
+
+	*n = 0;
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(sql); i++) {
+		sqlite3_stmt *st;
+
+		r = prepare(db, sql[i], &st);
+		if (r < 0)
+			break;
+		db_bind_text(st, 1, vm);
+		if (i == 0)
+			db_bind_text(st, 2, why);
+		r = db_step_done(db, st, "mark attachments stopped");
+		*n = r == 0 ? sqlite3_changes(db->sql) : 0;
+		sqlite3_finalize(st);
+	}
+	return r;
+}
+
+int db_device_find(struct db *db, const char *ident, int64_t *id, char **label)
+{
+	sqlite3_stmt *st;
+	int r = prepare(db, "SELECT id, label FROM devices WHERE ident = ?1 AND present = 1", &st);
+	int rc;
+
+	if (r < 0)
+		return r;
+	db_bind_text(st, 1, ident);
+	rc = sqlite3_step(st);
+	*id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	if (label)
+		*label = rc == SQLITE_ROW ? strdup(db_col_text(st, 1) ?: "") : NULL;
+	r = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(db, rc, "find device");
+	if (r == 0 && label && rc == SQLITE_ROW && !*label)
+		r = -ENOMEM;
+	sqlite3_finalize(st);
+	return r;
+}
+
+int db_devices_displaced(struct db *db, const char *devpath, const char *ident, int busnum,
+			 int devnum, db_displaced_fn fn, void *userdata)
+{
+	struct row {
+		int64_t id;
+		char *devpath, *label;
+	} *rows = NULL;
+	size_t n = 0;
+	sqlite3_stmt *st;
+	int r = prepare(db, "SELECT id, devpath, label FROM devices WHERE present = 1 AND"
+			" ((devpath = ?1 AND ident != ?2) OR (ident = ?2 AND (devpath != ?1"
+			" OR busnum IS NOT ?3 OR devnum IS NOT ?4))) ORDER BY id", &st);
+	int rc;
+
+	if (r < 0)
+		return r;
+	db_bind_text(st, 1, devpath);
+	db_bind_text(st, 2, ident);
+	db_bind_int(st, 3, busnum);
+	db_bind_int(st, 4, devnum);
+	/* Read them all first: FN writes to the table read. */
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct row *v = realloc(rows, (n + 1) * sizeof(*v));
+
+		if (!v) {
+			r = -ENOMEM;
+			break;
+		}
+		rows = v;
+		rows[n] = (struct row){ sqlite3_column_int64(st, 0), strdup(db_col_text(st, 1) ?: ""),
+					strdup(db_col_text(st, 2) ?: "") };
+		if (!rows[n].devpath || !rows[n].label)
+			r = -ENOMEM;
+		n++;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_fail(db, rc, "read devices");
+	sqlite3_finalize(st);
+	for (size_t i = 0; i < n; i++) {
+		struct db_displaced d = { rows[i].id, rows[i].devpath, rows[i].label };
+
+		if (r == 0)
+			r = fn(userdata, &d);
+		free(rows[i].devpath);
+		free(rows[i].label);
+	}
+	free(rows);
+	return r;
+}
+
+int db_device_absent(struct db *db, int64_t id)
+{
+	sqlite3_stmt *st;
+	int r = prepare(db, "UPDATE devices SET present = 0 WHERE id = ?1", &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, id);
+	r = db_step_done(db, st, "record removal");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int db_intent_open(struct db *db, const char *action, const char *vm, int64_t device_id,
+		   bool *open)
+{
+	sqlite3_stmt *st;
+	int r = prepare(db, "SELECT 1 FROM intents WHERE state IN ('pending', 'claimed')"
+			" AND action = ?1 AND vm IS ?2 AND (?3 = 0 OR device_id = ?3) LIMIT 1", &st);
+	int rc;
+
+	if (r < 0)
+		return r;
+	db_bind_text(st, 1, action);
+	db_bind_text(st, 2, vm);
+	sqlite3_bind_int64(st, 3, device_id);
+	rc = sqlite3_step(st);
+	*open = rc == SQLITE_ROW;
+	r = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(db, rc, "read intents");
+	sqlite3_finalize(st);
+	return r;
+}

@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ident.h"
+#include "job.h"
+#include "log.h"
+#include "macro.h"
+#include "present.h"
+#include "reconcile.h"
+#include "vmm.h"
+
+/* A device the VM should have. */
+struct want {
+	int64_t device_id;
+	char *qdev_id, *label;
+	char model[10];		/* "vvvv:pppp" */
+	int busnum, devnum;
+	bool placed;		/* a row of the VM covers it */
+	bool adopted;		/* found in the VM under KEY without a row */
+	char key[64];
+};
+
+/* One of the VM's attachments, as the plan goes. */
+struct row {
+	struct db_attachment a;
+	bool dropped;		/* forgotten: its key is free */
+};
+
+struct plan {
+	struct vmm *m;
+	struct job *j;
+	struct want *want;
+	size_t n_want;
+	struct row *rows;
+	size_t n_rows;
+	int attach, detach, kept, forgotten, adopted, foreign;
+};
+
+static bool seen(const struct job *j, const char *id)
+{
+	for (size_t i = 0; i < j->n_seen; i++)
+		if (streq(j->seen[i], id))
+			return true;
+	return false;
+}
+
+static struct want *wanted(struct plan *p, int64_t device_id)
+{
+	for (size_t i = 0; i < p->n_want; i++)
+		if (p->want[i].device_id == device_id)
+			return &p->want[i];
+	return NULL;
+}
+
+static int want_one(void *userdata, const struct device *dev, const struct match_result *m)
+{
+	struct plan *p = userdata;
+	_cleanup_free_ char *ident = NULL;
+	struct want *v, w = { .busnum = dev->busnum, .devnum = dev->devnum };
+	int r;
+
+	snprintf(w.model, sizeof(w.model), "%04x:%04x", dev->vendor_id & 0xffff,
+		 dev->product_id & 0xffff);
+	if (!m->set || !m->set->target_vm || !streq(m->set->target_vm, p->j->vm))
+		return 0;
+	ident = ident_make(dev);
+	if (!ident)
+		return -ENOMEM;
+	/*
+	 * Never seen, or its removal recorded: not the database's to restore
+	 * (-a is for those). udev says what is there, the database what was
+	 * plugged; a device goes back only when both agree.
+	 */
+	r = db_device_find(p->m->db, ident, &w.device_id, &w.label);
+	if (r < 0 || w.device_id == 0)
+		return r;
+	w.qdev_id = ident_qdev_id(dev_kind_name(dev->kind), ident);
+	v = w.qdev_id ? realloc(p->want, (p->n_want + 1) * sizeof(*v)) : NULL;
+	if (!v) {
+		free(w.qdev_id);
+		free(w.label);
+		return -ENOMEM;
+	}
+	p->want = v;
+	p->want[p->n_want++] = w;
+	return 0;
+}
+
+static int row_one(void *userdata, const struct db_attachment *a)
+{
+	struct plan *p = userdata;
+	struct row *v = realloc(p->rows, (p->n_rows + 1) * sizeof(*v));
+	struct db_attachment *c;
+
+	if (!v)
+		return -ENOMEM;
+	p->rows = v;
+	c = &v[p->n_rows++].a;
+	v[p->n_rows - 1].dropped = false;
+	*c = (struct db_attachment){ .id = a->id, .device_id = a->device_id, .vm = strdup(a->vm),
+				     .qdev_id = strdup(a->qdev_id), .state = strdup(a->state),
+				     .label = strdup(a->label) };
+	return c->vm && c->qdev_id && c->state && c->label ? 0 : -ENOMEM;
+}
+
+/* Queue ACTION of DEVICE_ID for this VM, unless one is open already. */
+static int queue(struct plan *p, const char *action, int64_t device_id, int busnum, int devnum,
+		 int *count)
+{
+	struct db_intent in = { .device_id = device_id, .action = action, .vm = p->j->vm,
+				.rule = "reconcile", .busnum = busnum, .devnum = devnum,
+				.parent = p->j->intent_id };
+	bool open = false;
+	int r = db_intent_open(p->m->db, action, p->j->vm, device_id, &open);
+
+	if (r == 0 && !open) {
+		r = db_intent_add(p->m->db, &in, NULL);
+		(*count)++;
+	}
+	return r;
+}
+
+/* One row of the VM's attachments against what it has. */
+static int settle_row(struct plan *p, struct row *row)
+{
+	const struct db_attachment *a = &row->a;
+	struct want *w = wanted(p, a->device_id);
+	struct db *db = p->m->db;
+	int r = 0;
+
+	if (!seen(p->j, a->qdev_id)) {
+		/* Gone with a restart, or removed by hand: forgotten; the plan below re-adds it. */
+		p->forgotten++;
+		row->dropped = true;
+		r = db_attachment_drop(db, a->vm, a->qdev_id);
+		return r ?: db_history_add(db, a->device_id, a->label, "forgotten", a->vm,
+					  "not in the VM at reconcile");
+	}
+	/* In the VM under the key the row has (a qdev id, or the port crosvm gave). */
+	if (w)
+		w->placed = true;
+	if (!w) {
+		/* Statd put it there, and nothing sends it there now (unplugged, rules changed). */
+		return streq(a->state, "detaching") ? 0 :
+		       queue(p, "detach", a->device_id, -1, -1, &p->detach);
+	}
+	p->kept++;
+	if (streq(a->state, "attached"))
+		return 0;
+	r = db_attachment_settle(db, a->vm, a->qdev_id, "attached", NULL);
+	return r ?: db_history_add(db, a->device_id, a->label, "attached", a->vm,
+				  "found in the VM at reconcile");
+}
+
+/* Is ID the key of one of the VM's rows still kept, or of a device adopted already? */
+static bool claimed(const struct plan *p, const char *id)
+{
+	for (size_t i = 0; i < p->n_rows; i++)
+		if (!p->rows[i].dropped && streq(p->rows[i].a.qdev_id, id))
+			return true;
+	for (size_t i = 0; i < p->n_want; i++)
+		if (p->want[i].adopted && streq(p->want[i].key, id))
+			return true;
+	return false;
+}
+
+/* The id under which the VM has W's device though no row says so, or NULL. */
+static const char *unrecorded(struct plan *p, const struct want *w)
+{
+	if (seen(p->j, w->qdev_id))
+		return w->qdev_id;	/* our id: ours */
+	/* A VMM that names devices itself (crosvm): the same model, in no row of ours. */
+	for (size_t i = 0; p->j->models && i < p->j->n_seen; i++)
+		if (streq(p->j->models[i], w->model) && !claimed(p, p->j->seen[i]))
+			return p->j->seen[i];
+	return NULL;
+}
+
+static int place_want(struct plan *p, struct want *w)
+{
+	struct db *db = p->m->db;
+	const char *key;
+	int r;
+
+	if (w->placed)
+		return 0;
+	key = unrecorded(p, w);
+	if (!key)
+		return queue(p, "attach", w->device_id, w->busnum, w->devnum, &p->attach);
+	/* Ours, with no row (a statd died before it could write it): taken back, not added twice. */
+	p->adopted++;
+	w->adopted = true;
+	snprintf(w->key, sizeof(w->key), "%s", key);
+	r = db_attachment_put(db, w->device_id, p->j->vm, key);
+	return r ?: db_history_add(db, w->device_id, w->label, "attached", p->j->vm,
+				  "found in the VM at reconcile");
+}
+
+static int count_foreign(struct plan *p)
+{
+	for (size_t i = 0; i < p->j->n_seen; i++) {
+		bool ours = claimed(p, p->j->seen[i]);
+
+		for (size_t k = 0; !ours && k < p->n_want; k++)
+			ours = streq(p->want[k].qdev_id, p->j->seen[i]);
+		p->foreign += !ours;
+	}
+	return 0;
+}
+
+static int apply(struct plan *p, char *detail, size_t size)
+{
+	struct db *db = p->m->db;
+	int r = present_each(p->m->cfg, want_one, p);
+
+	if (r == 0)
+		r = db_begin(db);
+	if (r < 0)
+		return r;
+	r = db_attachments_in(db, p->j->vm, row_one, p);
+	for (size_t i = 0; r == 0 && i < p->n_rows; i++)
+		r = settle_row(p, &p->rows[i]);
+	for (size_t i = 0; r == 0 && i < p->n_want; i++)
+		r = place_want(p, &p->want[i]);
+	if (r == 0)
+		r = count_foreign(p);
+	snprintf(detail, size, "%d to attach, %d to detach, %d kept, %d forgotten, %d adopted,"
+		 " %d not ours left alone", p->attach, p->detach, p->kept, p->forgotten, p->adopted,
+		 p->foreign);
+	if (r == 0)
+		r = db_history_add(db, 0, "", "reconciled", p->j->vm, detail);
+	if (r == 0)
+		r = db_intent_finish(db, p->j->intent_id, "done", detail);
+	if (r == 0)
+		r = db_commit(db);
+	if (r < 0)
+		db_rollback(db);
+	return r;
+}
+
+static void plan_free(struct plan *p)
+{
+	for (size_t i = 0; i < p->n_want; i++) {
+		free(p->want[i].qdev_id);
+		free(p->want[i].label);
+	}
+	free(p->want);
+	for (size_t i = 0; i < p->n_rows; i++)
+		db_attachment_clear(&p->rows[i].a);
+	free(p->rows);
+}
+
+void reconcile_done(struct worker *w, struct job *j, enum vmm_outcome o, const char *detail)
+{
+	struct plan p = { .m = w->m, .j = j };
+	char summary[256];
+	int r;
+
+	if (o != VMM_OK) {
+		log_warn("reconcile of %s failed: %s", w->name, detail);
+		sched_record_failed(w->m, job_record(w->m->db, j, "reconcile_failed", "failed",
+						     detail, JOB_ROW_KEEP));
+		job_free(j);
+		return;
+	}
+	r = apply(&p, summary, sizeof(summary));
+	plan_free(&p);
+	job_free(j);
+	if (r < 0) {
+		/* Nothing written: the claimed reconcile is redone at the next read. */
+		log_err("reconcile of %s not recorded: %s", w->name, strerror(-r));
+		sched_record_failed(w->m, r);
+		return;
+	}
+	log_info("reconciled %s: %s", w->name, summary);
+	sched_drain_new(w->m);
+}
+
+void sched_vm_stopped(struct vmm *m, const char *name, const char *why)
+{
+	int n = 0, r = db_begin(m->db);
+
+	if (r == 0)
+		r = db_attachments_stopped(m->db, name, why, &n);
+	if (r == 0)
+		r = db_commit(m->db);
+	if (r < 0) {
+		db_rollback(m->db);
+		return;	/* the next reconcile finds the rows stale all the same */
+	}
+	if (n > 0)
+		log_notice("%s stopped (%s): %d attachment(s) kept as vm_stopped", name, why, n);
+}
+
+void sched_reconcile(struct vmm *m, const char *name, const char *why)
+{
+	struct db_intent in = { .action = "reconcile", .vm = name, .rule = why, .busnum = -1,
+				.devnum = -1 };
+	bool open = false;
+	int r = db_intent_open(m->db, "reconcile", name, 0, &open);
+
+	if (r == 0 && !open)
+		r = db_intent_add(m->db, &in, NULL);
+	if (r < 0)
+		log_err("could not queue a reconcile of %s: %s", name, strerror(-r));
+	sched_drain_new(m);
+}
+
+void vmm_reconcile_all(struct vmm *m, const char *why)
+{
+	for (size_t i = 0; i < m->cfg->n_vms; i++) {
+		const struct vm *vm = &m->cfg->vms[i];
+		struct db_intent in = { .action = "reconcile", .vm = vm->name, .rule = why,
+					.busnum = -1, .devnum = -1 };
+		struct stat st;
+		bool open = false;
+		int r;
+
+		/* A VM not running is reconciled when its socket appears. */
+		if (lstat(vm->socket, &st) < 0 || !S_ISSOCK(st.st_mode))
+			continue;
+		r = db_intent_open(m->db, "reconcile", vm->name, 0, &open);
+		if (r == 0 && !open)
+			r = db_intent_add(m->db, &in, NULL);
+		if (r < 0)
+			log_err("could not queue a reconcile of %s: %s", vm->name, strerror(-r));
+	}
+}

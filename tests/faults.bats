@@ -1,0 +1,145 @@
+#!/usr/bin/env bats
+# The database and the VMs never disagree for long: each fault that once left
+# a device in a QEMU with no record of it (or a record with no device), and
+# what statd does about it now. Real QEMUs; scripted peers only for a slow VM.
+
+load common
+load qemu
+
+setup_file() {
+	PYTHON=$(python3 -c 'import sys; print(sys.executable)')
+	export PYTHON
+}
+
+setup() {
+	qemu_setup
+	VM1=$DIR/vm1.sock
+	VM2=$DIR/vm2.sock
+	make_config "$CONFIG"
+}
+
+teardown() {
+	qemu_teardown
+}
+
+# other_at_1_3 NAME VID PID: a recording of another device in the mouse's port 1-3.
+other_at_1_3() {
+	sed "s/idVendor=046d/idVendor=$2/; s/idProduct=c077/idProduct=$3/;
+	     s#PRODUCT=46d/c077/#PRODUCT=${2#0}/$3/#; s/ID_VENDOR_ID=046d/ID_VENDOR_ID=$2/;
+	     s/ID_MODEL_ID=c077/ID_MODEL_ID=$3/" "$DATA/usb-mouse.umockdev" >"$DIR/$1.umockdev"
+}
+
+# plug_recording FILE: the add event of the device at 1-3 in FILE.
+plug_recording() {
+	SEQ=$((SEQ + 1))
+	umockdev-run --device "$1" -- env ACTION=add DEVPATH="${DEV_PATH[mouse]}" SUBSYSTEM=usb \
+		DEVTYPE=usb_device SEQNUM=$SEQ "$HELPER" -c "$CONFIG" --db "$DB" --run-dir "$RUN"
+}
+
+@test "statd killed between QEMU's device_add and its reply, the device unplugged meanwhile: QEMU lets go" {
+	qemu_start vm1
+	plug mouse
+	# What a statd leaves that died right after QEMU ran its device_add: the
+	# intent claimed, the attachment written before the VM was asked.
+	sql "UPDATE intents SET state = 'claimed', claimed_by = 'dead:1', vmm_key = '${DEV_QDEV[mouse]}';
+	     INSERT INTO attachments (device_id, vm, qdev_id, intent_id, state)
+		SELECT device_id, 'vm1', '${DEV_QDEV[mouse]}', id, 'attaching' FROM intents"
+	qmp "$VM1" device_add "{\"driver\":\"usb-host\",\"vendorid\":1133,\"productid\":49271,\"id\":\"${DEV_QDEV[mouse]}\"}"
+	unplug mouse
+
+	statd_start
+	wait_until has_event mouse detached
+	! in_vm "$VM1" "${DEV_QDEV[mouse]}"
+	assert_equal "$(sql "SELECT count(*) FROM attachments")" 0
+	assert_equal "$(sql "SELECT count(*) FROM intents WHERE state IN ('pending', 'claimed')")" 0
+	statd_log_has 'a statd that stopped had begun'
+}
+
+@test "an outcome statd cannot record: nothing is lost, it is recorded once the database lets it" {
+	qemu_start vm1
+	statd_start
+	# The database refuses the outcome after QEMU has the device, as a busy
+	# or full one does.
+	sql "CREATE TRIGGER refuse BEFORE UPDATE OF state ON attachments WHEN new.state = 'attached'
+	     BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+	plug mouse
+	wait_until in_vm "$VM1" "${DEV_QDEV[mouse]}"
+	wait_until statd_log_has 'could not record attached'
+	# The row written before QEMU was asked says where the device is.
+	assert_equal "$(sql "SELECT vm, state FROM attachments")" 'vm1|attaching'
+	assert_equal "$(intent mouse state)" claimed
+
+	sql "DROP TRIGGER refuse"
+	# Redone on statd's own timer, without another event, and not added twice.
+	wait_until attached_to_is mouse vm1
+	wait_until intent_is mouse state done
+	assert_equal "$(sql "SELECT state FROM attachments")" attached
+	assert_equal "$(event_detail mouse attached)" 'already attached'
+	assert_equal "$(usb_hosts "$VM1")" 1
+}
+
+@test "the database locked when statd would ask QEMU: QEMU is not asked until statd can record it" {
+	statd_start
+	plug mouse	# vm1 is not running: the intent waits
+	wait_until has_event mouse waiting
+	"$PYTHON" - "$DB" "$DIR" >/dev/null 2>&1 3>&- <<-'EOF' &
+		import os, sqlite3, sys, time
+		con = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+		con.execute("BEGIN IMMEDIATE")
+		open(os.path.join(sys.argv[2], "locked"), "w").close()
+		while not os.path.exists(os.path.join(sys.argv[2], "release")):
+		    time.sleep(0.02)
+		con.execute("COMMIT")
+	EOF
+	local locker=$!
+	wait_until test -e "$DIR/locked"
+	# vm1 starts: statd reaches QEMU, but cannot claim the intent.
+	qemu_start vm1
+	wait_until statd_log_has 'could not claim its intent, the VM is not asked'
+	! in_vm "$VM1" "${DEV_QDEV[mouse]}"
+	touch "$DIR/release"
+	wait "$locker"
+	# Read again on statd's own timer, without another event.
+	wait_until attached_to_is mouse vm1
+	in_vm "$VM1" "${DEV_QDEV[mouse]}"
+	assert_equal "$(usb_hosts "$VM1")" 1
+}
+
+@test "another device in the same port, its remove lost: the first leaves its VM, the second gets its own id" {
+	other_at_1_3 other 04f2 b605
+	qemu_start vm1
+	statd_start
+	plug mouse
+	wait_until in_vm "$VM1" "${DEV_QDEV[mouse]}"
+
+	# No remove for the mouse: the next add at 1-3 is another device.
+	plug_recording "$DIR/other.umockdev"
+	wait_until in_vm "$VM1" vhp-usb-04f2-b605.1-3
+	wait_until has_event mouse detached
+	! in_vm "$VM1" "${DEV_QDEV[mouse]}"
+	run event_detail mouse unplugged
+	assert_output --regexp '^its removal was not seen; usb 04f2:b605 .* is plugged at 1-3 now$'
+	assert_equal "$(sql "SELECT qdev_id FROM attachments")" vhp-usb-04f2-b605.1-3
+	assert_equal "$(usb_hosts "$VM1")" 1
+}
+
+@test "same port: A's late detach from a slow VM leaves B's attachment in another VM alone" {
+	other_at_1_3 other 0d8c 0015
+	# vm1 answers each command 1.5 s late; vm2 is a real QEMU.
+	peer_start "$VM1" deadline 1500
+	qemu_start vm2
+	statd_start
+	plug mouse
+	# A's device_add is on its way to vm1: unplugged while it is.
+	wait_until statd_log_has 'device_add {"vendorid":1133'
+	unplug mouse
+	plug_recording "$DIR/other.umockdev"
+	wait_until in_vm "$VM2" vhp-usb-0d8c-0015.1-3
+	# A got into vm1 after all, and out again.
+	WAIT_S=20 wait_until has_event mouse detached
+	assert_equal "$(sql "SELECT vm || ' ' || qdev_id FROM attachments")" 'vm2 vhp-usb-0d8c-0015.1-3'
+
+	unplug mouse	# B's remove: B is what is at 1-3 now
+	wait_until bash -c "! grep -qx vhp-usb-0d8c-0015.1-3 <(\"$PYTHON\" -S \"$QMP_QUERY\" \"$VM2\" peripherals)"
+	assert_equal "$(sql "SELECT count(*) FROM attachments")" 0
+}
