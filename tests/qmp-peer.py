@@ -19,7 +19,8 @@ Listens on SOCKET and greets every client like QEMU does, then:
   ports    a paused q35 with root ports rp1..rp3 (tests/data/query-pci-paused.json)
            where rp1 is taken by a device QEMU shows nowhere: device_add on rp1
            fails with QEMU's "in use by" error; device_del answers {} and sends
-           DEVICE_DELETED for the id unless MS is 1 (a guest that never lets go).
+           DEVICE_DELETED for the id unless MS is 1 (a guest that never lets go);
+           qom-list lists the ids added and not deleted, as QEMU does.
 Runs until killed.
 """
 import json
@@ -37,6 +38,9 @@ GREETING = (b'{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7},
 
 QUERY_PCI = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "query-pci-paused.json")
 OCCUPIED = "PCI: slot 0 function 0 not available for %s, in use by virtio-rng-pci,id=other"
+# "ports": the ids device_add added, for every client (statd reconnects).
+ADDED = {}
+ADDED_LOCK = threading.Lock()
 
 
 def answer(line, mode="late", ms=0):
@@ -50,10 +54,18 @@ def answer(line, mode="late", ms=0):
     if mode == "ports" and execute == "query-pci":
         with open(QUERY_PCI) as f:
             reply["return"] = json.load(f)
+    elif mode == "ports" and execute == "qom-list":
+        with ADDED_LOCK:
+            reply["return"] = [{"name": i, "type": "child<%s>" % d} for i, d in sorted(ADDED.items())]
     elif mode == "ports" and execute == "device_add" and args.get("bus") == "rp1":
         reply = {"error": {"class": "GenericError", "desc": OCCUPIED % args.get("driver")}}
+    elif mode == "ports" and execute == "device_add":
+        with ADDED_LOCK:
+            ADDED[args.get("id", "")] = args.get("driver", "")
     elif mode == "ports" and execute == "device_del" and ms != 1:
         dev = args.get("id", "")
+        with ADDED_LOCK:
+            ADDED.pop(dev, None)
         out = json.dumps({"timestamp": {"seconds": 1, "microseconds": 2}, "event": "DEVICE_DELETED",
                           "data": {"device": dev, "path": "/machine/peripheral/" + dev}}).encode() + b"\r\n"
     if "id" in cmd:
