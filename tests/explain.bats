@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # `vhotplugctl explain` against the hand-written recordings in tests/data/*.umockdev
-# and the rules in tests/data/explain.json.
+# and the rules in tests/data/explain.json (or a test's own, written by own_config).
 #
 # Every recording carries its own parents (host controller, root hub, bridges), as
 # umockdev-record writes them, so two recordings that share a parent cannot be

@@ -6,6 +6,7 @@
 
 load common
 load qemu
+load kinds
 
 DISK_PATH=/devices/pci0000:00/0000:00:14.0/usb2/2-2
 HUB_PATH=/devices/pci0000:00/0000:00:14.0/usb1/1-1
@@ -117,17 +118,6 @@ usb_config() {
 TP_PATH=/devices/platform/i8042/serio1/serio2/input/input5/event5
 KBD_PATH=/devices/platform/i8042/serio0/input/input3/event3
 
-# qemu_ports_start NAME: a paused q35 with three free pcie-root-ports rp1..rp3.
-qemu_ports_start() {
-	local sock=$DIR/$1.sock
-	qemu-system-x86_64 -M q35 -nodefaults -display none -S -device qemu-xhci,id=xhci \
-		-device pcie-root-port,id=rp1,chassis=1 -device pcie-root-port,id=rp2,chassis=2 \
-		-device pcie-root-port,id=rp3,chassis=3 \
-		-qmp "unix:$sock,server=on,wait=off" </dev/null >"$DIR/$1.qemu.log" 2>&1 3>&- &
-	echo $! >"$DIR/qemu-$1.pid"
-	wait_until test -S "$sock"
-}
-
 # The trackpoint and the keyboard into vm1; DEVICE_DELETED is waited for DEL_MS.
 evdev_config() {
 	cat >"$CONFIG" <<-EOF
@@ -152,21 +142,6 @@ evdev_event() {
 		env ACTION=remove DEVPATH="$path" SUBSYSTEM=input SEQNUM=$SEQ \
 			"$HELPER" -c "$CONFIG" --db "$DB" --run-dir "$RUN"
 	fi
-}
-
-# ev_events SYSNAME EVENT: how many EVENT rows history has for the node SYSNAME.
-ev_events() {
-	sql "SELECT count(*) FROM history h JOIN devices d ON d.id = h.device_id
-	     WHERE d.sysname = '$1' AND h.event = '$2'"
-}
-
-ev_has() {
-	[ "$(ev_events "$1" "$2")" -ge "${3:-1}" ]
-}
-
-ev_detail() {
-	sql "SELECT h.detail FROM history h JOIN devices d ON d.id = h.device_id
-	     WHERE d.sysname = '$1' AND h.event = '$2' ORDER BY h.id DESC LIMIT 1"
 }
 
 @test "evdev: device_add virtio-input-host-pci on a free port; QEMU's error for a missing node is recorded" {
@@ -243,19 +218,7 @@ ev_detail() {
 	wait_until ev_has event3 attached
 }
 
-# ---- PCI ----------------------------------------------------------------------
-# tests/data/pci-group.umockdev: a NIC (e1000), a sound card (snd_ens1371) and a
-# driverless serial controller behind a PCIe-to-PCI bridge, all in IOMMU group
-# 15; tests/pci-testbed.sh adds the group links and the drivers' files. statd
-# runs in that testbed and $TB is its root, so the test reads what statd wrote
-# and plays the kernel's part (driver links, /dev/vfio/15).
-
-PCI_DEVS=/devices/pci0000:00/0000:00:1c.4/0000:05:00.0
-# Run in each testbed after pci-testbed.sh: a test's changes to the group.
-PCI_TB_EXTRA=:
-NIC=0000:06:00.0
-SOUND=0000:06:01.0
-SERIAL=0000:06:02.0
+# ---- PCI (the testbed and its helpers: tests/kinds.bash) -----------------------
 
 pci_config() {
 	cat >"$CONFIG" <<-EOF
@@ -267,75 +230,6 @@ pci_config() {
 	  "vms": [ { "name": "vm1", "type": "qemu", "socket": "$VM1" } ]
 	}
 	EOF
-}
-
-pci_statd_start() {
-	STATD_PREFIX=(umockdev-run --device "$DATA/pci-group.umockdev" -- bash -c \
-		". '$top_srcdir/tests/pci-testbed.sh'; $PCI_TB_EXTRA; echo \"\$UMOCKDEV_DIR\" >'$DIR/testbed'; exec \"\$@\"" bash)
-	statd_start
-	TB=$(cat "$DIR/testbed")
-}
-
-pci_event() {
-	SEQ=$((SEQ + 1))
-	if [ "$1" = add ]; then
-		# With the group links, as the kernel has them (pciIommuSkipIfShared reads them).
-		umockdev-run --device "$DATA/pci-group.umockdev" -- bash -c \
-			". '$top_srcdir/tests/pci-testbed.sh'; $PCI_TB_EXTRA; exec \"\$@\"" bash env ACTION=add \
-			DEVPATH="$PCI_DEVS/$2" SUBSYSTEM=pci SEQNUM=$SEQ \
-			"$HELPER" -c "$CONFIG" --db "$DB" --run-dir "$RUN"
-	else
-		env ACTION=remove DEVPATH="$PCI_DEVS/$2" SUBSYSTEM=pci SEQNUM=$SEQ \
-			"$HELPER" -c "$CONFIG" --db "$DB" --run-dir "$RUN"
-	fi
-}
-
-# tb FILE: the content of FILE under the testbed's sysfs.
-tb() {
-	cat "$TB/sys/$1"
-}
-
-overridden() {
-	[ "$(tb "bus/pci/devices/$1/driver_override")" = vfio-pci ]
-}
-
-# The kernel's part once vfio-pci has probed ADDR.
-kernel_gives_vfio() {
-	ln -sfn "$TB/sys/bus/pci/drivers/vfio-pci" "$TB/sys/bus/pci/devices/$1/driver"
-}
-
-# unbound DRIVER ADDR: statd unbound ADDR from DRIVER.
-unbound() {
-	[ "$(tb "bus/pci/drivers/$1/unbind")" = "$2" ]
-}
-
-# Every non-bridge member given to vfio-pci, statd waiting for /dev/vfio/15.
-bind_group() {
-	wait_until overridden "$NIC"
-	wait_until overridden "$SOUND"
-	wait_until overridden "$SERIAL"
-	# statd writes again at each look until /dev/vfio/15 is there: a read may
-	# meet the file between truncation and write.
-	wait_until unbound e1000 "$NIC"
-	wait_until unbound snd_ens1371 "$SOUND"
-	# The bridge stays with the kernel.
-	[ "$(tb bus/pci/devices/0000:05:00.0/driver_override)" != vfio-pci ]
-	# The drivers were recorded before the first write.
-	run sql "SELECT address, driver, vm FROM host_drivers ORDER BY address"
-	assert_output "$NIC|e1000|vm1
-$SOUND|snd_ens1371|vm1
-$SERIAL||vm1"
-	! statd_log_has '"driver":"vfio-pci"'
-	for a in "$NIC" "$SOUND" "$SERIAL"; do kernel_gives_vfio "$a"; done
-	mkdir -p "$TB/dev/vfio"
-	: >"$TB/dev/vfio/15"
-}
-
-# The host drivers are given back, the records gone.
-drivers_restored() {
-	[ "$(tb bus/pci/drivers/e1000/bind)" = "$NIC" ] &&
-		[ "$(tb bus/pci/drivers/snd_ens1371/bind)" = "$SOUND" ] &&
-		[ "$(sql 'SELECT count(*) FROM host_drivers')" -eq 0 ]
 }
 
 @test "pci: the whole group goes to vfio-pci, then device_add; QEMU's error for a missing host is attach_failed, drivers given back" {
@@ -425,131 +319,4 @@ skip_config() {
 	run sql "SELECT action, vm, state FROM intents"
 	assert_output "attach|vm1|pending"
 	[ "$(ev_events "$NIC" ignored)" -eq 0 ]
-}
-
-# ---- pciIommuAddAll -----------------------------------------------------------
-
-# add_all_config ALLOW-RULES: one rule set for vm1 with pciIommuAddAll.
-add_all_config() {
-	cat >"$CONFIG" <<-EOF
-	{
-	  "pciPassthrough": [ { "targetVm": "vm1", "pciIommuAddAll": true, "tag": "uplink",
-	                        "allow": [ $1 ] } ],
-	  "vms": [ { "name": "vm1", "type": "qemu", "socket": "$VM1" } ]
-	}
-	EOF
-}
-
-# intents_of ADDR: action|vm|state|tag|rule of each of ADDR's intents.
-intents_of() {
-	sql "SELECT i.action, i.vm, i.state, i.tag, i.rule FROM intents i JOIN devices d ON d.id = i.device_id
-	     WHERE d.sysname = '$1' ORDER BY i.id"
-}
-
-# device_adds ADDR: how many device_add statd sent for host ADDR.
-device_adds() {
-	grep -c "device_add {\"driver\":\"vfio-pci\",\"host\":\"$1\"" "$STATD_LOG"
-}
-
-@test "pci: pciIommuAddAll queues every other function of the group, the bridge aside, each with its history" {
-	add_all_config '{ "address": "'$NIC'", "description": "the NIC" }'
-	pci_event add "$NIC"
-
-	run intents_of "$NIC"
-	assert_output "attach|vm1|pending|uplink|pciPassthrough[0].allow[0] (the NIC)"
-	for a in "$SOUND" "$SERIAL"; do
-		run intents_of "$a"
-		assert_output "attach|vm1|pending|uplink|pciIommuAddAll: in the IOMMU group of $NIC, which pciPassthrough[0].allow[0] (the NIC) takes"
-		run sql "SELECT h.event, h.vm, h.detail FROM history h JOIN devices d ON d.id = h.device_id
-			 WHERE d.sysname = '$a'"
-		assert_output "queued|vm1|pciIommuAddAll: in the IOMMU group of $NIC, which pciPassthrough[0].allow[0] (the NIC) takes"
-	done
-	run sql "SELECT sysname, kind FROM devices ORDER BY sysname"
-	assert_output "$NIC|pci
-$SOUND|pci
-$SERIAL|pci"
-	# One transaction: the intents follow each other.
-	run sql "SELECT group_concat(d.sysname, ' ') FROM intents i JOIN devices d ON d.id = i.device_id ORDER BY i.id"
-	assert_output "$NIC $SOUND $SERIAL"
-}
-
-@test "pci: pciIommuAddAll leaves a function the rule set takes by itself to its own event" {
-	add_all_config '{ "address": "'$NIC'" }, { "vendorId": "1274" }'
-	pci_event add "$NIC"
-	run sql "SELECT d.sysname FROM intents i JOIN devices d ON d.id = i.device_id ORDER BY i.id"
-	assert_output "$NIC
-$SERIAL"
-	pci_event add "$SOUND"
-	run intents_of "$SOUND"
-	assert_output "attach|vm1|pending|uplink|pciPassthrough[0].allow[1] ()"
-}
-
-@test "pci: pciIommuAddAll without an IOMMU group to read queues the function alone" {
-	add_all_config '{ "address": "'$NIC'" }'
-	PCI_TB_EXTRA="rm \"\$UMOCKDEV_DIR/sys$PCI_DEVS/$NIC/iommu_group\"" pci_event add "$NIC"
-	run sql "SELECT count(*) FROM intents"
-	assert_output 1
-}
-
-@test "pci: pciIommuAddAll: device_add vfio-pci for every function, QEMU's error for each is attach_failed" {
-	add_all_config '{ "address": "'$NIC'" }'
-	qemu_ports_start vm1
-	pci_statd_start
-	pci_event add "$NIC"
-	bind_group
-	for a in "$NIC" "$SOUND" "$SERIAL"; do
-		wait_until ev_has "$a" attach_failed
-		run ev_detail "$a" attach_failed
-		assert_output --partial "no such host device"
-		[ "$(device_adds "$a")" -eq 1 ]
-	done
-	statd_log_has '{"driver":"vfio-pci","host":"0000:06:01.0","id":"vhp-pci-0000_06_01.0","bus":"rp1","addr":"0"}'
-	statd_log_has '{"driver":"vfio-pci","host":"0000:06:02.0","id":"vhp-pci-0000_06_02.0","bus":"rp1","addr":"0"}'
-	run sql "SELECT state FROM intents"
-	assert_output "failed
-failed
-failed"
-	run peripherals "$VM1"
-	refute_line --partial vhp-pci
-}
-
-@test "pci: pciIommuAddAll: a repeated event adds no function twice; each leaves on its own remove event" {
-	# The group as NIC and sound card only: the peer has two free ports.
-	PCI_TB_EXTRA="rm \"\$UMOCKDEV_DIR/sys/kernel/iommu_groups/15/devices/$SERIAL\""
-	add_all_config '{ "address": "'$NIC'" }'
-	peer_start "$VM1" ports
-	pci_statd_start
-	pci_event add "$NIC"
-	wait_until overridden "$SOUND"
-	for a in "$NIC" "$SOUND" "$SERIAL"; do kernel_gives_vfio "$a"; done
-	mkdir -p "$TB/dev/vfio"
-	: >"$TB/dev/vfio/15"
-	wait_until ev_has "$NIC" attached
-	wait_until ev_has "$SOUND" attached
-	[ "$(tb "bus/pci/devices/$SERIAL/driver_override")" != vfio-pci ]
-	nic_adds=$(device_adds "$NIC")
-	sound_adds=$(device_adds "$SOUND")
-
-	# udevadm trigger, say: the same add again.
-	pci_event add "$NIC"
-	wait_until ev_has "$SOUND" attached 2
-	wait_until ev_has "$NIC" attached 2
-	[ "$(device_adds "$NIC")" -eq "$nic_adds" ]
-	[ "$(device_adds "$SOUND")" -eq "$sound_adds" ]
-	run ev_detail "$SOUND" attached
-	assert_output "already attached"
-	run sql "SELECT count(*) FROM attachments"
-	assert_output 2
-
-	pci_event remove "$NIC"
-	wait_until ev_has "$NIC" detached
-	# The sound card is still in the VM: the group stays with vfio-pci.
-	run sql "SELECT count(*) FROM host_drivers"
-	assert_output 2
-	[ "$(tb bus/pci/drivers/snd_ens1371/bind)" = "" ]
-	pci_event remove "$SOUND"
-	wait_until ev_has "$SOUND" detached
-	run sql "SELECT count(*) FROM attachments"
-	assert_output 0
-	wait_until drivers_restored
 }
