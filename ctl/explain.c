@@ -14,6 +14,7 @@
 #include "log.h"
 #include "macro.h"
 #include "match.h"
+#include "pcigroup.h"
 #include "safety.h"
 
 /* Accept a syspath, or a device node (/dev/input/event5) for convenience. */
@@ -44,8 +45,14 @@ static struct json_object *reasons_json(char *why)
 	return a;
 }
 
+/* What statd will do besides what the rules say, and why. */
+struct verdict {
+	char refused[400];		/* "" or why it stays on the host whatever the rules say */
+	struct json_object *also;	/* pciIommuAddAll: addresses that go with it, or NULL */
+};
+
 static void print_json(const char *arg, const struct device *dev, const char *desc,
-		       const struct match_result *res, char *why)
+		       const struct match_result *res, char *why, struct verdict *v)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -54,22 +61,34 @@ static void print_json(const char *arg, const struct device *dev, const char *de
 	json_object_object_add(o, "syspath", json_object_new_string(dev->syspath ?: arg));
 	json_object_object_add(o, "kind", json_object_new_string(dev_kind_name(dev->kind)));
 	json_object_object_add(o, "device", str_or_null(desc));
-	json_object_object_add(o, "targetVm", str_or_null(res->set ? res->set->target_vm : NULL));
-	json_object_object_add(o, "allowedVms", config_allowed_vms_json(res->set));
+	/* Refused: it goes nowhere; ruleset and rule still say which rule would have taken it. */
+	json_object_object_add(o, "targetVm", str_or_null(res->set && !v->refused[0] ?
+							  res->set->target_vm : NULL));
+	json_object_object_add(o, "allowedVms", config_allowed_vms_json(v->refused[0] ? NULL :
+									 res->set));
 	json_object_object_add(o, "ruleset", str_or_null(res->set ? res->set->path : NULL));
 	json_object_object_add(o, "rule", str_or_null(res->rule ? res->rule->path : NULL));
 	/* For the operator tools that select devices by tag. */
 	json_object_object_add(o, "tag", str_or_null(res->set ? res->set->tag : NULL));
 	json_object_object_add(o, "skipOnSuspend",
 			       res->set ? json_object_new_boolean(res->set->skip_on_suspend) : NULL);
+	json_object_object_add(o, "refused", str_or_null(v->refused[0] ? v->refused : NULL));
+	json_object_object_add(o, "alsoAttached", json_object_get(v->also));
 	json_object_object_add(o, "reasons", reasons_json(why));
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
 
-static void print_text(const char *desc, const struct match_result *res, const char *why)
+static void print_text(const char *desc, const struct match_result *res, const char *why,
+		       const struct verdict *v)
 {
+	size_t n = v->also ? json_object_array_length(v->also) : 0;
+
 	printf("%s\n%s", desc, why);
+	if (v->refused[0]) {
+		printf("=> refused: %s; it stays on the host\n\n", v->refused);
+		return;
+	}
 	if (!res->set) {
 		printf("=> no rule set takes this device: it stays on the host\n\n");
 		return;
@@ -79,7 +98,11 @@ static void print_text(const char *desc, const struct match_result *res, const c
 	if (res->set->tag)
 		printf("[tag %s] ", res->set->tag);
 	if (res->set->target_vm) {
-		printf("attach to %s\n\n", res->set->target_vm);
+		printf("attach to %s", res->set->target_vm);
+		for (size_t i = 0; i < n; i++)
+			printf("%s%s", i ? ", " : ", with the rest of its IOMMU group (pciIommuAddAll): ",
+			       json_object_get_string(json_object_array_get_idx(v->also, i)));
+		printf("\n\n");
 		return;
 	}
 	printf("may be attached to one of");
@@ -88,14 +111,60 @@ static void print_text(const char *desc, const struct match_result *res, const c
 	printf(" (selected with vhotplugctl)\n\n");
 }
 
+static int also_add(void *userdata, const char *addr, const struct device *member)
+{
+	return json_object_array_add(userdata, json_object_new_string(addr)) < 0 ? -ENOMEM : 0;
+}
+
+/* The verdicts the helper and statd reach past the rules (lib/intake.c, lib/safety.c). */
+static void judge(const struct config *cfg, const struct device *dev,
+		  const struct match_result *res, struct verdict *v, FILE *f)
+{
+	const char *never = match_never_reason(dev);
+	const struct ruleset *set = res->set;
+	char buf[256];
+	int r;
+
+	if (never)
+		snprintf(v->refused, sizeof(v->refused), "%s", never);
+	if (!set)
+		return;
+	if (dev->kind == DEV_USB) {
+		r = safety_check_usb(dev->syspath, buf, sizeof(buf));
+		if (r > 0)
+			snprintf(v->refused, sizeof(v->refused), "never passed to a VM: it %s", buf);
+		else if (r < 0)
+			snprintf(v->refused, sizeof(v->refused),
+				 "cannot tell whether it is safe to pass: %s", strerror(-r));
+	}
+	if (dev->kind != DEV_PCI)
+		goto out;
+	if (!set->target_vm)
+		snprintf(v->refused, sizeof(v->refused),
+			 "PCI rule sets need a targetVm: allowedVms alone is refused");
+	else if (set->pci.iommu_skip_if_shared &&
+		 pcigroup_unmatched(cfg, set, dev, buf, sizeof(buf)) > 0)
+		snprintf(v->refused, sizeof(v->refused), "its IOMMU group is shared with %s, which "
+			 "this rule set does not take (pciIommuSkipIfShared)", buf);
+	else if (set->pci.iommu_add_all) {
+		v->also = json_object_new_array();
+		r = v->also ? pcigroup_foreach_other(cfg, set, dev, also_add, v->also) : -ENOMEM;
+		if (r < 0)
+			fprintf(f, "pciIommuAddAll: cannot read its IOMMU group: %s\n", strerror(-r));
+	}
+out:
+	if (v->refused[0] && !never)
+		fprintf(f, "%s\n", v->refused);
+}
+
 static int explain_one(const struct config *cfg, struct udev *udev, const char *arg, bool json)
 {
 	struct udev_device *ud = lookup(udev, arg);
 	struct match_result res;
+	struct verdict v = { .refused = "" };
 	struct device *dev = NULL;
 	_cleanup_free_ char *why = NULL;
 	_cleanup_free_ char *desc = NULL;
-	char unsafe[256];
 	size_t len;
 	FILE *f;
 	int r;
@@ -117,19 +186,14 @@ static int explain_one(const struct config *cfg, struct udev *udev, const char *
 		return -ENOMEM;
 	}
 	match_device(cfg, dev, &res, f);
-	/* Whatever the rules say: the verdict statd will reach (lib/safety.c). */
-	if (dev->kind == DEV_USB && res.set &&
-	    safety_check_usb(dev->syspath, unsafe, sizeof(unsafe)) > 0) {
-		fprintf(f, "never passed to a VM: it %s\n", unsafe);
-		res.set = NULL;
-		res.rule = NULL;
-	}
+	judge(cfg, dev, &res, &v, f);
 	fclose(f);
 	desc = device_describe(dev);
 	if (json)
-		print_json(arg, dev, desc, &res, why);
+		print_json(arg, dev, desc, &res, why, &v);
 	else
-		print_text(desc ?: arg, &res, why);
+		print_text(desc ?: arg, &res, why, &v);
+	json_object_put(v.also);
 	device_free(dev);
 	return 0;
 }

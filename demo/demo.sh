@@ -1,7 +1,8 @@
 #!/bin/bash
-# The whole pipeline on a machine with no USB hardware: a real QEMU, statd,
-# and a USB mouse faked by umockdev, "plugged" by running the helper the way
-# udev would. Run from the top of a built tree: ./demo/demo.sh
+# The whole pipeline on a machine with no USB or spare PCI hardware: a real
+# QEMU, statd, a USB mouse, a USB Ethernet adapter (for a crosvm VM) and a PCI
+# NIC faked by umockdev, "plugged" by running the helper the way udev would.
+# Run from the top of a built tree: ./demo/demo.sh
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,6 +52,13 @@ cat >"$tmp/vhotplug.json" <<JSON
       "allow": [ { "vendorId": "045e", "productId": "07c6" } ]
     }
   ],
+  "pciPassthrough": [
+    {
+      "description": "A NIC for the desktop VM",
+      "targetVm": "desktop",
+      "allow": [ { "address": "0000:06:00.0", "description": "e1000 NIC" } ]
+    }
+  ],
   "vms": [
     { "name": "desktop", "type": "qemu", "socket": "$tmp/desktop.qmp", "usbAttachBy": "vidpid" },
     { "name": "net", "type": "crosvm", "socket": "$tmp/net.sock" }
@@ -64,9 +72,10 @@ mouse=/devices/pci0000:00/0000:00:14.0/usb1/1-3
 query() { python3 "$top/tests/qmp-query.py" "$tmp/desktop.qmp" "$@"; }
 show() { echo; echo "== $1"; sqlite3 -header -column "$db" "$2"; }
 
-echo "== starting QEMU (paused, no disks) with a QMP socket"
+echo "== starting QEMU (paused, no disks, PCIe root ports for hot-plug) with a QMP socket"
 qemu-system-x86_64 -M q35 -nodefaults -display none -S -device qemu-xhci,id=xhci \
-	-qmp "unix:$tmp/desktop.qmp,server=on,wait=off" 2>"$tmp/qemu.log" &
+	-device pcie-root-port,id=rp1,chassis=1 -device pcie-root-port,id=rp2,chassis=2 \
+	-device pcie-root-port,id=rp3,chassis=3 -qmp "unix:$tmp/desktop.qmp,server=on,wait=off" 2>"$tmp/qemu.log" &
 pids+=($!)
 wait_for test -S "$tmp/desktop.qmp"
 
@@ -75,10 +84,23 @@ python3 "$top/tests/seqpacket-listen.py" "$tmp/net.sock" &
 pids+=($!)
 wait_for test -e "$tmp/net.sock.ready"
 
+# statd sees the sysfs of a umockdev testbed: a NIC (e1000), a sound card
+# and a driverless serial controller behind a PCIe-to-PCI bridge, all four
+# in IOMMU group 15. tests/pci-testbed.sh adds what the kernel would have
+# there (group links, the drivers' bind/unbind files, drivers_probe).
+pci_devs=/devices/pci0000:00/0000:00:1c.4/0000:05:00.0
+in_pci_testbed() {
+	umockdev-run --device "$top/tests/data/pci-group.umockdev" -- bash -c \
+		". '$top/tests/pci-testbed.sh'; exec \"\$@\"" bash "$@"
+}
 echo "== starting vhotplug-statd"
-"$build/statd/vhotplug-statd" "${opts[@]}" 2>"$tmp/statd.log" &
+# exec: the pid to stop at the end is umockdev-run's, which passes the signal on.
+(exec umockdev-run --device "$top/tests/data/pci-group.umockdev" -- bash -c \
+	". '$top/tests/pci-testbed.sh'; echo \"\$UMOCKDEV_DIR\" >'$tmp/testbed'; exec \"\$@\"" \
+	bash "$build/statd/vhotplug-statd" "${opts[@]}" 2>"$tmp/statd.log") &
 pids+=($!)
 wait_for test -S "$tmp/run/statd.sock"
+tb=$(cat "$tmp/testbed")
 
 echo "== plugging a USB mouse (umockdev), helper run as udev would run it"
 umockdev-run --device "$top/tests/data/usb-mouse.umockdev" -- \
@@ -111,3 +133,41 @@ show "attachments (for crosvm, the port it gave)" \
 echo
 echo "== what crosvm ran"
 cat "$tmp/crosvm/log"
+
+echo
+echo "== plugging a PCI NIC (umockdev, 0000:06:00.0, IOMMU group 15) for the desktop VM"
+in_pci_testbed env ACTION=add DEVPATH=$pci_devs/0000:06:00.0 SUBSYSTEM=pci SEQNUM=4 \
+	"$build/helper/vhotplug-helper" "${opts[@]}"
+overridden() {
+	for a in 0000:06:00.0 0000:06:01.0 0000:06:02.0; do
+		[ "$(cat "$tb/sys/bus/pci/devices/$a/driver_override")" = vfio-pci ] || return 1
+	done
+}
+wait_for overridden
+show "host_drivers (statd wrote them down before its first sysfs write)" \
+	"select address, driver, vm from host_drivers"
+echo
+echo "== the testbed's sysfs: what statd wrote to give the group to vfio-pci"
+for f in devices/0000:06:00.0/driver_override devices/0000:06:01.0/driver_override \
+	devices/0000:06:02.0/driver_override devices/0000:05:00.0/driver_override \
+	drivers/e1000/unbind drivers/snd_ens1371/unbind; do
+	echo "/sys/bus/pci/$f: $(cat "$tb/sys/bus/pci/$f")"
+done
+echo
+echo "== playing the kernel's part: vfio-pci takes the three functions, /dev/vfio/15 appears"
+for a in 0000:06:00.0 0000:06:01.0 0000:06:02.0; do
+	ln -sfn "$tb/sys/bus/pci/drivers/vfio-pci" "$tb/sys/bus/pci/devices/$a/driver"
+done
+mkdir -p "$VHOTPLUG_DEV_ROOT/vfio"
+: >"$VHOTPLUG_DEV_ROOT/vfio/15"
+# QEMU looks for the host device in the real /sys, where it is not.
+drivers_back() { [ "$(sqlite3 "$db" "select count(*) from host_drivers")" -eq 0 ]; }
+wait_for has_event attach_failed
+wait_for drivers_back
+show "device_history of the NIC" \
+	"select time, device, event, vm, detail from device_history where device like 'pci %'"
+echo
+echo "== each function given back to the driver it had (the serial controller had none: a probe)"
+for f in drivers/e1000/bind drivers/snd_ens1371/bind drivers_probe; do
+	echo "/sys/bus/pci/$f: $(cat "$tb/sys/bus/pci/$f")"
+done

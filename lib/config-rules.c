@@ -70,7 +70,7 @@ static const struct key ruleset_keys[] = {
 	K("tag", KT_STRING, struct ruleset, tag),
 	K_LATER("skipOnSuspend", KT_BOOL, struct ruleset, skip_on_suspend),
 	/* Upstream reads these on PCI rule sets only; harmless elsewhere. */
-	K_LATER("pciIommuAddAll", KT_BOOL, struct ruleset, pci.iommu_add_all),
+	K("pciIommuAddAll", KT_BOOL, struct ruleset, pci.iommu_add_all),
 	K("pciIommuSkipIfShared", KT_BOOL, struct ruleset, pci.iommu_skip_if_shared),
 	K_LATER("autoOvmf", KT_BOOL, struct ruleset, pci.auto_ovmf),
 	K_LATER("qemuUseRootBus", KT_BOOL, struct ruleset, pci.qemu_use_root_bus),

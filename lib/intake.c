@@ -8,6 +8,7 @@
 #include "config-json.h"
 #include "ident.h"
 #include "intake.h"
+#include "log.h"
 #include "macro.h"
 #include "match.h"
 #include "pcigroup.h"
@@ -51,6 +52,67 @@ static int record_ignore(struct db *db, struct db_intent *in, const char *label,
 	return r ?: db_history_add(db, in->device_id, label, "ignored", NULL, why);
 }
 
+/* pciIommuAddAll: what the other functions of the matched one's group are queued with. */
+struct group_add {
+	struct db *db;
+	const struct db_intent *matched;
+	const char *addr;	/* the matched function */
+	bool failed;		/* a database write failed: the event is not recorded */
+};
+
+static int add_member(void *userdata, const char *addr, const struct device *member)
+{
+	struct group_add *ga = userdata;
+	_cleanup_free_ char *label = member ? device_describe(member) : NULL;
+	_cleanup_free_ char *ident = member ? ident_make(member) : NULL;
+	_cleanup_free_ char *why = NULL;
+	struct db_intent in = *ga->matched;
+	int r;
+
+	/* statd binds the whole group anyway; only its device_add is missed. */
+	if (!member) {
+		log_warn("pciIommuAddAll: cannot read %s from sysfs: not queued", addr);
+		return 0;
+	}
+	if (!label || !ident ||
+	    asprintf(&why, "pciIommuAddAll: in the IOMMU group of %s, which %s takes",
+			       ga->addr, ga->matched->rule) < 0) {
+		ga->failed = true;
+		return -ENOMEM;
+	}
+	in.busnum = member->busnum;
+	in.devnum = member->devnum;
+	in.rule = why;
+	r = db_device_upsert(ga->db, member, ident, label, &in.device_id);
+	if (r == 0)
+		r = db_intent_add(ga->db, &in, NULL);
+	if (r == 0)
+		r = db_history_add(ga->db, in.device_id, label, "queued", in.vm, why);
+	ga->failed = r < 0;
+	return r;
+}
+
+/*
+ * Queue every other function of the group for the same VM, in the matched
+ * one's transaction. A function the rule set takes by itself is left to its
+ * own event. One queued twice (a replug, statd --attach-connected) is not
+ * added twice: statd's QEMU backend finds its id in the VM first. Each one
+ * leaves the VM on its own remove event: unplugging a card removes every
+ * function of its slot, each with its own event.
+ */
+static int record_group(struct db *db, const struct config *cfg, const struct ruleset *set,
+			const struct device *dev, const struct db_intent *in)
+{
+	struct group_add ga = { .db = db, .matched = in, .addr = dev->sysname };
+	int r = pcigroup_foreach_other(cfg, set, dev, add_member, &ga);
+
+	/* No group to read (no IOMMU): statd says so when it prepares the matched one. */
+	if (r < 0 && !ga.failed)
+		log_notice("%s: pciIommuAddAll: cannot read its IOMMU group: %s", dev->sysname,
+			   strerror(-r));
+	return ga.failed ? r : 0;
+}
+
 static int record_match(struct db *db, const struct config *cfg, const struct device *dev,
 			struct db_intent *in, const char *label, const struct match_result *m)
 {
@@ -76,7 +138,11 @@ static int record_match(struct db *db, const struct config *cfg, const struct de
 		in->action = "attach";
 		in->vm = m->set->target_vm;
 		r = db_intent_add(db, in, NULL);
-		return r ?: db_history_add(db, in->device_id, label, "queued", in->vm, rule);
+		if (r == 0)
+			r = db_history_add(db, in->device_id, label, "queued", in->vm, rule);
+		if (r == 0 && m->set->kind == DEV_PCI && m->set->pci.iommu_add_all)
+			r = record_group(db, cfg, m->set, dev, in);
+		return r;
 	}
 	/* The original refuses these too: a PCI function is not handed around. */
 	if (m->set->kind == DEV_PCI)

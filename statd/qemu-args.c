@@ -150,12 +150,25 @@ int qemu_args_free_ports(struct json_object *query_pci, const char *const *busy,
 	return (int)(n < max ? n : max);
 }
 
+/*
+ * statd's own qdev ids (statd/job.c): those devices it knows by id, and a
+ * function it added must not hide another function with the same ids (the
+ * second port of a dual-port NIC, with pciIommuAddAll).
+ */
+static bool is_ours(struct json_object *dev)
+{
+	struct json_object *qid;
+
+	return json_object_object_get_ex(dev, "qdev_id", &qid) &&
+	       strncmp(json_object_get_string(qid) ?: "", "vhp-", 4) == 0;
+}
+
 static bool has_device(struct json_object *devs, uint16_t vendor, uint16_t device)
 {
 	for (size_t i = 0; i < json_object_array_length(devs); i++) {
 		struct json_object *dev = json_object_array_get_idx(devs, i), *behind;
 
-		if (dev_is(dev, vendor, device))
+		if (dev_is(dev, vendor, device) && !is_ours(dev))
 			return true;
 		behind = bridge_devices(dev);
 		if (behind && has_device(behind, vendor, device))

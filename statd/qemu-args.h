@@ -38,7 +38,11 @@ struct json_object *qemu_args_evdev(const char *evdev, const char *id, const cha
 int qemu_args_free_ports(struct json_object *query_pci, const char *const *busy,
 			 char ports[][QEMU_ARGS_ID_MAX], size_t max);
 
-/* Whether any device in QUERY_PCI, behind bridges too, is VENDOR:DEVICE. */
+/*
+ * Whether any device in QUERY_PCI, behind bridges too, is VENDOR:DEVICE:
+ * one the guest was given otherwise (its command line). Devices with
+ * statd's own ids ("vhp-...") do not count: statd finds those by id.
+ */
 bool qemu_args_has_device(struct json_object *query_pci, uint16_t vendor, uint16_t device);
 
 /*

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # `vhotplugctl explain` against the hand-written recordings in tests/data/*.umockdev
-# and the rules in tests/data/explain.json.
+# and the rules in tests/data/explain.json (or a test's own, written by own_config).
 #
 # Every recording carries its own parents (host controller, root hub, bridges), as
 # umockdev-record writes them, so two recordings that share a parent cannot be
@@ -193,6 +193,114 @@ json_line_has() {
 	json_line_has 1 '"kind":"usb"'
 	json_line_has 1 '"targetVm":"vm1"'
 	json_line_has 1 '"rule":"usbPassthrough[0].allow[0]"'
+}
+
+# ---- refused whatever the rules say -------------------------------------------
+
+# own_config JSON: write the config of one test and use it.
+own_config() {
+	CONFIG=$BATS_TEST_TMPDIR/vhotplug.json
+	echo "$1" >"$CONFIG"
+}
+
+# A fake proc root whose mountinfo holds LINE (the host's own root is on NVMe).
+fake_mounts() {
+	local proc=$BATS_TEST_TMPDIR/proc
+	mkdir -p "$proc/self"
+	printf '22 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw\n%s\n' "$1" >"$proc/self/mountinfo"
+	printf 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n' >"$proc/swaps"
+	export VHOTPLUG_PROC_ROOT=$proc
+}
+
+STORAGE='{ "usbPassthrough": [ { "targetVm": "vm1", "allow": [ { "interfaceClass": 8, "description": "storage" } ] } ],
+  "vms": [ { "name": "vm1", "type": "qemu", "socket": "/run/vm1.sock" } ] }'
+
+@test "safety: a hub is refused, and the verdict says so" {
+	explain usb-hub "$XHCI/usb1/1-1"
+	assert_verdict usb null null null null
+	assert_output --partial '"refused":"USB hubs are never passed through"'
+	run with_devices usb-hub -- "$CTL" explain -c "$CONFIG" "$XHCI/usb1/1-1"
+	assert_output --partial "=> refused: USB hubs are never passed through; it stays on the host"
+}
+
+@test "safety: a disk that backs /boot is refused although a rule takes it; the rule is still named" {
+	fake_mounts '30 22 8:33 / /boot rw,relatime shared:5 - vfat /dev/sdc1 rw'
+	own_config "$STORAGE"
+	explain usb-disk "$XHCI/usb2/2-2"
+	assert_verdict usb null null '"usbPassthrough[0]"' '"usbPassthrough[0].allow[0]"'
+	assert_output --partial '"refused":"never passed to a VM: it backs the filesystem mounted at /boot"'
+	run with_devices usb-disk -- "$CTL" explain -c "$CONFIG" "$XHCI/usb2/2-2"
+	assert_output --partial "=> refused: never passed to a VM: it backs the filesystem mounted at /boot; it stays on the host"
+	refute_output --partial "attach to vm1"
+}
+
+@test "safety: a disk holding active swap is refused" {
+	fake_mounts ''
+	printf '/dev/sdc2\t\t\t\tpartition\t8388604\t\t0\t\t-2\n' >>"$VHOTPLUG_PROC_ROOT/swaps"
+	own_config "$STORAGE"
+	explain usb-disk "$XHCI/usb2/2-2"
+	assert_output --partial '"refused":"never passed to a VM: it backs the swap area /dev/sdc2"'
+	assert_output --partial '"targetVm":null'
+}
+
+@test "safety: when mounts cannot be read, explain says statd refuses it too" {
+	fake_mounts ''
+	rm "$VHOTPLUG_PROC_ROOT/self/mountinfo"
+	own_config "$STORAGE"
+	explain usb-disk "$XHCI/usb2/2-2"
+	assert_output --partial '"refused":"cannot tell whether it is safe to pass: No such file or directory"'
+}
+
+@test "safety: the same disk, mounted nowhere, goes to vm1 and is not refused" {
+	fake_mounts ''
+	own_config "$STORAGE"
+	explain usb-disk "$XHCI/usb2/2-2"
+	assert_verdict usb '"vm1"' null '"usbPassthrough[0]"' '"usbPassthrough[0].allow[0]"'
+	assert_output --partial '"refused":null'
+}
+
+# ---- PCI IOMMU groups (tests/data/pci-group.umockdev, IOMMU group 15) ---------
+
+GROUP=/sys/devices/pci0000:00/0000:00:1c.4/0000:05:00.0
+
+# explain_group ARGS...: explain in the PCI testbed, group links included.
+explain_group() {
+	run umockdev-run --device "$DATA/pci-group.umockdev" -- bash -c \
+		". '$top_srcdir/tests/pci-testbed.sh'; exec \"\$@\"" bash "$CTL" explain -c "$CONFIG" "$@"
+}
+
+# pci_config FLAG ALLOW: one rule set for vm1 with FLAG set.
+pci_config() {
+	own_config '{ "pciPassthrough": [ { "targetVm": "vm1", "'"$1"'": true, "allow": [ '"$2"' ] } ],
+	  "vms": [ { "name": "vm1", "type": "qemu", "socket": "/run/vm1.sock" } ] }'
+}
+
+@test "pci: pciIommuAddAll names the rest of the group, bridge aside, that goes with the function" {
+	pci_config pciIommuAddAll '{ "address": "0000:06:00.0" }'
+	explain_group --json "$GROUP/0000:06:00.0"
+	assert_verdict pci '"vm1"' null '"pciPassthrough[0]"' '"pciPassthrough[0].allow[0]"'
+	assert_output --partial '"refused":null,"alsoAttached":["0000:06:01.0","0000:06:02.0"]'
+	explain_group "$GROUP/0000:06:00.0"
+	assert_output --partial "attach to vm1, with the rest of its IOMMU group (pciIommuAddAll): 0000:06:01.0, 0000:06:02.0"
+}
+
+@test "pci: pciIommuAddAll leaves out functions the rule set takes by themselves" {
+	pci_config pciIommuAddAll '{ "address": "0000:06:00.0" }, { "vendorId": "1274" }'
+	explain_group --json "$GROUP/0000:06:00.0"
+	assert_output --partial '"alsoAttached":["0000:06:02.0"]'
+}
+
+@test "pci: without pciIommuAddAll nothing else goes" {
+	own_config '{ "pciPassthrough": [ { "targetVm": "vm1", "allow": [ { "address": "0000:06:00.0" } ] } ],
+	  "vms": [ { "name": "vm1", "type": "qemu", "socket": "/run/vm1.sock" } ] }'
+	explain_group --json "$GROUP/0000:06:00.0"
+	assert_output --partial '"refused":null,"alsoAttached":null'
+}
+
+@test "pci: pciIommuSkipIfShared refuses a function whose group the rule set does not take whole" {
+	pci_config pciIommuSkipIfShared '{ "address": "0000:06:00.0" }'
+	explain_group "$GROUP/0000:06:00.0"
+	assert_output --partial "=> refused: its IOMMU group is shared with 0000:06:01.0, 0000:06:02.0, which this rule set does not take (pciIommuSkipIfShared); it stays on the host"
 }
 
 # ---- CLI behaviour -----------------------------------------------------------

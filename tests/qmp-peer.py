@@ -6,8 +6,9 @@ Listens on SOCKET and greets every client like QEMU does, then:
   silent   reads whatever the client sends and never answers;
   garbage  answers the client's first line with bytes that are not JSON;
   late     binds SOCKET, waits 0.3 s before it listens (the window in which a
-           connect is refused), then answers like a QEMU with no devices:
-           qom-list returns [], every other command {};
+           connect is refused), then answers like a QEMU with no devices of
+           its own: qom-list lists the ids device_add added and device_del
+           did not remove, every other command returns {};
   early-event  answers like "late" (without the delay), but sends an event
            before the greeting, as QEMU 7.2 does with a DEVICE_DELETED still
            queued for its previous client.
@@ -37,10 +38,10 @@ GREETING = (b'{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7},
 
 QUERY_PCI = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "query-pci-paused.json")
 OCCUPIED = "PCI: slot 0 function 0 not available for %s, in use by virtio-rng-pci,id=other"
-
-
-# The ids device_add gave, as QEMU's /machine/peripheral would list them.
-ADDED = []
+# The ids device_add added and device_del did not remove, with their driver,
+# for every client (statd reconnects): QEMU's /machine/peripheral.
+ADDED = {}
+ADDED_LOCK = threading.Lock()
 
 
 def answer(line, mode="late", ms=0):
@@ -50,23 +51,28 @@ def answer(line, mode="late", ms=0):
         return b'{"error": {"class": "GenericError", "desc": "bad JSON"}}\r\n'
     execute, args = cmd.get("execute"), cmd.get("arguments") or {}
     reply = {"return": {}}
-    if execute == "qom-list":
-        reply["return"] = [{"name": "type", "type": "string"}] + \
-            [{"name": i, "type": "child<usb-host>"} for i in ADDED]
     out = b""
-    if mode == "ports" and execute == "query-pci":
+    if execute == "qom-list":
+        with ADDED_LOCK:
+            reply["return"] = [{"name": "type", "type": "string"}] + \
+                [{"name": i, "type": "child<%s>" % d} for i, d in sorted(ADDED.items())]
+    elif mode == "ports" and execute == "query-pci":
         with open(QUERY_PCI) as f:
             reply["return"] = json.load(f)
     elif mode == "ports" and execute == "device_add" and args.get("bus") == "rp1":
         reply = {"error": {"class": "GenericError", "desc": OCCUPIED % args.get("driver")}}
+    elif execute == "device_add":
+        with ADDED_LOCK:
+            ADDED[args.get("id", "")] = args.get("driver", "")
     elif mode == "ports" and execute == "device_del" and ms != 1:
         dev = args.get("id", "")
+        with ADDED_LOCK:
+            ADDED.pop(dev, None)
         out = json.dumps({"timestamp": {"seconds": 1, "microseconds": 2}, "event": "DEVICE_DELETED",
                           "data": {"device": dev, "path": "/machine/peripheral/" + dev}}).encode() + b"\r\n"
-    if execute == "device_add" and "error" not in reply and args.get("id") not in ADDED:
-        ADDED.append(args.get("id"))
-    elif execute == "device_del" and args.get("id") in ADDED and not (mode == "ports" and ms == 1):
-        ADDED.remove(args.get("id"))
+    elif execute == "device_del" and mode != "ports":
+        with ADDED_LOCK:
+            ADDED.pop(args.get("id", ""), None)
     if "id" in cmd:
         reply["id"] = cmd["id"]
     return json.dumps(reply).encode() + b"\r\n" + out

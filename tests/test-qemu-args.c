@@ -123,6 +123,26 @@ static void test_device_already_in_the_guest(void)
 	json_object_put(q);
 }
 
+/* The first port of a dual-port NIC, added by statd, does not hide the second. */
+static void test_own_device_does_not_hide_its_twin(void)
+{
+	static const char fmt[] =
+		"[{\"bus\":0,\"devices\":[{\"qdev_id\":\"rp1\",\"id\":{\"vendor\":6966,\"device\":12},"
+		"\"pci_bridge\":{\"devices\":[{\"qdev_id\":\"%s\",\"id\":{\"vendor\":32902,"
+		"\"device\":5409}}]}}]}]";
+	char text[512];
+	struct json_object *q;
+
+	snprintf(text, sizeof(text), fmt, "vhp-pci-0000_06_00.0");
+	q = json_tokener_parse(text);
+	CHECK(q && !qemu_args_has_device(q, 0x8086, 0x1521));
+	json_object_put(q);
+	snprintf(text, sizeof(text), fmt, "nic0");	/* given on the command line */
+	q = json_tokener_parse(text);
+	CHECK(q && qemu_args_has_device(q, 0x8086, 0x1521));
+	json_object_put(q);
+}
+
 /* The descriptions as QEMU gives them (measured with device_add; the grab
  * failure as virtio-input-host words it). */
 static void test_errors_that_matter(void)
@@ -145,6 +165,7 @@ int main(void)
 	test_free_ports_of_a_paused_guest();
 	test_free_ports_of_nonsense();
 	test_device_already_in_the_guest();
+	test_own_device_does_not_hide_its_twin();
 	test_errors_that_matter();
 	return check_result();
 }
