@@ -72,22 +72,29 @@ mouse=/devices/pci0000:00/0000:00:14.0/usb1/1-3
 query() { python3 "$top/tests/qmp-query.py" "$tmp/desktop.qmp" "$@"; }
 show() { echo; echo "== $1"; sqlite3 -header -column "$db" "$2"; }
 
+start_qemu() {
+	qemu-system-x86_64 -M q35 -nodefaults -display none -S -device qemu-xhci,id=xhci \
+		-device pcie-root-port,id=rp1,chassis=1 -device pcie-root-port,id=rp2,chassis=2 \
+		-device pcie-root-port,id=rp3,chassis=3 -qmp "unix:$tmp/desktop.qmp,server=on,wait=off" \
+		2>>"$tmp/qemu.log" &
+	qemu_pid=$!
+	pids+=($qemu_pid)
+	wait_for test -S "$tmp/desktop.qmp"
+}
 echo "== starting QEMU (paused, no disks, PCIe root ports for hot-plug) with a QMP socket"
-qemu-system-x86_64 -M q35 -nodefaults -display none -S -device qemu-xhci,id=xhci \
-	-device pcie-root-port,id=rp1,chassis=1 -device pcie-root-port,id=rp2,chassis=2 \
-	-device pcie-root-port,id=rp3,chassis=3 -qmp "unix:$tmp/desktop.qmp,server=on,wait=off" 2>"$tmp/qemu.log" &
-pids+=($!)
-wait_for test -S "$tmp/desktop.qmp"
+start_qemu
 
 echo "== a crosvm VM's control socket (a listening SEQPACKET socket)"
 python3 "$top/tests/seqpacket-listen.py" "$tmp/net.sock" &
 pids+=($!)
 wait_for test -e "$tmp/net.sock.ready"
 
-# statd sees the sysfs of a umockdev testbed: a NIC (e1000), a sound card
-# and a driverless serial controller behind a PCIe-to-PCI bridge, all four
-# in IOMMU group 15. tests/pci-testbed.sh adds what the kernel would have
-# there (group links, the drivers' bind/unbind files, drivers_probe).
+# statd sees the sysfs of a umockdev testbed: the mouse plugged below, and a
+# NIC (e1000), a sound card and a driverless serial controller behind a
+# PCIe-to-PCI bridge, all four in IOMMU group 15. tests/pci-testbed.sh adds
+# what the kernel would have there (group links, the drivers' bind/unbind
+# files, drivers_probe).
+{ cat "$top/tests/data/pci-group.umockdev"; echo; cat "$top/tests/data/usb-mouse.umockdev"; } >"$tmp/statd.umockdev"
 pci_devs=/devices/pci0000:00/0000:00:1c.4/0000:05:00.0
 in_pci_testbed() {
 	umockdev-run --device "$top/tests/data/pci-group.umockdev" -- bash -c \
@@ -95,7 +102,7 @@ in_pci_testbed() {
 }
 echo "== starting vhotplug-statd"
 # exec: the pid to stop at the end is umockdev-run's, which passes the signal on.
-(exec umockdev-run --device "$top/tests/data/pci-group.umockdev" -- bash -c \
+(exec umockdev-run --device "$tmp/statd.umockdev" -- bash -c \
 	". '$top/tests/pci-testbed.sh'; echo \"\$UMOCKDEV_DIR\" >'$tmp/testbed'; exec \"\$@\"" \
 	bash "$build/statd/vhotplug-statd" "${opts[@]}" 2>"$tmp/statd.log") &
 pids+=($!)
@@ -110,6 +117,19 @@ wait_for has_event attached
 show "current_attachments" "select * from current_attachments"
 echo
 echo "== QEMU's own view: qom-list /machine/peripheral"
+query peripherals
+
+echo
+echo "== QEMU killed (SIGKILL) and started again on its socket: statd puts the mouse back"
+before=$(sqlite3 "$db" "select max(id) from history")
+kill -KILL "$qemu_pid"
+wait "$qemu_pid" 2>/dev/null || true
+start_qemu
+wait_for has_event attached 2
+show "history since the kill" "select time, device, event, vm, detail from history
+	where id > $before order by id"
+echo
+echo "== QEMU's own view after the restart"
 query peripherals
 
 echo

@@ -36,8 +36,8 @@ void sched_unreachable(struct worker *w, struct job *j, int err, const char *not
 	struct vmm *m = w->m;
 
 	if (w->removed) {
-		sched_record_failed(m, job_record(m->db, j, j->pub.detach ? "detach_failed" :
-						  "attach_failed", "failed", w->note, JOB_ROW_KEEP));
+		sched_record_failed(m, job_record(m->db, j, job_failed_event(j), "failed", w->note,
+						  JOB_ROW_KEEP));
 		job_free(j);
 		return;
 	}

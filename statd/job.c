@@ -195,6 +195,12 @@ int job_record(struct db *db, struct job *j, const char *event, const char *stat
 	return r;
 }
 
+const char *job_failed_event(const struct job *j)
+{
+	return j->pub.reconcile ? "reconcile_failed" : j->pub.detach ? "detach_failed" :
+	       "attach_failed";
+}
+
 int job_claim(struct db *db, struct job *j, const char *owner)
 {
 	int r = j->qdev_id && !j->key ? ((j->key = strdup(j->qdev_id)) ? 0 : -ENOMEM) : 0;

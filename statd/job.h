@@ -55,6 +55,8 @@ enum job_row {
  */
 int job_record(struct db *db, struct job *j, const char *event, const char *state,
 	       const char *detail, enum job_row row);
+/* The history event of J's failure: "attach_failed", "detach_failed", "reconcile_failed". */
+const char *job_failed_event(const struct job *j);
 /*
  * Claim J for OWNER before the VMM is asked (db_claim()): one transaction.
  * -ESTALE when its intent is no longer open (cancelled meanwhile).

@@ -262,7 +262,7 @@ void reconcile_done(struct worker *w, struct job *j, enum vmm_outcome o, const c
 
 	if (o != VMM_OK) {
 		log_warn("reconcile of %s failed: %s", w->name, detail);
-		sched_record_failed(w->m, job_record(w->m->db, j, "reconcile_failed", "failed",
+		sched_record_failed(w->m, job_record(w->m->db, j, job_failed_event(j), "failed",
 						     detail, JOB_ROW_KEEP));
 		job_free(j);
 		return;

@@ -185,7 +185,7 @@ void vmm_job_done(struct vmm_job *pub, enum vmm_outcome o, int err, const char *
 	case VMM_REFUSED:
 		log_warn("%s: %s %s %s failed: %s", j->label, verb, pub->detach ? "from" : "to", j->vm,
 			 detail);
-		r = job_record(m->db, j, pub->detach ? "detach_failed" : "attach_failed", "failed",
+		r = job_record(m->db, j, job_failed_event(j), "failed",
 			       detail, pub->detach ? JOB_ROW_RESTORE : JOB_ROW_DROP);
 		if (r == 0 && !pub->detach)
 			sched_restore(m, j);	/* not in the VM: the host has its device back */
@@ -220,8 +220,7 @@ static void unsupported(struct worker *w, const struct vm *vm, struct job *j)
 		snprintf(detail, sizeof(detail), "%s devices not supported by %s backend",
 			 dev_kind_name(j->pub.kind), w->ops ? w->ops->name : vm_type_name(vm->type));
 	log_warn("%s: %s to %s failed: %s", j->label, what, w->name, detail);
-	sched_record_failed(w->m, job_record(w->m->db, j, j->pub.reconcile ? NULL : j->pub.detach ?
-					     "detach_failed" : "attach_failed", "failed", detail,
+	sched_record_failed(w->m, job_record(w->m->db, j, job_failed_event(j), "failed", detail,
 					     JOB_ROW_KEEP));
 	job_free(j);
 }

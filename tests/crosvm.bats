@@ -70,10 +70,11 @@ listen_start() {
 	wait_until test -e "$1.ready"
 }
 
-# script LINE...: what fake-crosvm's next runs do, one line each.
+# script LINE...: what fake-crosvm's next attaches do, one line each (the
+# lists of statd's reconciles are answered from the ports file meanwhile).
 script() {
 	mkdir -p "$FAKE_CROSVM_STATE"
-	printf '%s\n' "$@" >"$FAKE_CROSVM_STATE/script"
+	printf 'attach: %s\n' "$@" >"$FAKE_CROSVM_STATE/script"
 }
 
 # ran ARGS: fake-crosvm was run with exactly these arguments (after the binary).

@@ -20,6 +20,12 @@ setup() {
 
 teardown() {
 	qemu_teardown
+	if mountpoint -q "$DIR/full" 2>/dev/null; then umount "$DIR/full"; fi
+}
+
+# ours_in VM_SOCKET: the qdev ids statd gave that the VM has, sorted.
+ours_in() {
+	peripherals "$1" | grep '^vhp-' | LC_ALL=C sort || true
 }
 
 # other_at_1_3 NAME VID PID: a recording of another device in the mouse's port 1-3.
@@ -142,4 +148,35 @@ plug_recording() {
 	unplug mouse	# B's remove: B is what is at 1-3 now
 	wait_until bash -c "! grep -qx vhp-usb-0d8c-0015.1-3 <(\"$PYTHON\" -S \"$QMP_QUERY\" \"$VM2\" peripherals)"
 	assert_equal "$(sql "SELECT count(*) FROM attachments")" 0
+}
+
+@test "disk full: QEMU is asked nothing the database cannot record; all is attached once there is room" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root for a small tmpfs"
+	mkdir "$DIR/full"
+	mount -t tmpfs -o size=1m tmpfs "$DIR/full" || skip "cannot mount a tmpfs here"
+	DB=$DIR/full/vhotplug.db
+	qemu_start vm1
+	qemu_start vm2
+	statd_start
+	plug mouse
+	wait_until attached_to_is mouse vm1
+	statd_stop
+	plug webcam
+	plug audio
+	# The rest of the disk goes, as to helpers' events in a burst.
+	dd if=/dev/zero of="$DIR/full/filler" bs=4k 2>/dev/null || true
+
+	statd_start
+	wait_until statd_log_has 'could not claim its intent, the VM is not asked'
+	# QEMU has what the database says, no more.
+	assert_equal "$(ours_in "$VM1")" "$(sql "SELECT qdev_id FROM attachments WHERE vm = 'vm1' ORDER BY qdev_id")"
+	assert_equal "$(ours_in "$VM2")" ''
+	assert_equal "$(sql "SELECT count(*) FROM attachments")" 1
+
+	rm "$DIR/full/filler"
+	WAIT_S=20 wait_until attached_to_is webcam vm1
+	WAIT_S=20 wait_until attached_to_is audio vm2
+	assert_equal "$(ours_in "$VM1")" "$(sql "SELECT qdev_id FROM attachments WHERE vm = 'vm1' ORDER BY qdev_id")"
+	assert_equal "$(ours_in "$VM2")" "${DEV_QDEV[audio]}"
+	assert_equal "$(usb_hosts "$VM1")" 2
 }

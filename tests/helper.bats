@@ -247,7 +247,22 @@ history_is() {
 	assert_equal "$(q 'PRAGMA user_version')" 5
 	assert_equal "$(q "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master
 		WHERE type IN ('table', 'view') ORDER BY name)")" \
-		'attachments current_attachments device_history devices history host_drivers intents pending_intents'
+		'attachments current_attachments device_history devices history host_drivers intents pending_intents spool_imported'
+}
+
+@test "add: a database a newer vhotplug made is not touched; the helper says so and spools the event" {
+	uevent add usb-mouse
+	assert_exit0
+	# What an older helper meets after an upgrade and a downgrade: one version on.
+	q 'PRAGMA user_version = 6'
+	uevent add usb-webcam
+	assert_exit0
+	assert_output --partial 'schema version 6 is newer than this vhotplug knows (5): run the vhotplug that created it, or a newer one'
+	assert_equal "$(q 'PRAGMA user_version')" 6
+	assert_equal "$(q 'SELECT count(*) FROM devices')" 1
+	# Not lost: a statd that knows version 6 imports it.
+	run spooled
+	assert_equal "${#lines[@]}" 1
 }
 
 @test "add: options -c, --db and --run-dir win over the environment" {

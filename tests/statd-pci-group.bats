@@ -98,7 +98,7 @@ $SERIAL"
 	done
 	statd_log_has '{"driver":"vfio-pci","host":"0000:06:01.0","id":"vhp-pci-0000-06-01.0","bus":"rp1","addr":"0"}'
 	statd_log_has '{"driver":"vfio-pci","host":"0000:06:02.0","id":"vhp-pci-0000-06-02.0","bus":"rp1","addr":"0"}'
-	run sql "SELECT state FROM intents"
+	run sql "SELECT state FROM intents WHERE action = 'attach'"
 	assert_output "failed
 failed
 failed"
