@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 /*
- * The scheduler's insides, shared by vmm.c (workers, outcomes, time),
+ * The scheduler's insides, shared by vmm.c (outcomes, time), workers.c,
  * drain.c (intake), backoff.c and sched-prep.c.
  */
 #include <stdbool.h>
@@ -48,6 +48,8 @@ struct vmm {
 struct worker *sched_worker_get(struct vmm *m, const char *name);
 /* Queue J on W, at the end or (a retry) in front. */
 void sched_enqueue(struct worker *w, struct job *j, bool front);
+/* The job at the head of W's queue, taken off it, or NULL. */
+struct job *sched_dequeue(struct worker *w);
 /* Queue a new job J on W and start it if W is free; if W is waiting, J waits too. */
 void sched_submit(struct worker *w, struct job *j);
 /*
