@@ -64,7 +64,7 @@ int db_attachment_find(struct db *db, int64_t device_id, const char *vm, struct 
 }
 
 int db_claim(struct db *db, int64_t id, const char *owner, bool detach, int64_t device_id,
-	     const char *vm, const char *key)
+	     const char *vm, const char *key, const char *bus)
 {
 	sqlite3_stmt *st;
 	int r = db_stmt(db, ST_CLAIM,
@@ -89,10 +89,10 @@ int db_claim(struct db *db, int64_t id, const char *owner, bool detach, int64_t 
 			    " WHERE vm = ?2 AND qdev_id = ?3", &st);
 	else
 		r = db_stmt(db, ST_CLAIM_ATTACH,
-			    "INSERT INTO attachments (device_id, vm, qdev_id, intent_id, state)"
-			    " VALUES (?1, ?2, ?3, ?4, 'attaching')"
+			    "INSERT INTO attachments (device_id, vm, qdev_id, intent_id, bus, state)"
+			    " VALUES (?1, ?2, ?3, ?4, ?5, 'attaching')"
 			    " ON CONFLICT (vm, qdev_id) DO UPDATE SET device_id = ?1, intent_id = ?4,"
-			    " state = iif(state = 'attached', 'attached', 'attaching')", &st);
+			    " bus = ?5, state = iif(state = 'attached', 'attached', 'attaching')", &st);
 	if (r < 0)
 		return r;
 	if (!detach)
@@ -100,6 +100,8 @@ int db_claim(struct db *db, int64_t id, const char *owner, bool detach, int64_t 
 	db_bind_text(st, 2, vm);
 	db_bind_text(st, 3, key);
 	sqlite3_bind_int64(st, 4, id);
+	if (!detach)
+		db_bind_text(st, 5, bus);
 	return db_step_done(db, st, "claim attachment");
 }
 

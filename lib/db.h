@@ -163,13 +163,14 @@ void db_attachment_clear(struct db_attachment *a);
 int db_attachment_find(struct db *db, int64_t device_id, const char *vm, struct db_attachment *a);
 /*
  * Claim intent ID for OWNER (the running statd) before the VMM is asked,
- * with what the VMM will know the device by: KEY in VM. An attach writes
+ * with what the VMM will know the device by: KEY in VM, on hot-plug port BUS
+ * (NULL: none). An attach writes
  * the attachment 'attaching' (an 'attached' one stays so), a detach marks
  * it 'detaching'; VM NULL claims the intent alone. Caller holds a
  * transaction. -ESTALE: the intent is no longer open.
  */
 int db_claim(struct db *db, int64_t id, const char *owner, bool detach, int64_t device_id,
-	     const char *vm, const char *key);
+	     const char *vm, const char *key, const char *bus);
 /* Settle the attachment KEY in VM to STATE; NEW_KEY (not NULL) is what the VMM named it. */
 int db_attachment_settle(struct db *db, const char *vm, const char *key, const char *state,
 			 const char *new_key);

@@ -92,6 +92,7 @@ CREATE TABLE attachments (
 	device_id INTEGER NOT NULL REFERENCES devices(id),
 	vm TEXT NOT NULL,
 	qdev_id TEXT NOT NULL,
+	bus TEXT,			-- the hot-plug port it is on (QEMU pcie-root-port)
 	intent_id INTEGER,		-- the intent that wrote the state
 	since TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
 	state TEXT NOT NULL DEFAULT 'attached' CHECK (state IN

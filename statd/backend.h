@@ -70,6 +70,8 @@ void vmm_job_done(struct vmm_job *j, enum vmm_outcome outcome, int err, const ch
  * VMM_UNREACHABLE (the scheduler knows why and reads the intent again).
  */
 int vmm_job_attempt(struct vmm_job *j);
+/* Attach: the hot-plug port (QEMU bus) J goes on, recorded by the next vmm_job_attempt(). */
+int vmm_job_set_bus(struct vmm_job *j, const char *bus);
 /*
  * Attach: the VMM named the device itself (crosvm's port): KEY is recorded
  * as the attachment's id instead of J's qdev_id, and a detach gets it back

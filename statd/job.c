@@ -80,6 +80,7 @@ void job_free(struct job *j)
 	free(j->devnode);
 	free(j->note);
 	free(j->key);
+	free(j->bus);
 	free_strv(j->seen, j->n_seen);
 	free_strv(j->models, j->n_seen);
 	free(j);
@@ -92,6 +93,18 @@ void job_set_target(struct job *j, char *vm, char *qdev_id)
 	j->vm = vm;
 	j->qdev_id = qdev_id;
 	job_sync(j);
+}
+
+int vmm_job_set_bus(struct vmm_job *pub, const char *bus)
+{
+	struct job *j = container_of(pub, struct job, pub);
+	char *b = bus ? strdup(bus) : NULL;
+
+	if (bus && !b)
+		return -ENOMEM;
+	free(j->bus);
+	j->bus = b;
+	return 0;
 }
 
 int vmm_job_set_key(struct vmm_job *pub, const char *key)
@@ -208,7 +221,8 @@ int job_claim(struct db *db, struct job *j, const char *owner)
 	if (r == 0)
 		r = db_begin(db);
 	if (r == 0)
-		r = db_claim(db, j->intent_id, owner, j->pub.detach, j->pub.device_id, j->vm, j->key);
+		r = db_claim(db, j->intent_id, owner, j->pub.detach, j->pub.device_id, j->vm, j->key,
+			     j->bus);
 	if (r == 0)
 		r = db_intent_attempted(db, j->intent_id);
 	if (r == 0)

@@ -23,6 +23,7 @@ struct job {
 	/* Owned copies; PUB's pointers point at them. */
 	char *vm, *label, *sysname, *qdev_id, *devpath, *devnode;
 	char *key;		/* the attachment's key when claimed (QEMU qdev id, crosvm port) */
+	char *bus;		/* the hot-plug port the attach tries, or NULL */
 	char **seen;		/* reconcile: the ids the VMM has */
 	char **models;		/* ... and their "vvvv:pppp", or NULL */
 	size_t n_seen;

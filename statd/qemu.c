@@ -63,7 +63,7 @@ static void device_add(struct vmm_backend *b)
 			return;
 		}
 	}
-	if (vmm_job_attempt(j) < 0) {
+	if (vmm_job_set_bus(j, port) < 0 || vmm_job_attempt(j) < 0) {
 		json_object_put(args);
 		qemu_done(b, VMM_UNREACHABLE, -EAGAIN, "not recorded");
 		return;

@@ -260,6 +260,7 @@ pci_config() {
 	bind_group
 	wait_until ev_has "$NIC" attached
 	statd_log_has '"id":"vhp-pci-0000-06-00.0","bus":"rp2"'
+	assert_equal "$(sql "SELECT qdev_id, bus, state FROM attachments")" 'vhp-pci-0000-06-00.0|rp2|attached'
 	run sql "SELECT count(*) FROM host_drivers"
 	assert_output 3
 

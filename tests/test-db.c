@@ -294,7 +294,7 @@ static void test_v4_host(void)
 
 	/* Device 2 is PCI 0000:00:14.3; attached, it counts, but not for itself. */
 	CHECK(db_begin(db) == 0);
-	CHECK(db_claim(db, 2, "test", false, 2, "vm1", "vhp-pci-x") == 0);
+	CHECK(db_claim(db, 2, "test", false, 2, "vm1", "vhp-pci-x", "rp1") == 0);
 	CHECK(db_commit(db) == 0);
 	CHECK(db_pci_attached_count(db, group, 2, 0, &n) == 0 && n == 0);
 	group[1] = "0000:00:14.3";
@@ -323,7 +323,7 @@ static void test_v5_claims(void)
 
 	/* Intent 4: attach device 2 to vm2. */
 	CHECK(db_begin(db) == 0);
-	CHECK(db_claim(db, 4, "statd-1", false, 2, "vm2", "vhp-pci-0000-00-14.3") == 0);
+	CHECK(db_claim(db, 4, "statd-1", false, 2, "vm2", "vhp-pci-0000-00-14.3", "rp2") == 0);
 	CHECK(db_commit(db) == 0);
 	CHECK(count(path, "SELECT count(*) FROM intents WHERE id = 4 AND state = 'claimed'"
 		    " AND claimed_by = 'statd-1' AND vmm_key = 'vhp-pci-0000-00-14.3'") == 1);
@@ -331,9 +331,11 @@ static void test_v5_claims(void)
 		    " AND state = 'attaching' AND intent_id = 4") == 1);
 	/* A claim that died is taken over, the row as it was. */
 	CHECK(db_begin(db) == 0);
-	CHECK(db_claim(db, 4, "statd-2", false, 2, "vm2", "vhp-pci-0000-00-14.3") == 0);
+	CHECK(db_claim(db, 4, "statd-2", false, 2, "vm2", "vhp-pci-0000-00-14.3", "rp3") == 0);
 	CHECK(db_commit(db) == 0);
 	CHECK(count(path, "SELECT count(*) FROM attachments WHERE device_id = 2") == 1);
+	/* The port a retry tries is the one recorded. */
+	CHECK(count(path, "SELECT count(*) FROM attachments WHERE device_id = 2 AND bus = 'rp3'") == 1);
 	CHECK(db_attachment_settle(db, "vm2", "vhp-pci-0000-00-14.3", "attached", NULL) == 0);
 	CHECK(db_attachment_find(db, 2, NULL, &a) == 0);
 	CHECK(a.vm && streq(a.vm, "vm2") && streq(a.state, "attached") && streq(a.label, "wifi"));
@@ -343,12 +345,12 @@ static void test_v5_claims(void)
 	/* A finished intent cannot be claimed. */
 	CHECK(db_intent_finish(db, 4, "done", "ok") == 0);
 	CHECK(db_begin(db) == 0);
-	CHECK(db_claim(db, 4, "statd-2", false, 2, "vm2", "x") == -ESTALE);
+	CHECK(db_claim(db, 4, "statd-2", false, 2, "vm2", "x", NULL) == -ESTALE);
 	db_rollback(db);
 
 	/* Intent 2: detach device 1 from vm1. */
 	CHECK(db_begin(db) == 0);
-	CHECK(db_claim(db, 2, "statd-2", true, 1, "vm1", "vhp-usb-1") == 0);
+	CHECK(db_claim(db, 2, "statd-2", true, 1, "vm1", "vhp-usb-1", NULL) == 0);
 	CHECK(db_commit(db) == 0);
 	CHECK(count(path, "SELECT count(*) FROM attachments WHERE state = 'detaching'") == 1);
 	CHECK(db_attachment_drop(db, "vm1", "vhp-usb-1") == 0);
