@@ -69,9 +69,10 @@ static struct worker *in_flight(struct vmm *m, int64_t device_id)
 }
 
 /*
- * Detach from wherever the device is attached. Attaches still to come for a
- * device that is gone are pointless: cancelled. An attach in flight goes
- * first: the detach queues behind it on the same worker.
+ * Detach from wherever the device is attached (an unplug), or from the VM
+ * the intent names (a reconcile's). Attaches still to come for a device that
+ * is gone are pointless: cancelled. An attach in flight goes first: the
+ * detach queues behind it on the same worker.
  */
 static void submit_detach(struct vmm *m, struct job *j)
 {
@@ -80,9 +81,13 @@ static void submit_detach(struct vmm *m, struct job *j)
 	struct job *waiting;
 	int r;
 
-	while ((waiting = take_waiting(m, j->pub.device_id)))
+	if (w && j->vm && !streq(w->name, j->vm))
+		w = NULL;	/* a reconcile's detach is about its own VM only */
+
+	/* An unplug (no VM named) makes attaches still to come pointless; a reconcile's detach does not. */
+	while (!j->vm && (waiting = take_waiting(m, j->pub.device_id)))
 		job_free(waiting);	/* job_cancel_attaches() closes their intents too */
-	r = job_cancel_attaches(m->db, j, w ? w->cur->intent_id : 0);
+	r = j->vm ? 0 : job_cancel_attaches(m->db, j, w ? w->cur->intent_id : 0);
 	if (r < 0) {
 		/*
 		 * The attaches dropped above are still pending in the database:
@@ -92,7 +97,8 @@ static void submit_detach(struct vmm *m, struct job *j)
 		job_free(j);
 		return;
 	}
-	r = db_attachment_find(m->db, j->pub.device_id, NULL, &a);
+	/* A reconcile's detach names its VM; the helper's (an unplug) takes the oldest. */
+	r = db_attachment_find(m->db, j->pub.device_id, j->vm, &a);
 	if (r == 0 && streq(a.state, "vm_stopped")) {
 		/* Its VM stopped since: nothing to ask it; the row goes. */
 		job_set_target(j, a.vm, a.qdev_id);

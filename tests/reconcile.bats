@@ -159,3 +159,26 @@ reconciled"
 	assert_output --partial 'stays queued'
 	assert_equal "$(sql "SELECT action || ' ' || vm || ' ' || state FROM intents")" 'reconcile vm1 pending'
 }
+
+@test "a reconcile's detach leaves the device's attach to another VM alone" {
+	qemu_start vm1
+	statd_start
+	plug mouse
+	wait_until attached_to_is mouse vm1
+	# The mouse goes to vm2 now; vm2 is not running: its attach waits.
+	sed -i 's/{ "vendorId": "046d", "productId": "c077" }, //;
+		s/"allow": \[ { "vendorId": "0d8c" } \]/"allow": [ { "vendorId": "0d8c" }, { "vendorId": "046d" } ]/' "$CONFIG"
+	kill -HUP "$STATD_PID"
+	wait_until statd_log_has 'reloaded'
+	plug mouse
+	wait_until sql_is 'attach vm2 pending' "SELECT action || ' ' || vm || ' ' || state FROM intents ORDER BY id DESC LIMIT 1"
+
+	run "$CTL" -c "$CONFIG" --db "$DB" --run-dir "$RUN" reconcile vm1
+	assert_success
+	assert_line --partial '0 to attach, 1 to detach'
+	! in_vm "$VM1" "${DEV_QDEV[mouse]}"
+	assert_equal "$(sql "SELECT count(*) FROM intents WHERE action = 'attach' AND vm = 'vm2' AND state = 'pending'")" 1
+	qemu_start vm2
+	wait_until attached_to_is mouse vm2
+	in_vm "$VM2" "${DEV_QDEV[mouse]}"
+}
