@@ -85,8 +85,12 @@ static void submit_detach(struct vmm *m, struct job *j)
 		w = NULL;	/* a reconcile's detach is about its own VM only */
 
 	/* An unplug (no VM named) makes attaches still to come pointless; a reconcile's detach does not. */
-	while (!j->vm && (waiting = take_waiting(m, j->pub.device_id)))
+	while (!j->vm && (waiting = take_waiting(m, j->pub.device_id))) {
+		/* Waiting for its vfio group node, or for a port: the host gets back what it gave. */
+		if (waiting->prepared)
+			sched_restore(m, waiting);
 		job_free(waiting);	/* job_cancel_attaches() closes their intents too */
+	}
 	r = j->vm ? 0 : job_cancel_attaches(m->db, j, w ? w->cur->intent_id : 0);
 	if (r < 0) {
 		/*

@@ -56,7 +56,10 @@ static void prepare_failed(struct worker *w, struct job *j, int r, const char *r
 bool sched_prepare(struct worker *w, struct job *j)
 {
 	char note[512];
-	int r = prep_attach(w->m->db, &j->pub, note, sizeof(note));
+	int r;
+
+	j->prepared = true;
+	r = prep_attach(w->m->db, &j->pub, note, sizeof(note));
 
 	if (r == PREP_NOT_YET && prep_later(j))
 		return false;

@@ -283,6 +283,19 @@ pci_config() {
 	wait_until drivers_restored
 }
 
+@test "pci: unplugged while statd waits for /dev/vfio/GROUP: the attach is cancelled, the drivers given back" {
+	pci_config
+	qemu_ports_start vm1
+	pci_statd_start
+	pci_event add "$NIC"
+	wait_until overridden "$SERIAL"
+	for a in "$NIC" "$SOUND" "$SERIAL"; do kernel_gives_vfio "$a"; done
+	pci_event remove "$NIC"
+	wait_until ev_has "$NIC" attach_cancelled
+	wait_until drivers_restored
+	! statd_log_has '"driver":"vfio-pci"'
+}
+
 @test "pci: a rule set with only allowedVms is refused, as the original does" {
 	pci_config
 	qemu_ports_start vm1
