@@ -151,18 +151,10 @@ int db_attachment_drop(struct db *db, const char *vm, const char *key)
 	return db_step_done(db, st, "remove attachment");
 }
 
-/* The rarer statements below are prepared per call. */
-static int prepare(struct db *db, const char *sql, sqlite3_stmt **st)
-{
-	int rc = sqlite3_prepare_v2(db->sql, sql, -1, st, NULL);
-
-	return rc == SQLITE_OK ? 0 : db_fail(db, rc, "prepare");
-}
-
 int db_attachments_in(struct db *db, const char *vm, db_attachment_fn fn, void *userdata)
 {
 	sqlite3_stmt *st;
-	int r = prepare(db, "SELECT " ATTACHMENT_COLS " FROM attachments a"
+	int r = db_prepare(db, "SELECT " ATTACHMENT_COLS " FROM attachments a"
 			" LEFT JOIN devices d ON d.id = a.device_id WHERE a.vm = ?1 ORDER BY a.id", &st);
 	int rc;
 
@@ -201,7 +193,7 @@ int db_attachments_stopped(struct db *db, const char *vm, const char *why, int *
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(sql); i++) {
 		sqlite3_stmt *st;
 
-		r = prepare(db, sql[i], &st);
+		r = db_prepare(db, sql[i], &st);
 		if (r < 0)
 			break;
 		db_bind_text(st, 1, vm);
@@ -217,7 +209,7 @@ int db_attachments_stopped(struct db *db, const char *vm, const char *why, int *
 int db_device_find(struct db *db, const char *ident, int64_t *id, char **label)
 {
 	sqlite3_stmt *st;
-	int r = prepare(db, "SELECT id, label FROM devices WHERE ident = ?1 AND present = 1", &st);
+	int r = db_prepare(db, "SELECT id, label FROM devices WHERE ident = ?1 AND present = 1", &st);
 	int rc;
 
 	if (r < 0)
@@ -243,7 +235,7 @@ int db_devices_displaced(struct db *db, const char *devpath, const char *ident, 
 	} *rows = NULL;
 	size_t n = 0;
 	sqlite3_stmt *st;
-	int r = prepare(db, "SELECT id, devpath, label FROM devices WHERE present = 1 AND"
+	int r = db_prepare(db, "SELECT id, devpath, label FROM devices WHERE present = 1 AND"
 			" ((devpath = ?1 AND ident != ?2) OR (ident = ?2 AND (devpath != ?1"
 			" OR busnum IS NOT ?3 OR devnum IS NOT ?4))) ORDER BY id", &st);
 	int rc;
@@ -287,7 +279,7 @@ int db_devices_displaced(struct db *db, const char *devpath, const char *ident, 
 int db_device_absent(struct db *db, int64_t id)
 {
 	sqlite3_stmt *st;
-	int r = prepare(db, "UPDATE devices SET present = 0 WHERE id = ?1", &st);
+	int r = db_prepare(db, "UPDATE devices SET present = 0 WHERE id = ?1", &st);
 
 	if (r < 0)
 		return r;
@@ -301,7 +293,7 @@ int db_intent_open(struct db *db, const char *action, const char *vm, int64_t de
 		   bool *open)
 {
 	sqlite3_stmt *st;
-	int r = prepare(db, "SELECT 1 FROM intents WHERE state IN ('pending', 'claimed')"
+	int r = db_prepare(db, "SELECT 1 FROM intents WHERE state IN ('pending', 'claimed')"
 			" AND action = ?1 AND vm IS ?2 AND (?3 = 0 OR device_id = ?3) LIMIT 1", &st);
 	int rc;
 

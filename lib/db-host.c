@@ -11,13 +11,6 @@
 #include "db-private.h"
 #include "macro.h"
 
-static int prepare(struct db *db, const char *sql, sqlite3_stmt **st)
-{
-	int rc = sqlite3_prepare_v2(db->sql, sql, -1, st, NULL);
-
-	return rc == SQLITE_OK ? 0 : db_fail(db, rc, "prepare");
-}
-
 static int finish(struct db *db, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st);
@@ -29,7 +22,7 @@ static int finish(struct db *db, sqlite3_stmt *st, const char *what)
 int db_host_driver_save(struct db *db, const char *address, const char *driver, const char *vm)
 {
 	sqlite3_stmt *st;
-	int r = prepare(db, "INSERT INTO host_drivers (address, driver, vm) VALUES (?1, ?2, ?3)"
+	int r = db_prepare(db, "INSERT INTO host_drivers (address, driver, vm) VALUES (?1, ?2, ?3)"
 			" ON CONFLICT (address) DO NOTHING", &st);
 
 	if (r < 0)
@@ -43,7 +36,7 @@ int db_host_driver_save(struct db *db, const char *address, const char *driver, 
 int db_host_driver_get(struct db *db, const char *address, char **driver)
 {
 	sqlite3_stmt *st;
-	int r = prepare(db, "SELECT driver FROM host_drivers WHERE address = ?1", &st);
+	int r = db_prepare(db, "SELECT driver FROM host_drivers WHERE address = ?1", &st);
 	int rc;
 
 	if (r < 0)
@@ -63,7 +56,7 @@ int db_host_driver_get(struct db *db, const char *address, char **driver)
 int db_host_driver_del(struct db *db, const char *address)
 {
 	sqlite3_stmt *st;
-	int r = prepare(db, "DELETE FROM host_drivers WHERE address = ?1", &st);
+	int r = db_prepare(db, "DELETE FROM host_drivers WHERE address = ?1", &st);
 
 	if (r < 0)
 		return r;
@@ -75,7 +68,7 @@ int db_pci_attached_count(struct db *db, const char *const *addresses, size_t n,
 			  int *count)
 {
 	sqlite3_stmt *st;
-	int r = prepare(db, "SELECT count(*) FROM attachments a JOIN devices d ON d.id = a.device_id"
+	int r = db_prepare(db, "SELECT count(*) FROM attachments a JOIN devices d ON d.id = a.device_id"
 			" WHERE d.kind = 'pci' AND d.id != ?1 AND d.sysname = ?2", &st);
 
 	if (r < 0)

@@ -45,6 +45,8 @@ int db_fail(struct db *db, int rc, const char *what);
 int db_exec(struct db *db, const char *sql, const char *what);
 /* The statement ID, prepared from SQL at its first use and kept. */
 int db_stmt(struct db *db, enum stmt_id id, const char *sql, sqlite3_stmt **out);
+/* Prepare SQL for one use (rare statements); the caller finalizes it. */
+int db_prepare(struct db *db, const char *sql, sqlite3_stmt **st);
 /* Step a statement that returns no row (or whose row the caller ignores), and reset it. */
 int db_step_done(struct db *db, sqlite3_stmt *st, const char *what);
 /* NULL binds NULL; a negative number (unknown) too. */

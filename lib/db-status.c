@@ -10,12 +10,11 @@
 int db_intent_status(struct db *db, int64_t id, char **state, char **result)
 {
 	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db->sql, "SELECT state, coalesce(result, '') FROM intents"
-				    " WHERE id = ?1", -1, &st, NULL);
-	int r;
+	int r = db_prepare(db, "SELECT state, coalesce(result, '') FROM intents WHERE id = ?1", &st);
+	int rc;
 
-	if (rc != SQLITE_OK)
-		return db_fail(db, rc, "prepare");
+	if (r < 0)
+		return r;
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -36,15 +35,14 @@ int db_intent_status(struct db *db, int64_t id, char **state, char **result)
 int db_intent_children(struct db *db, int64_t parent, db_child_fn fn, void *userdata)
 {
 	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db->sql,
-				    "SELECT i.action, coalesce(d.label, ''), i.state,"
-				    " coalesce(i.result, '') FROM intents i"
-				    " LEFT JOIN devices d ON d.id = i.device_id"
-				    " WHERE i.parent = ?1 ORDER BY i.id", -1, &st, NULL);
-	int r = 0;
+	int r = db_prepare(db, "SELECT i.action, coalesce(d.label, ''), i.state,"
+			   " coalesce(i.result, '') FROM intents i"
+			   " LEFT JOIN devices d ON d.id = i.device_id"
+			   " WHERE i.parent = ?1 ORDER BY i.id", &st);
+	int rc;
 
-	if (rc != SQLITE_OK)
-		return db_fail(db, rc, "prepare");
+	if (r < 0)
+		return r;
 	sqlite3_bind_int64(st, 1, parent);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		r = fn(userdata, db_col_text(st, 0) ?: "", db_col_text(st, 1) ?: "",

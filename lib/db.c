@@ -98,6 +98,13 @@ int db_stmt(struct db *db, enum stmt_id id, const char *sql, sqlite3_stmt **out)
 	return 0;
 }
 
+int db_prepare(struct db *db, const char *sql, sqlite3_stmt **st)
+{
+	int rc = sqlite3_prepare_v2(db->sql, sql, -1, st, NULL);
+
+	return rc == SQLITE_OK ? 0 : db_fail(db, rc, "prepare");
+}
+
 static int stmt(struct db *db, enum stmt_id id, sqlite3_stmt **out)
 {
 	return db_stmt(db, id, stmt_sql[id], out);
