@@ -215,6 +215,7 @@ static int drain(struct vmm *m, int64_t after_id)
 int vmm_drain(struct vmm *m)
 {
 	m->rescan_ms = -1;
+	sched_reconcile_due(m);
 	return drain(m, 0);
 }
 

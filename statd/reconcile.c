@@ -290,43 +290,66 @@ void sched_vm_stopped(struct vmm *m, const char *name, const char *why)
 		r = db_commit(m->db);
 	if (r < 0) {
 		db_rollback(m->db);
-		return;	/* the next reconcile finds the rows stale all the same */
+		/* Not lost: the reconcile that follows finds those rows not in the VM and forgets them. */
+		log_warn("%s stopped (%s); its attachments could not be marked: %s", name, why,
+			 strerror(-r));
+		return;
 	}
 	if (n > 0)
 		log_notice("%s stopped (%s): %d attachment(s) kept as vm_stopped", name, why, n);
 }
 
-void sched_reconcile(struct vmm *m, const char *name, const char *why)
+/*
+ * Queue a reconcile of VM NAME unless one is open. A write that fails is not
+ * lost: the VM's worker remembers it, and the next full read (a second later,
+ * sched_record_failed()) queues it again.
+ */
+static int queue_reconcile(struct vmm *m, const char *name, const char *why)
 {
 	struct db_intent in = { .action = "reconcile", .vm = name, .rule = why, .busnum = -1,
 				.devnum = -1 };
+	struct worker *w;
 	bool open = false;
 	int r = db_intent_open(m->db, "reconcile", name, 0, &open);
 
 	if (r == 0 && !open)
 		r = db_intent_add(m->db, &in, NULL);
-	if (r < 0)
-		log_err("could not queue a reconcile of %s: %s", name, strerror(-r));
+	if (r == 0)
+		return 0;
+	log_err("could not queue a reconcile of %s, trying again shortly: %s", name, strerror(-r));
+	w = sched_worker_get(m, name);
+	if (w)
+		w->reconcile_due = true;
+	sched_record_failed(m, r);
+	return r;
+}
+
+void sched_reconcile(struct vmm *m, const char *name, const char *why)
+{
+	queue_reconcile(m, name, why);
 	sched_drain_new(m);
+}
+
+void sched_reconcile_due(struct vmm *m)
+{
+	for (size_t i = 0; i < m->n_workers; i++) {
+		struct worker *w = m->workers[i];
+
+		if (w->reconcile_due && !w->removed) {
+			w->reconcile_due = false;
+			queue_reconcile(m, w->name, "asked for when the database could not record it");
+		}
+	}
 }
 
 void vmm_reconcile_all(struct vmm *m, const char *why)
 {
 	for (size_t i = 0; i < m->cfg->n_vms; i++) {
 		const struct vm *vm = &m->cfg->vms[i];
-		struct db_intent in = { .action = "reconcile", .vm = vm->name, .rule = why,
-					.busnum = -1, .devnum = -1 };
 		struct stat st;
-		bool open = false;
-		int r;
 
 		/* A VM not running is reconciled when its socket appears. */
-		if (lstat(vm->socket, &st) < 0 || !S_ISSOCK(st.st_mode))
-			continue;
-		r = db_intent_open(m->db, "reconcile", vm->name, 0, &open);
-		if (r == 0 && !open)
-			r = db_intent_add(m->db, &in, NULL);
-		if (r < 0)
-			log_err("could not queue a reconcile of %s: %s", vm->name, strerror(-r));
+		if (lstat(vm->socket, &st) == 0 && S_ISSOCK(st.st_mode))
+			queue_reconcile(m, vm->name, why);
 	}
 }

@@ -28,6 +28,7 @@ struct worker {
 	bool appeared;		/* its socket just appeared: a refused connect gets no note */
 	bool removed;		/* its VM left the config: no more jobs */
 	bool hostile;		/* cut off for flooding or garbage: a poke does not cut its wait */
+	bool reconcile_due;	/* a reconcile the database could not take: queued at the next read */
 };
 
 struct vmm {
@@ -78,6 +79,8 @@ void sched_restore(struct vmm *m, struct job *j);
 void sched_vm_stopped(struct vmm *m, const char *name, const char *why);
 /* Queue a reconcile of VM NAME (WHY) unless one is open, and read it in. */
 void sched_reconcile(struct vmm *m, const char *name, const char *why);
+/* Queue the reconciles that could not be written before (reconcile_due). */
+void sched_reconcile_due(struct vmm *m);
 /* Read in the intents newer than the last one read. */
 int sched_drain_new(struct vmm *m);
 /* Start W's next job if none is in flight; let go of the VM when there is no work left. */

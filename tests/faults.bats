@@ -109,6 +109,9 @@ plug_recording() {
 	wait_until attached_to_is mouse vm1
 	in_vm "$VM1" "${DEV_QDEV[mouse]}"
 	assert_equal "$(usb_hosts "$VM1")" 1
+	# The reconcile the socket's appearance asked for while locked is not lost either.
+	statd_log_has 'could not queue a reconcile of vm1, trying again shortly'
+	wait_until sql_is done "SELECT state FROM intents WHERE action = 'reconcile'"
 }
 
 @test "another device in the same port, its remove lost: the first leaves its VM, the second gets its own id" {
