@@ -56,8 +56,11 @@ static uint64_t cap(uint64_t v)
 }
 
 /*
- * Each level keeps the cost so far and that of its last atom; a quantifier
- * multiplies the last atom. "*" and "?" make no copy, "+" makes one.
+ * Each level keeps the cost so far and that of its last atom. Every token
+ * counts, operators too: glibc computes an epsilon closure per node, so its
+ * time and memory grow with the square of the nodes, and "()" or "a?" repeated
+ * are as costly as a repeated literal. A quantifier multiplies the last atom:
+ * "*" and "?" make no copy, "+" makes one, "{m,n}" makes max(m, n).
  */
 uint64_t regex_cost(const char *s)
 {
@@ -88,14 +91,16 @@ uint64_t regex_cost(const char *s)
 		case ')':
 			if (depth == 0)
 				break;	/* a literal ")" */
-			atom = sum[depth--] + 1;
+			atom = sum[depth--] + 2;
 			break;
 		case '|':
+			sum[depth] = cap(sum[depth] + 1);
 			last[depth] = 0;
 			continue;
 		case '*':
 		case '?':
-			continue;
+			copies = 1;
+			break;
 		case '+':
 			copies = 2;
 			break;
@@ -108,7 +113,7 @@ uint64_t regex_cost(const char *s)
 			break;
 		}
 		if (copies) {
-			uint64_t grown = cap(last[depth] * copies);
+			uint64_t grown = cap(last[depth] * copies + 1);
 
 			sum[depth] = cap(sum[depth] - last[depth] + grown);
 			last[depth] = grown;
@@ -120,6 +125,6 @@ uint64_t regex_cost(const char *s)
 			return REGEX_MAX_COST + 1;
 	}
 	while (depth > 0)
-		sum[depth - 1] = cap(sum[depth - 1] + sum[depth]), depth--;
+		sum[depth - 1] = cap(sum[depth - 1] + sum[depth] + 2), depth--;
 	return sum[0];
 }

@@ -8,7 +8,7 @@
  * once per repetition, so "a++++..." or "((a{9}){9}){9}" grows exponentially
  * and can take gigabytes before it fails (found by fuzzing the config).
  */
-#define REGEX_MAX_COST 20000
+#define REGEX_MAX_COST 2000
 
 /* Skip a bracket expression; S is just past "[". Returns its "]" or the end. */
 const char *regex_skip_bracket(const char *s);

@@ -24,6 +24,8 @@ static const char *const exploding[] = {
 	"(((((a{20}){20}){20}){20}){20})",
 	"(((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+",
 	"a{30000}",
+	"(a?){5000}",	/* no copies to speak of, but an epsilon closure per node */
+	"(|){20000}",
 };
 
 /* A config with the usbPassthrough productName PATTERN; returns config_load()'s result. */
@@ -64,8 +66,19 @@ int main(void)
 			CHECK(!exploding[i]);
 	memset(plus + 1, '+', 66);	/* what the fuzzer found: "k" and 66 "+" */
 	CHECK(regex_cost(plus) > REGEX_MAX_COST);
-	CHECK(regex_cost("a{2}{3}") == 6);
-	CHECK(regex_cost("(ab)+") == 6);
+	CHECK(regex_cost("a{2}{3}") == 10);
+	CHECK(regex_cost("(ab)+") == 9);
+	CHECK(regex_cost("a?b*") == 4);
+	/* 10,000 "()" took 6 s and 1.5 GB in regcomp() when operators cost nothing */
+	{
+		static char empty[20001];
+
+		for (int i = 0; i < 10000; i++)
+			memcpy(empty + 2 * i, "()", 2);
+		CHECK(regex_cost(empty) > REGEX_MAX_COST);
+		empty[1000] = '\0';
+		CHECK(regex_cost(empty) <= REGEX_MAX_COST);
+	}
 
 	CHECK(load_pattern(plus, &errs) == -EINVAL);
 	CHECK(errs && strstr(errs, "usbPassthrough[0].allow[0].productName: bad regular expression"));
