@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,6 +11,12 @@
 #define _cleanup_(f) __attribute__((cleanup(f)))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 #define _unused_ __attribute__((unused))
+
+/* The struct TYPE whose MEMBER PTR points to; PTR must have MEMBER's type. */
+#define container_of(ptr, type, member) __extension__ ({				\
+	const __typeof__(((type *)0)->member) *__mptr = (ptr);				\
+	(type *)((char *)__mptr - offsetof(type, member));				\
+})
 
 static inline bool streq(const char *a, const char *b)
 {

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#include "macro.h"
 
 /*
  * A source removed with loop_remove() is never dispatched again, not even
