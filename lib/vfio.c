@@ -199,21 +199,34 @@ int vfio_restore_member(const char *addr, const char *driver)
 	return probe(addr);
 }
 
-int vfio_dev_path(int group, char *buf, size_t size)
+int vfio_dev_dir(char *buf, size_t size)
 {
 	const char *root = getenv("VHOTPLUG_DEV_ROOT");
 	const char *mock = getenv("UMOCKDEV_DIR");
 	int n;
 
+	if (root && *root)
+		n = snprintf(buf, size, "%s/vfio", root);
+	else if (mock && *mock)
+		n = snprintf(buf, size, "%s/dev/vfio", mock);
+	else
+		n = snprintf(buf, size, "/dev/vfio");
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+int vfio_dev_path(int group, char *buf, size_t size)
+{
+	size_t len;
+	int n, r;
+
 	if (group < 0)
 		return -EINVAL;
-	if (root && *root)
-		n = snprintf(buf, size, "%s/vfio/%d", root, group);
-	else if (mock && *mock)
-		n = snprintf(buf, size, "%s/dev/vfio/%d", mock, group);
-	else
-		n = snprintf(buf, size, "/dev/vfio/%d", group);
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+	r = vfio_dev_dir(buf, size);
+	if (r < 0)
+		return r;
+	len = strlen(buf);
+	n = snprintf(buf + len, size - len, "/%d", group);
+	return n < 0 || (size_t)n >= size - len ? -ENAMETOOLONG : 0;
 }
 
 bool vfio_dev_ready(int group)

@@ -55,7 +55,9 @@ int vfio_bind_member(const char *addr);
  */
 int vfio_restore_member(const char *addr, const char *driver);
 
-/* The node QEMU opens: $VHOTPLUG_DEV_ROOT, umockdev's testbed, or /dev; + /vfio/GROUP. */
+/* The directory of the group nodes: $VHOTPLUG_DEV_ROOT, umockdev's testbed, or /dev; + /vfio. */
+int vfio_dev_dir(char *buf, size_t size);
+/* The node QEMU opens: vfio_dev_dir() + /GROUP. */
 int vfio_dev_path(int group, char *buf, size_t size);
 
 /* Whether vfio_dev_path(GROUP) exists yet (no wait: the caller's loop waits). */

@@ -31,6 +31,7 @@ struct job {
 	int delay_ms;		/* next "not yet" retry's delay */
 	int64_t first_ms;	/* first attempt, for the retry budget */
 	int64_t prep_ms;	/* first host-side preparation that was not done yet */
+	bool node_wait;		/* on m->retry until a device node shows up (or the bound) */
 	bool prepared;		/* host-side preparation was asked: give back if dropped */
 	int64_t due_ms;		/* when waiting for a retry */
 };

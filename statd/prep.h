@@ -16,7 +16,8 @@ enum prep_result {
 	PREP_READY = 0,		/* hand the attach to the backend */
 	PREP_REFUSED = 1,	/* never attach it: REASON goes to history as "ignored" */
 	/* Under way (vfio-pci binding, /dev/vfio/GROUP not there yet): ask again
-	 * after PREP_RECHECK_MS, for up to PREP_WAIT_MS, then it failed. */
+	 * when a node appears in vfio_dev_dir() (or, without inotify, after
+	 * PREP_RECHECK_MS), for up to PREP_WAIT_MS, then it failed. */
 	PREP_NOT_YET = 2,
 };
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The scheduler's side of host-side preparation (prep.c): ask before an
- * attach goes to the backend, look again on the timer while it is under
- * way, record a refusal, and give back after a detach or a failed attach.
+ * attach goes to the backend, look again when a device node appears while
+ * it is under way, record a refusal, and give back after a detach or a failed attach.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,9 +10,11 @@
 
 #include "job.h"
 #include "log.h"
+#include "nodewatch.h"
 #include "prep.h"
 #include "qmp.h"
 #include "sched.h"
+#include "vfio.h"
 
 /* The device is out of the VM: the host gets back what preparation took. */
 void sched_restore(struct vmm *m, struct job *j)
@@ -25,17 +27,57 @@ void sched_restore(struct vmm *m, struct job *j)
 	}
 }
 
-/* Host-side preparation is under way: look again on the timer, within its bound. */
+/* A node appeared in /dev/vfio (or it did): the jobs waiting for one look again now. */
+static void nodes_changed(void *userdata)
+{
+	struct vmm *m = userdata;
+	int64_t now = qmp_now_ms();
+
+	for (struct job *j = m->retry; j; j = j->next)
+		if (j->node_wait)
+			j->due_ms = now;
+}
+
+/*
+ * Watch /dev/vfio from the first wait on: 1 when the watch is new (the look
+ * that failed came before it, so look once more), 0 when it was there, or
+ * -errno (no inotify: look again on the timer).
+ */
+static int watch_nodes(struct vmm *m)
+{
+	char dir[512];
+	int r;
+
+	if (m->nodes)
+		return 0;
+	if (m->nodes_unwatched)
+		return -ENOSYS;
+	r = vfio_dev_dir(dir, sizeof(dir));
+	if (r == 0)
+		r = nodewatch_new(m->loop, dir, nodes_changed, m, &m->nodes);
+	if (r < 0) {
+		log_warn("cannot watch for vfio group nodes, looking again every %d ms: %s",
+			 PREP_RECHECK_MS, strerror(-r));
+		m->nodes_unwatched = true;	/* said once */
+		return r;
+	}
+	return 1;
+}
+
+/* Host-side preparation is under way: look again when a node shows up, within its bound. */
 static bool prep_later(struct job *j)
 {
 	struct vmm *m = j->w->m;
 	int64_t now = qmp_now_ms();
+	int r;
 
 	if (!j->prep_ms)
 		j->prep_ms = now;
 	if (now - j->prep_ms >= PREP_WAIT_MS)
 		return false;
-	j->due_ms = now + PREP_RECHECK_MS;
+	r = watch_nodes(m);
+	j->due_ms = r == 1 ? now : r == 0 ? j->prep_ms + PREP_WAIT_MS : now + PREP_RECHECK_MS;
+	j->node_wait = true;
 	j->next = m->retry;
 	m->retry = j;
 	return true;
@@ -59,6 +101,7 @@ bool sched_prepare(struct worker *w, struct job *j)
 	int r;
 
 	j->prepared = true;
+	j->node_wait = false;
 	r = prep_attach(w->m->db, &j->pub, note, sizeof(note));
 
 	if (r == PREP_NOT_YET && prep_later(j))

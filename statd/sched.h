@@ -43,6 +43,8 @@ struct vmm {
 	bool quiescing;
 	bool freeing;
 	char *owner;		/* this statd, in the claims it makes */
+	struct nodewatch *nodes;	/* /dev/vfio, once an attach waited for a node */
+	bool nodes_unwatched;	/* inotify failed for it: the timer looks instead */
 };
 
 /* The worker of the VM NAME, made on first use with the backend for its type; NULL: no memory. */

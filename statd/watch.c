@@ -74,27 +74,39 @@ static void free_dirs(struct dirwatch *dirs, size_t n)
 	free(dirs);
 }
 
-/* Watch DIR, or its nearest existing parent. Adds to *DIRS; returns the path watched or NULL. */
-static const char *watch_nearest(struct vmwatch *vw, const char *dir, struct dirwatch **dirs,
-				 size_t *n)
+int watch_add_nearest(int fd, const char *dir, uint32_t mask, char **at)
 {
 	char *p = strdup(dir);
-	struct dirwatch *v;
 	int wd;
 
-	while (p && (wd = inotify_add_watch(vw->fd, p, DIR_EVENTS)) < 0) {
-		char *up = errno == ENOENT || errno == ENOTDIR ? parent_of(p) : NULL;
+	while (p && (wd = inotify_add_watch(fd, p, mask)) < 0) {
+		int err = errno;
+		char *up = err == ENOENT || err == ENOTDIR ? parent_of(p) : NULL;
 
 		if (!up || streq(up, p)) {
-			log_debug("cannot watch %s: %m", p);
+			log_debug("cannot watch %s: %s", p, strerror(err));
 			free(up);
 			free(p);
-			return NULL;
+			return -err;
 		}
 		free(p);
 		p = up;
 	}
 	if (!p)
+		return -ENOMEM;
+	*at = p;
+	return wd;
+}
+
+/* Watch DIR, or its nearest existing parent. Adds to *DIRS; returns the path watched or NULL. */
+static const char *watch_nearest(struct vmwatch *vw, const char *dir, struct dirwatch **dirs,
+				 size_t *n)
+{
+	char *p = NULL;
+	struct dirwatch *v;
+	int wd = watch_add_nearest(vw->fd, dir, DIR_EVENTS, &p);
+
+	if (wd < 0)
 		return NULL;
 	if (find_wd(*dirs, *n, wd)) {
 		free(p);

@@ -8,6 +8,7 @@
  * watched instead.
  */
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "config.h"
 
@@ -22,3 +23,9 @@ int vmwatch_new(struct loop *loop, vmwatch_fn appeared, void *userdata, struct v
 void vmwatch_free(struct vmwatch *vw);
 /* Watch CFG's VMs (borrowed until the next call or vmwatch_free()). */
 void vmwatch_set_config(struct vmwatch *vw, const struct config *cfg);
+
+/*
+ * inotify_add_watch() on DIR or, while it is missing, its nearest existing
+ * parent, whose path goes to *AT (to be freed). The wd, or -errno.
+ */
+int watch_add_nearest(int fd, const char *dir, uint32_t mask, char **at);

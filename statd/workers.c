@@ -13,6 +13,7 @@
 #include "job.h"
 #include "log.h"
 #include "macro.h"
+#include "nodewatch.h"
 #include "qmp.h"
 #include "sched.h"
 
@@ -170,6 +171,7 @@ void vmm_free(struct vmm *m)
 	}
 	for (size_t i = 0; i < m->n_workers; i++)
 		worker_free(m->workers[i]);
+	nodewatch_free(m->nodes);
 	free(m->workers);
 	free(m->owner);
 	free(m);

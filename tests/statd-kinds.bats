@@ -283,6 +283,32 @@ pci_config() {
 	wait_until drivers_restored
 }
 
+# How many times statd gave the NIC to vfio-pci: once per look while it waits.
+nic_looks() {
+	grep -c "giving $NIC (group 15" "$STATD_LOG"
+}
+
+@test "pci: statd looks again when /dev/vfio/GROUP appears, not on a timer" {
+	pci_config
+	qemu_ports_start vm1
+	pci_statd_start
+	pci_event add "$NIC"
+	wait_until overridden "$SERIAL"
+	# The look that failed, and one more once /dev/vfio is watched; with a
+	# timer it would have been ten more by now.
+	sleep 0.5
+	assert_equal "$(nic_looks)" 2
+	for a in "$NIC" "$SOUND" "$SERIAL"; do kernel_gives_vfio "$a"; done
+	# /dev/vfio does not exist yet: its parent is watched until it does.
+	mkdir -p "$TB/dev/vfio"
+	: >"$TB/dev/vfio/15"
+	wait_until ev_has "$NIC" attach_failed
+	run ev_detail "$NIC" attach_failed
+	assert_output --partial "no such host device"
+	assert_equal "$(nic_looks)" 2
+	wait_until drivers_restored
+}
+
 @test "pci: unplugged while statd waits for /dev/vfio/GROUP: the attach is cancelled, the drivers given back" {
 	pci_config
 	qemu_ports_start vm1
