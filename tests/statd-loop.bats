@@ -83,11 +83,13 @@ attach_ms() {
 
 @test "a VM whose QMP stops answering and comes back: attached on the backoff timer" {
 	make_config "$CONFIG" vidpid vidpid 300
-	# Silent to every connection in its first 1.5 s, then a working QMP; the
-	# socket stays the same and nobody pokes statd after the plug.
+	# Silent to every connection in the 1.5 s after the first, then a working
+	# QMP; the socket stays the same and nobody pokes statd. The plug comes
+	# before statd starts, so the attach is its first connection: a plug after
+	# it could come when the reconcile at start had used up the silence.
 	peer_start "$VM1" wake-after 1500
-	statd_start
 	plug mouse
+	statd_start
 	wait_until has_event mouse waiting
 	WAIT_S=15 wait_until has_event mouse attached
 
