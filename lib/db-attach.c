@@ -13,7 +13,7 @@
 #include "macro.h"
 
 #define NOW "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
-#define ATTACHMENT_COLS "a.id, a.device_id, a.vm, a.qdev_id, a.state, coalesce(d.label, '')"
+#define ATTACHMENT_COLS "a.id, a.device_id, a.vm, a.qdev_id, a.state, coalesce(d.label, ''), a.bus"
 
 void db_attachment_clear(struct db_attachment *a)
 {
@@ -21,6 +21,7 @@ void db_attachment_clear(struct db_attachment *a)
 	free(a->qdev_id);
 	free(a->state);
 	free(a->label);
+	free(a->bus);
 	*a = (struct db_attachment){ 0 };
 }
 
@@ -33,8 +34,9 @@ static int read_row(sqlite3_stmt *st, struct db_attachment *a)
 		.qdev_id = strdup(db_col_text(st, 3) ?: ""),
 		.state = strdup(db_col_text(st, 4) ?: ""),
 		.label = strdup(db_col_text(st, 5) ?: ""),
+		.bus = db_col_text(st, 6) ? strdup(db_col_text(st, 6)) : NULL,
 	};
-	if (a->vm && a->qdev_id && a->state && a->label)
+	if (a->vm && a->qdev_id && a->state && a->label && (a->bus || !db_col_text(st, 6)))
 		return 0;
 	db_attachment_clear(a);
 	return -ENOMEM;

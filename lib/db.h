@@ -157,6 +157,7 @@ int db_intent_last_id(struct db *db, int64_t *id);
 struct db_attachment {
 	int64_t id, device_id;
 	char *vm, *qdev_id, *state, *label;
+	char *bus;		/* the hot-plug port it went on, or NULL */
 };
 void db_attachment_clear(struct db_attachment *a);
 /* DEVICE_ID's oldest attachment (in VM, unless NULL) into *A; -ENOENT when none. */

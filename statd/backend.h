@@ -112,6 +112,9 @@ struct vmm_backend_ops {
 	vmm_job_fn detach[DEV_KIND_MAX];
 	/* What the VM has, for a reconcile (vmm_job_set_seen()); NULL: it cannot be read. */
 	vmm_job_fn list;
+	/* Optional: a reconcile found QDEV_ID in the VM, recorded (by this statd
+	 * or one before) on hot-plug port BUS: that port is not offered again. */
+	void (*held)(struct vmm_backend *b, const char *qdev_id, const char *bus);
 	/* Optional: the worker has no work left, let go of the VM (its socket
 	 * is shared with other tools). */
 	void (*idle)(struct vmm_backend *b);

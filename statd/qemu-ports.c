@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,17 +56,26 @@ const char *qemu_ports_next(struct qemu_ports *p)
 	return p->next < p->n_plan ? p->plan[p->next++] : NULL;
 }
 
-void qemu_ports_hold(struct qemu_ports *p, const char *qdev_id)
+void qemu_ports_hold_at(struct qemu_ports *p, const char *qdev_id, const char *port)
 {
 	struct held *h;
 
-	if (p->next == 0 || p->n_held == PORTS_MAX)
-		return;
 	qemu_ports_release(p, qdev_id);
+	if (p->n_held == PORTS_MAX)
+		return;
 	h = &p->held[p->n_held++];
-	strncpy(h->qdev_id, qdev_id, sizeof(h->qdev_id) - 1);
-	h->qdev_id[sizeof(h->qdev_id) - 1] = '\0';
-	memcpy(h->port, p->plan[p->next - 1], sizeof(h->port));
+	snprintf(h->qdev_id, sizeof(h->qdev_id), "%s", qdev_id);
+	snprintf(h->port, sizeof(h->port), "%s", port);
+}
+
+void qemu_ports_hold(struct qemu_ports *p, const char *qdev_id)
+{
+	char port[QEMU_ARGS_ID_MAX];
+
+	if (p->next == 0)
+		return;
+	memcpy(port, p->plan[p->next - 1], sizeof(port));
+	qemu_ports_hold_at(p, qdev_id, port);
 }
 
 void qemu_ports_release(struct qemu_ports *p, const char *qdev_id)

@@ -190,6 +190,11 @@ static void on_inventory(struct qmp *q, void *userdata, struct json_object *ret,
 		qemu_done(b, VMM_OK, 0, NULL);
 }
 
+static void qemu_held(struct vmm_backend *b, const char *qdev_id, const char *bus)
+{
+	qemu_ports_hold_at(b->ports, qdev_id, bus);
+}
+
 static void qemu_list(struct vmm_backend *b, const struct config *cfg, const struct vm *vm,
 		      struct vmm_job *j)
 {
@@ -265,6 +270,7 @@ const struct vmm_backend_ops qemu_backend_ops = {
 	.attach = { [DEV_USB] = qemu_attach, [DEV_PCI] = qemu_attach, [DEV_EVDEV] = qemu_attach },
 	.detach = { [DEV_USB] = qemu_detach, [DEV_PCI] = qemu_detach, [DEV_EVDEV] = qemu_detach },
 	.list = qemu_list,
+	.held = qemu_held,
 	.idle = qemu_idle,
 	.deadline = qemu_deadline,
 	.timer = qemu_timer,

@@ -103,8 +103,8 @@ static int row_one(void *userdata, const struct db_attachment *a)
 	v[p->n_rows - 1].dropped = false;
 	*c = (struct db_attachment){ .id = a->id, .device_id = a->device_id, .vm = strdup(a->vm),
 				     .qdev_id = strdup(a->qdev_id), .state = strdup(a->state),
-				     .label = strdup(a->label) };
-	return c->vm && c->qdev_id && c->state && c->label ? 0 : -ENOMEM;
+				     .label = strdup(a->label), .bus = a->bus ? strdup(a->bus) : NULL };
+	return c->vm && c->qdev_id && c->state && c->label && (c->bus || !a->bus) ? 0 : -ENOMEM;
 }
 
 /* Queue ACTION of DEVICE_ID for this VM, unless one is open already. */
@@ -141,6 +141,8 @@ static int settle_row(struct plan *p, struct row *row)
 					  "not in the VM at reconcile");
 	}
 	/* In the VM under the key the row has (a qdev id, or the port crosvm gave). */
+	if (a->bus && p->j->w->ops && p->j->w->ops->held)
+		p->j->w->ops->held(p->j->w->b, a->qdev_id, a->bus);
 	if (w)
 		w->placed = true;
 	if (!w) {

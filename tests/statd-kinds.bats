@@ -186,6 +186,31 @@ evdev_event() {
 	assert_output 2
 }
 
+@test "evdev: a restarted statd knows the ports its devices hold from the attachments" {
+	evdev_config
+	peer_start "$VM1" ports
+	# The trackpoint stays plugged: the reconcile at the restart keeps it.
+	STATD_PREFIX=(umockdev-run --device "$DATA/evdev-trackpoint.umockdev" --)
+	statd_start
+	evdev_event add "$DATA/evdev-trackpoint.umockdev" "$TP_PATH"
+	wait_until ev_has event5 attached
+	assert_equal "$(sql "SELECT bus FROM attachments")" rp2
+	statd_stop
+	statd_start
+	wait_until sql_is 2 "SELECT count(*) FROM intents WHERE action = 'reconcile' AND state = 'done'"
+	assert_equal "$(sql "SELECT state FROM attachments")" attached
+	evdev_event add "$DATA/evdev-keyboard.umockdev" "$KBD_PATH"
+	wait_until ev_has event3 attached
+
+	# The keyboard is offered rp1 (taken by a device QEMU does not show), then
+	# rp3, never the trackpoint's rp2: this peer would accept it there, QEMU
+	# would refuse it.
+	run grep -o 'device_add {[^}]*vhp-evdev-event3[^}]*}' "$STATD_LOG"
+	assert_line --index 0 --partial '"bus":"rp1"'
+	assert_line --index 1 --partial '"bus":"rp3"'
+	[ "${#lines[@]}" -eq 2 ]
+}
+
 @test "evdev: a detach is done at DEVICE_DELETED for its id" {
 	evdev_config
 	peer_start "$VM1" ports
