@@ -61,17 +61,23 @@ attach_ms() {
 	plug mouse	# to the flooding vm1
 	wait_until statd_log_has 'QMP peer floods events'
 
-	local before after i ms
+	# Were vm2 served behind vm1, every attach would wait out vm1's 1 s QMP
+	# timeout or its backoff. The median of three is held to that bound, as
+	# one attach on a loaded 2-core CI machine once took 1.8 s (they take
+	# 12 to 25 ms here).
+	local before after i ms times=()
 	before=$(statd_cpu_ticks)
 	for i in 1 2 3; do
 		plug audio	# to the real QEMU vm2
 		wait_until has_event audio attached "$i"
 		ms=$(attach_ms audio)
 		echo "# attach to the healthy VM took $ms ms" >&3
-		[ "$ms" -lt 1000 ] || fail "attach took $ms ms"
+		times+=("$ms")
 		unplug audio
 		wait_until has_event audio detached "$i"
 	done
+	ms=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p)
+	[ "$ms" -lt 1000 ] || fail "attaches took ${times[*]} ms"
 	sleep 1
 	after=$(statd_cpu_ticks)
 	echo "# statd CPU during that: $((after - before)) ticks of $(getconf CLK_TCK)/s" >&3
