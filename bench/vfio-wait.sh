@@ -5,11 +5,12 @@
 # node is there. A NIC of IOMMU group 15 (tests/data/pci-group.umockdev, made
 # whole by tests/pci-testbed.sh) is plugged, statd gives the group to
 # vfio-pci and waits for /dev/vfio/15; ROUNDS times, this script plays the
-# kernel's part (driver links), lets statd wait WAIT_MS, creates the node and
-# measures until statd logs its device_add (the log polled every 0.5 ms). The
-# VM is the scripted QMP peer of tests/ in its "ports" mode; the NIC is
-# unplugged after each round. Also printed: how many times statd looked at
-# the group (gave the NIC to vfio-pci) while it waited.
+# kernel's part (driver links), lets statd wait WAIT_MS (plus 0 to 50 ms of
+# jitter), creates the node and measures until statd logs its device_add
+# (the log polled every 0.5 ms, which is most of what a prompt statd
+# measures). The VM is the scripted QMP peer of tests/ in its "ports" mode;
+# the NIC is unplugged after each round. Also printed: how many times statd
+# looked at the group (gave the NIC to vfio-pci) while it waited.
 #
 # Build WITHOUT sanitizers for numbers worth quoting (`./configure && make`).
 #
@@ -36,7 +37,7 @@ fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-verify_asan_link_order=0}
 PYTHON=$(python3 -c 'import sys; print(sys.executable)')
 exec "$PYTHON" - <<'EOF'
-import json, os, shutil, statistics, subprocess, sys, tempfile, time
+import json, os, random, shutil, statistics, subprocess, sys, tempfile, time
 
 SRCDIR, BUILDDIR = os.environ["SRCDIR"], os.environ["BUILDDIR"]
 ROUNDS, WAIT_MS = int(os.environ["ROUNDS"]), int(os.environ["WAIT_MS"])
@@ -115,7 +116,8 @@ try:
         event("add")
         wait_for(lambda: open(override).read().strip() == "vfio-pci")
         # statd waits for the node; each look gives the NIC to vfio-pci again.
-        time.sleep(WAIT_MS / 1000)
+        # The jitter keeps the node from coming in step with a polling statd.
+        time.sleep((WAIT_MS + random.uniform(0, 50)) / 1000)
         looks.append(log_count("giving %s (group 15" % NIC) - gave)
         link_drivers({a: "vfio-pci" for a in drivers})
         os.makedirs(node_dir, exist_ok=True)
