@@ -127,12 +127,25 @@ static void on_qom_list(struct qmp *q, void *userdata, struct json_object *ret, 
 		device_add(b);
 }
 
+/* Connected if need be, the VM's named devices (qom-list) go to CB. */
+static void ask_peripherals(struct vmm_backend *b, const struct config *cfg, const struct vm *vm,
+			    qmp_reply_fn cb)
+{
+	struct json_object *args;
+
+	if (!b->q && qemu_connect(b, cfg, vm) < 0)
+		return;
+	args = json_object_new_object();
+	json_object_object_add(args, "path", json_object_new_string("/machine/peripheral"));
+	if (qmp_command(b->q, "qom-list", args, cb, b) < 0)
+		qemu_lost(b, -ENOMEM, "cannot queue qom-list");
+	qemu_update_epoll(b);
+}
+
 /* Every kind with a row: first look whether the VM has it already, then device_add. */
 static void qemu_attach(struct vmm_backend *b, const struct config *cfg, const struct vm *vm,
 			struct vmm_job *j)
 {
-	struct json_object *args;
-
 	b->job = j;
 	b->idle = false;
 	b->kind = qemu_kind_get(j->kind);
@@ -145,13 +158,7 @@ static void qemu_attach(struct vmm_backend *b, const struct config *cfg, const s
 		json_object_object_add(b->add_args, "driver", json_object_new_string(b->kind->driver));
 		json_object_object_add(b->add_args, "id", json_object_new_string(j->qdev_id));
 	}
-	if (!b->q && qemu_connect(b, cfg, vm) < 0)
-		return;
-	args = json_object_new_object();
-	json_object_object_add(args, "path", json_object_new_string("/machine/peripheral"));
-	if (qmp_command(b->q, "qom-list", args, on_qom_list, b) < 0)
-		qemu_lost(b, -ENOMEM, "cannot queue qom-list");
-	qemu_update_epoll(b);
+	ask_peripherals(b, cfg, vm, on_qom_list);
 }
 
 /* ---- reconcile ---- */
@@ -198,17 +205,9 @@ static void qemu_held(struct vmm_backend *b, const char *qdev_id, const char *bu
 static void qemu_list(struct vmm_backend *b, const struct config *cfg, const struct vm *vm,
 		      struct vmm_job *j)
 {
-	struct json_object *args;
-
 	b->job = j;
 	b->idle = false;
-	if (!b->q && qemu_connect(b, cfg, vm) < 0)
-		return;
-	args = json_object_new_object();
-	json_object_object_add(args, "path", json_object_new_string("/machine/peripheral"));
-	if (qmp_command(b->q, "qom-list", args, on_inventory, b) < 0)
-		qemu_lost(b, -ENOMEM, "cannot queue qom-list");
-	qemu_update_epoll(b);
+	ask_peripherals(b, cfg, vm, on_inventory);
 }
 
 /* ---- detach ---- */
