@@ -12,8 +12,7 @@ DISK_PATH=/devices/pci0000:00/0000:00:14.0/usb2/2-2
 HUB_PATH=/devices/pci0000:00/0000:00:14.0/usb1/1-1
 
 setup_file() {
-	PYTHON=$(python3 -c 'import sys; print(sys.executable)')
-	export PYTHON
+	python_resolve
 }
 
 setup() {
@@ -257,6 +256,16 @@ pci_config() {
 	EOF
 }
 
+# The NIC plugged for a real QEMU; statd has given the group to vfio-pci (the
+# last member too) and waits for /dev/vfio/15.
+pci_add_until_bound() {
+	pci_config
+	qemu_ports_start vm1
+	pci_statd_start
+	pci_event add "$NIC"
+	wait_until overridden "$SERIAL"
+}
+
 @test "pci: the whole group goes to vfio-pci, then device_add; QEMU's error for a missing host is attach_failed, drivers given back" {
 	pci_config
 	qemu_ports_start vm1
@@ -295,11 +304,7 @@ pci_config() {
 }
 
 @test "pci: /dev/vfio/GROUP never appears: attach_failed after the bound, drivers given back" {
-	pci_config
-	qemu_ports_start vm1
-	pci_statd_start
-	pci_event add "$NIC"
-	wait_until overridden "$SERIAL"
+	pci_add_until_bound
 	for a in "$NIC" "$SOUND" "$SERIAL"; do kernel_gives_vfio "$a"; done
 	wait_until ev_has "$NIC" attach_failed
 	run ev_detail "$NIC" attach_failed
@@ -314,11 +319,7 @@ nic_looks() {
 }
 
 @test "pci: statd looks again when /dev/vfio/GROUP appears, not on a timer" {
-	pci_config
-	qemu_ports_start vm1
-	pci_statd_start
-	pci_event add "$NIC"
-	wait_until overridden "$SERIAL"
+	pci_add_until_bound
 	# The look that failed, and one more once /dev/vfio is watched; with a
 	# timer it would have been ten more by now.
 	sleep 0.5
@@ -335,11 +336,7 @@ nic_looks() {
 }
 
 @test "pci: unplugged while statd waits for /dev/vfio/GROUP: the attach is cancelled, the drivers given back" {
-	pci_config
-	qemu_ports_start vm1
-	pci_statd_start
-	pci_event add "$NIC"
-	wait_until overridden "$SERIAL"
+	pci_add_until_bound
 	for a in "$NIC" "$SOUND" "$SERIAL"; do kernel_gives_vfio "$a"; done
 	pci_event remove "$NIC"
 	wait_until ev_has "$NIC" attach_cancelled
