@@ -8,8 +8,7 @@ load common
 load qemu
 
 setup_file() {
-	PYTHON=$(python3 -c 'import sys; print(sys.executable)')
-	export PYTHON
+	python_resolve
 }
 
 setup() {

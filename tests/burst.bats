@@ -11,8 +11,7 @@ load qemu
 load burst
 
 setup_file() {
-	PYTHON=$(python3 -c 'import sys; print(sys.executable)')
-	export PYTHON
+	python_resolve
 }
 
 setup() {

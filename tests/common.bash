@@ -38,3 +38,10 @@ with_devices() {
 	shift
 	umockdev-run "${args[@]}" -- "$@"
 }
+
+# For setup_file: python3 may be a slow wrapper (pyenv's shim), so the test
+# helpers' interpreter is resolved once per file, into PYTHON.
+python_resolve() {
+	PYTHON=$(python3 -c 'import sys; print(sys.executable)')
+	export PYTHON
+}

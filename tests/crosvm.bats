@@ -10,8 +10,7 @@ FAKE=$top_srcdir/tests/fake-crosvm
 LISTEN=$top_srcdir/tests/seqpacket-listen.py
 
 setup_file() {
-	PYTHON=$(python3 -c 'import sys; print(sys.executable)')
-	export PYTHON
+	python_resolve
 }
 
 setup() {

@@ -7,15 +7,11 @@ load common
 load qemu
 
 setup_file() {
-	PYTHON=$(python3 -c 'import sys; print(sys.executable)')
-	export PYTHON
+	python_resolve
 }
 
 setup() {
-	qemu_setup
-	VM1=$DIR/vm1.sock
-	VM2=$DIR/vm2.sock
-	make_config "$CONFIG"
+	qemu_setup_two_vms
 }
 
 teardown() {

@@ -16,9 +16,7 @@ MOUSE_RULE='usbPassthrough[0].allow[0] (Mice (HID interface with the mouse proto
 MOUSE_LABEL='usb 046d:c077 Logitech, Inc. Mouse at 1-3'
 
 setup_file() {
-	# python3 may be a slow wrapper (pyenv's shim): resolve it once.
-	PYTHON=$(python3 -c 'import sys; print(sys.executable)')
-	export PYTHON
+	python_resolve
 }
 
 setup() {

@@ -20,6 +20,15 @@ declare -gA DEV_PATH=(
 )
 declare -gA DEV_QDEV=([mouse]=vhp-usb-046d-c077.1-3 [audio]=vhp-usb-0d8c-0014.1-2 [webcam]=vhp-usb-04f2-b604-0001)
 
+# qemu_setup_two_vms: qemu_setup, with VM1 and VM2 the two VMs' sockets and
+# the default config written.
+qemu_setup_two_vms() {
+	qemu_setup
+	VM1=$DIR/vm1.sock
+	VM2=$DIR/vm2.sock
+	make_config "$CONFIG"
+}
+
 qemu_setup() {
 	DIR=$BATS_TEST_TMPDIR
 	DB=$DIR/vhotplug.db

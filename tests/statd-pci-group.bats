@@ -9,8 +9,7 @@ load qemu
 load kinds
 
 setup_file() {
-	PYTHON=$(python3 -c 'import sys; print(sys.executable)')
-	export PYTHON
+	python_resolve
 }
 
 setup() {

@@ -13,8 +13,7 @@ OTHER=4242	# some other user
 VMUSER=4243	# the VM's "user"
 
 setup_file() {
-	PYTHON=$(python3 -c 'import sys; print(sys.executable)')
-	export PYTHON
+	python_resolve
 }
 
 setup() {
