@@ -156,7 +156,7 @@ attach_ms() {
 	alive "$STATD_PID"
 }
 
-@test "SIGTERM with a silent VM: statd exits within 2 s; the intent is redone at the next start" {
+@test "SIGTERM with a silent VM: statd exits well before the VM's timeout; the intent is redone at the next start" {
 	STATD_PREFIX=()	# statd's own exit is timed, not umockdev-run's
 	make_config "$CONFIG" vidpid vidpid 60000
 	peer_start "$VM1" silent
@@ -169,7 +169,9 @@ attach_ms() {
 	statd_stop TERM
 	end=$(date +%s%N)
 	echo "# statd exited $(((end - start) / 1000000)) ms after SIGTERM" >&3
-	[ $(((end - start) / 1000000)) -lt 2000 ]
+	# It waits 0.5 s for the command in flight, not the VM's 60 s timeout.
+	# The bound is loose: a loaded CI machine once took over 2 s to exit.
+	[ $(((end - start) / 1000000)) -lt 10000 ]
 	[ "$STATD_STATUS" -eq 0 ]
 	statd_log_has 'exiting with a command in flight'
 	run intent mouse state
