@@ -42,6 +42,11 @@ void sched_unreachable(struct worker *w, struct job *j, int err, const char *not
 		return;
 	}
 	sched_enqueue(w, j, true);
+	/* Missing, and now refusing: the socket has just appeared, though its
+	 * inotify event may not be read yet. Maybe bound but not listening. */
+	if (err == -ECONNREFUSED && w->last_err == -ENOENT)
+		w->appeared = true;
+	w->last_err = err;
 	backoff(w);
 	w->hostile = err == -ENOBUFS || err == -EPROTO || err == -EMSGSIZE;
 	/* Maybe bound but not listening yet: not worth a note. */
@@ -58,6 +63,7 @@ void sched_reachable(struct worker *w)
 {
 	w->backoff_ms = 0;
 	w->appeared = false;
+	w->last_err = 0;
 	w->hostile = false;
 	free(w->note);
 	w->note = NULL;

@@ -26,6 +26,7 @@ struct worker {
 	int64_t tried_ms;	/* when the last job started */
 	char *note;		/* why it waits, for jobs that join the queue meanwhile */
 	bool appeared;		/* its socket just appeared: a refused connect gets no note */
+	int last_err;		/* why the last attempt failed (-errno), 0 after a success */
 	bool removed;		/* its VM left the config: no more jobs */
 	bool hostile;		/* cut off for flooding or garbage: a poke does not cut its wait */
 	bool reconcile_due;	/* a reconcile the database could not take: queued at the next read */
