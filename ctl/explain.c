@@ -116,7 +116,7 @@ static int also_add(void *userdata, const char *addr, const struct device *membe
 	return json_object_array_add(userdata, json_object_new_string(addr)) < 0 ? -ENOMEM : 0;
 }
 
-/* The verdicts the helper and statd reach past the rules (lib/intake.c, lib/safety.c). */
+/* The verdicts the helper and statd reach past the rules (lib/intake/intake.c, lib/rules/safety.c). */
 static void judge(const struct config *cfg, const struct device *dev,
 		  const struct match_result *res, struct verdict *v, FILE *f)
 {

@@ -5,7 +5,7 @@
  * that as an intent in the database, pokes statd and exits. udev waits for
  * it, so: no network, no QMP, a bounded lock wait, and exit 0 in every case
  * (a failing RUN program only fills udev's log; the reason goes to syslog).
- * An event the database cannot take in time goes to the spool (lib/spool.h),
+ * An event the database cannot take in time goes to the spool (lib/intake/spool.h),
  * which statd imports: it is lost only when neither can be written.
  */
 #include <errno.h>

@@ -6,7 +6,7 @@
 -- Times are ISO-8601 UTC text so the sqlite3 shell shows them as they are.
 
 -- Devices seen by udev, one row per device, keyed by a stable identity
--- (lib/device.c device_ident()): the same device keeps its row, its history
+-- (lib/device/device.c device_ident()): the same device keeps its row, its history
 -- and its attachments wherever it is plugged; another device plugged into the
 -- same port gets its own. devpath is where it was last seen: the same on add
 -- and remove, when sysfs is already gone.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Per-kind host preparation (see prep.h). USB: never a hub or a device that
- * backs a mount, swap or the boot disk (lib/safety.c), whatever the rules
+ * backs a mount, swap or the boot disk (lib/rules/safety.c), whatever the rules
  * say. evdev: only a real /dev/input/eventN node. PCI: every function of
  * the IOMMU group to vfio-pci, each one's driver recorded first, and given
  * back once no function of the group is attached any more.

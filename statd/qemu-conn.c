@@ -114,7 +114,7 @@ static void release_conn(struct source *s)
 
 /*
  * Talk only to the VM meant: the socket path and then the peer must belong
- * to root or the VM's user (lib/sockcheck.h says why). 0 when trusted; a
+ * to root or the VM's user (lib/host/sockcheck.h says why). 0 when trusted; a
  * refusal ends the job as VMM_REFUSED, recorded, and returns -EPERM.
  */
 static int trust_vm(struct vmm_backend *b, const struct vm *vm, int fd)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# "Never pass a hub or the boot disk" (lib/safety.c), whatever the rules say.
+# "Never pass a hub or the boot disk" (lib/rules/safety.c), whatever the rules say.
 # tests/data/usb-disk.umockdev is a USB SSD (2-2) with a disk sdc (8:32) and
 # two partitions sdc1 (8:33) and sdc2 (8:34); mountinfo and swaps are written
 # per test under a fake proc root.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Host-side PCI preparation (lib/vfio.c) in a umockdev testbed: the recording
+# Host-side PCI preparation (lib/host/vfio.c) in a umockdev testbed: the recording
 # tests/data/pci-group.umockdev puts a NIC, a sound card and a driverless serial
 # controller behind a PCIe-to-PCI bridge, all four in IOMMU group 15.
 # tests/pci-testbed.sh adds what the kernel would have (group links, driver

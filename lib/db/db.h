@@ -49,7 +49,7 @@ int db_begin(struct db *db);
 int db_commit(struct db *db);
 void db_rollback(struct db *db);
 
-/* Record DEV, of identity IDENT (lib/ident.h), as present; *ID gets its row id. */
+/* Record DEV, of identity IDENT (lib/device/ident.h), as present; *ID gets its row id. */
 int db_device_upsert(struct db *db, const struct device *dev, const char *ident, const char *label,
 		     int64_t *id);
 /* Mark the device last seen at DEVPATH absent. -ENOENT when never seen. LABEL: caller frees. */
