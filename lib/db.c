@@ -296,7 +296,7 @@ int db_device_upsert(struct db *db, const struct device *dev, const char *ident,
 
 	if (r < 0)
 		return r;
-	db_bind_text(st, 1, dev_kind_name(dev->kind));
+	db_bind_text(st, 1, dev_kind_to_string(dev->kind));
 	db_bind_text(st, 2, dev->devpath);
 	db_bind_text(st, 3, dev->sysname ?: "");
 	db_bind_text(st, 4, label);

@@ -13,14 +13,6 @@
 /* The first "not yet" retry comes after this; each next one after twice as long. */
 #define RETRY_FIRST_MS 20
 
-static int kind_from_name(const char *name)
-{
-	for (int k = 0; k < DEV_KIND_MAX; k++)
-		if (streq(dev_kind_name(k), name))
-			return k;
-	return -EINVAL;
-}
-
 static void job_sync(struct job *j)
 {
 	j->pub.vm = j->vm;
@@ -36,7 +28,7 @@ static void free_strv(char **v, size_t n);
 struct job *job_new(const struct db_pending *p)
 {
 	bool reconcile = streq(p->action, "reconcile");
-	int kind = kind_from_name(p->kind ?: "usb");
+	int kind = p->kind ? dev_kind_from_string(p->kind) : DEV_USB;	/* a reconcile has none */
 	struct job *j = kind < 0 ? NULL : calloc(1, sizeof(*j));
 
 	if (!j)
@@ -57,7 +49,7 @@ struct job *job_new(const struct db_pending *p)
 	j->devpath = strdup(p->devpath ?: "");
 	j->devnode = p->devnode ? strdup(p->devnode) : NULL;
 	/* The same id for the same device wherever it is plugged; another device, another id. */
-	j->qdev_id = ident_qdev_id(dev_kind_name(kind), p->ident ?: j->sysname ?: "");
+	j->qdev_id = ident_qdev_id(dev_kind_to_string(kind), p->ident ?: j->sysname ?: "");
 	j->delay_ms = RETRY_FIRST_MS;
 	if (!j->label || !j->sysname || !j->qdev_id || !j->devpath || (p->devnode && !j->devnode) ||
 	    (p->vm && !j->vm)) {

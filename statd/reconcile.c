@@ -78,7 +78,7 @@ static int want_one(void *userdata, const struct device *dev, const struct match
 	r = db_device_find(p->m->db, ident, &w.device_id, &w.label);
 	if (r < 0 || w.device_id == 0)
 		return r;
-	w.qdev_id = ident_qdev_id(dev_kind_name(dev->kind), ident);
+	w.qdev_id = ident_qdev_id(dev_kind_to_string(dev->kind), ident);
 	v = w.qdev_id ? realloc(p->want, (p->n_want + 1) * sizeof(*v)) : NULL;
 	if (!v) {
 		free(w.qdev_id);

@@ -148,10 +148,10 @@ static void unsupported(struct worker *w, const struct vm *vm, struct job *j)
 
 	if (j->pub.reconcile)
 		snprintf(detail, sizeof(detail), "reconcile not supported by %s backend",
-			 w->ops ? w->ops->name : vm_type_name(vm->type));
+			 w->ops ? w->ops->name : vm_type_to_string(vm->type));
 	else
 		snprintf(detail, sizeof(detail), "%s devices not supported by %s backend",
-			 dev_kind_name(j->pub.kind), w->ops ? w->ops->name : vm_type_name(vm->type));
+			 dev_kind_to_string(j->pub.kind), w->ops ? w->ops->name : vm_type_to_string(vm->type));
 	log_warn("%s: %s to %s failed: %s", j->label, what, w->name, detail);
 	sched_record_failed(w->m, job_record(w->m->db, j, job_failed_event(j), "failed", detail,
 					     JOB_ROW_KEEP));
