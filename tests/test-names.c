@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The string tables: every value named, each name read back, and the schema's CHECKs agree. */
+/* The string tables: every value named and read back; the schema's CHECKs and the README agree. */
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -157,6 +157,42 @@ out:
 	rmdir(dir);
 }
 
+/* README.md's "History events" table has a row for every event, and no row for another. */
+static void test_readme_lists_events(void)
+{
+	const char *top = getenv("top_srcdir") ?: ".";
+	_cleanup_free_ char *path = NULL, *line = NULL;
+	bool listed[HISTORY_EVENT_MAX] = { false };
+	size_t size = 0;
+	bool in_table = false;
+	FILE *f;
+
+	REQUIRE(asprintf(&path, "%s/README.md", top) > 0);
+	f = fopen(path, "re");
+	REQUIRE(f);
+	while (getline(&line, &size, f) > 0) {
+		char word[64];
+
+		if (strncmp(line, "### ", 4) == 0 || strncmp(line, "## ", 3) == 0)
+			in_table = streq(line, "### History events\n");
+		if (!in_table || sscanf(line, "| `%63[a-z_]` |", word) != 1)
+			continue;
+		if (history_event_from_string(word) < 0)
+			fprintf(stderr, "README.md lists '%s', which no code writes\n", word);
+		CHECK(history_event_from_string(word) >= 0);
+		if (history_event_from_string(word) >= 0)
+			listed[history_event_from_string(word)] = true;
+	}
+	fclose(f);
+	for (int e = 0; e < HISTORY_EVENT_MAX; e++) {
+		if (!listed[e])
+			fprintf(stderr, "README.md does not list '%s'\n", history_event_to_string(e));
+		CHECK(listed[e]);
+	}
+out:
+	return;
+}
+
 int main(void)
 {
 	test_every_value_named();
@@ -164,5 +200,6 @@ int main(void)
 	test_names_unique();
 	test_unknown_refused();
 	test_schema_agrees();
+	test_readme_lists_events();
 	return check_result();
 }
