@@ -59,7 +59,7 @@ static void print_json(const char *arg, const struct device *dev, const char *de
 	if (!o)
 		return;
 	json_object_object_add(o, "syspath", json_object_new_string(dev->syspath ?: arg));
-	json_object_object_add(o, "kind", json_object_new_string(dev_kind_name(dev->kind)));
+	json_object_object_add(o, "kind", json_object_new_string(dev_kind_to_string(dev->kind)));
 	json_object_object_add(o, "device", str_or_null(desc));
 	/* Refused: it goes nowhere; ruleset and rule still say which rule would have taken it. */
 	json_object_object_add(o, "targetVm", str_or_null(res->set && !v->refused[0] ?

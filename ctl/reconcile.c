@@ -28,23 +28,24 @@ struct tally {
 	bool print;
 };
 
-static int tally_one(void *userdata, const char *action, const char *device, const char *state,
-		     const char *result)
+static int tally_one(void *userdata, enum intent_action action, const char *device,
+		     enum intent_state state, const char *result)
 {
 	struct tally *t = userdata;
-	bool open = streq(state, "pending") || streq(state, "claimed") || streq(state, "held");
+	bool open = state == INTENT_PENDING || state == INTENT_CLAIMED || state == INTENT_HELD;
 
 	t->open += open;
-	t->done += streq(state, "done");
-	t->failed += !open && !streq(state, "done");
+	t->done += state == INTENT_DONE;
+	t->failed += !open && state != INTENT_DONE;
 	if (t->print)
-		printf("  %s %s: %s%s%s\n", action, device, state, *result ? ": " : "", result);
+		printf("  %s %s: %s%s%s\n", intent_action_to_string(action) ?: "?", device,
+		       intent_state_to_string(state) ?: "?", *result ? ": " : "", result);
 	return 0;
 }
 
 static int queue(const struct paths *paths, const char *vm, struct db **db, int64_t *id)
 {
-	struct db_intent in = { .action = "reconcile", .vm = vm, .rule = "vhotplugctl reconcile",
+	struct db_intent in = { .action = INTENT_RECONCILE, .vm = vm, .rule = "vhotplugctl reconcile",
 				.busnum = -1, .devnum = -1 };
 	int r = db_open(paths->db, 1000, 0, db);
 
@@ -68,17 +69,19 @@ static void sleep_ms(int ms)
 static int wait_outcome(struct db *db, const char *vm, int64_t id, int timeout_s)
 {
 	for (int waited = 0;; waited += POLL_MS) {
-		_cleanup_free_ char *state = NULL, *result = NULL;
+		_cleanup_free_ char *result = NULL;
+		enum intent_state state = INTENT_PENDING;
 		struct tally t = { 0 };
 		int r = db_intent_status(db, id, &state, &result);
+		bool running = state == INTENT_PENDING || state == INTENT_CLAIMED;
 
-		if (r == 0 && !streq(state, "pending") && !streq(state, "claimed"))
+		if (r == 0 && !running)
 			r = db_intent_children(db, id, tally_one, &t);
-		if (r == 0 && !streq(state, "pending") && !streq(state, "claimed") && !t.open) {
+		if (r == 0 && !running && !t.open) {
 			t = (struct tally){ .print = true };
-			printf("%s: reconcile %s: %s\n", vm, state, result);
+			printf("%s: reconcile %s: %s\n", vm, intent_state_to_string(state) ?: "?", result);
 			db_intent_children(db, id, tally_one, &t);
-			return streq(state, "done") && !t.failed ? 0 : 1;
+			return state == INTENT_DONE && !t.failed ? 0 : 1;
 		}
 		if (r < 0 && r != -EBUSY)
 			return 1;

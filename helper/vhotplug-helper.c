@@ -52,7 +52,7 @@ static int store(const struct paths *paths, const struct event *ev)
 		return r;
 	r = db_begin(db);
 	if (r == 0)
-		r = ev->dev ? intake_add(db, ev->cfg, ev->config_error, ev->dev, "plugged") :
+		r = ev->dev ? intake_add(db, ev->cfg, ev->config_error, ev->dev, HISTORY_PLUGGED) :
 			      intake_remove(db, ev->devpath);
 	if (r == 0)
 		r = db_commit(db);

@@ -77,7 +77,7 @@ static int import_txn(struct backlog *b, const void *arg)
 
 	if (r < 0 || seen)
 		return r;	/* in already: a statd stopped before it removed the file */
-	r = im->dev ? intake_add(b->db, b->cfg, NULL, im->dev, "plugged") :
+	r = im->dev ? intake_add(b->db, b->cfg, NULL, im->dev, HISTORY_PLUGGED) :
 		      intake_remove(b->db, im->ev->devpath);
 	return r ?: db_spool_mark(b->db, im->ev->name);
 }
@@ -127,9 +127,9 @@ static int cancel_txn(struct backlog *b, const void *arg)
 {
 	const struct undecided *d = arg;
 	const char *why = "device gone before a valid config decided on it";
-	int r = db_history_add(b->db, d->u.device_id, d->label, "cancelled", NULL, why);
+	int r = db_history_add(b->db, d->u.device_id, d->label, HISTORY_CANCELLED, NULL, why);
 
-	return r ?: db_intent_finish(b->db, d->u.intent_id, "cancelled", why);
+	return r ?: db_intent_finish(b->db, d->u.intent_id, INTENT_CANCELLED, why);
 }
 
 static int decide_txn(struct backlog *b, const void *arg)

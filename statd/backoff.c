@@ -36,7 +36,7 @@ void sched_unreachable(struct worker *w, struct job *j, int err, const char *not
 	struct vmm *m = w->m;
 
 	if (w->removed) {
-		sched_record_failed(m, job_record(m->db, j, job_failed_event(j), "failed", w->note,
+		sched_record_failed(m, job_record(m->db, j, job_failed_event(j), INTENT_FAILED, w->note,
 						  JOB_ROW_KEEP));
 		job_free(j);
 		return;

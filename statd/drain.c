@@ -103,14 +103,14 @@ static void submit_detach(struct vmm *m, struct job *j)
 	}
 	/* A reconcile's detach names its VM; the helper's (an unplug) takes the oldest. */
 	r = db_attachment_find(m->db, j->pub.device_id, j->vm, &a);
-	if (r == 0 && streq(a.state, "vm_stopped")) {
+	if (r == 0 && a.state == ATTACHMENT_VM_STOPPED) {
 		/* Its VM stopped since: nothing to ask it; the row goes. */
 		job_set_target(j, a.vm, a.qdev_id);
 		a.vm = a.qdev_id = NULL;
 		db_attachment_clear(&a);
 		if (!j->key)
 			j->key = j->qdev_id ? strdup(j->qdev_id) : NULL;
-		sched_record_failed(m, job_record(m->db, j, "detached", "done",
+		sched_record_failed(m, job_record(m->db, j, HISTORY_DETACHED, INTENT_DONE,
 						  "its VM had stopped", JOB_ROW_DROP));
 		job_free(j);
 		return;
@@ -126,8 +126,8 @@ static void submit_detach(struct vmm *m, struct job *j)
 		job_free(j);
 		return;
 	} else if (!w) {
-		sched_record_failed(m, job_record(m->db, j, NULL, "done", "not attached",
-						  JOB_ROW_KEEP));
+		sched_record_failed(m, job_record(m->db, j, HISTORY_EVENT_INVALID, INTENT_DONE,
+						  "not attached", JOB_ROW_KEEP));
 		job_free(j);
 		return;
 	}
@@ -174,8 +174,8 @@ static int collect_one(void *userdata, const struct db_pending *p)
 	if (p->intent_id > c->m->last_id)
 		c->m->last_id = p->intent_id;
 	/* Others act on 'select' (a user's choice) and 'decide' (a new intent). */
-	if (!streq(p->action, "attach") && !streq(p->action, "detach") &&
-	    !streq(p->action, "reconcile"))
+	if (p->action != INTENT_ATTACH && p->action != INTENT_DETACH &&
+	    p->action != INTENT_RECONCILE)
 		return 0;
 	if (known(c->m, p->intent_id))
 		return 0;

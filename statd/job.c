@@ -13,14 +13,6 @@
 /* The first "not yet" retry comes after this; each next one after twice as long. */
 #define RETRY_FIRST_MS 20
 
-static int kind_from_name(const char *name)
-{
-	for (int k = 0; k < DEV_KIND_MAX; k++)
-		if (streq(dev_kind_name(k), name))
-			return k;
-	return -EINVAL;
-}
-
 static void job_sync(struct job *j)
 {
 	j->pub.vm = j->vm;
@@ -35,8 +27,8 @@ static void free_strv(char **v, size_t n);
 
 struct job *job_new(const struct db_pending *p)
 {
-	bool reconcile = streq(p->action, "reconcile");
-	int kind = kind_from_name(p->kind ?: "usb");
+	bool reconcile = p->action == INTENT_RECONCILE;
+	int kind = p->kind ? dev_kind_from_string(p->kind) : DEV_USB;	/* a reconcile has none */
 	struct job *j = kind < 0 ? NULL : calloc(1, sizeof(*j));
 
 	if (!j)
@@ -44,7 +36,7 @@ struct job *job_new(const struct db_pending *p)
 	j->pub.reconcile = reconcile;
 	j->claimed = p->claimed;
 	j->pub.kind = kind;
-	j->pub.detach = streq(p->action, "detach");
+	j->pub.detach = p->action == INTENT_DETACH;
 	j->pub.device_id = p->device_id;
 	j->pub.busnum = p->busnum;
 	j->pub.devnum = p->devnum;
@@ -57,7 +49,7 @@ struct job *job_new(const struct db_pending *p)
 	j->devpath = strdup(p->devpath ?: "");
 	j->devnode = p->devnode ? strdup(p->devnode) : NULL;
 	/* The same id for the same device wherever it is plugged; another device, another id. */
-	j->qdev_id = ident_qdev_id(dev_kind_name(kind), p->ident ?: j->sysname ?: "");
+	j->qdev_id = ident_qdev_id(dev_kind_to_string(kind), p->ident ?: j->sysname ?: "");
 	j->delay_ms = RETRY_FIRST_MS;
 	if (!j->label || !j->sysname || !j->qdev_id || !j->devpath || (p->devnode && !j->devnode) ||
 	    (p->vm && !j->vm)) {
@@ -172,29 +164,29 @@ static int settle(struct db *db, struct job *j, enum job_row row)
 	if (row == JOB_ROW_ATTACHED)
 		return streq(key, j->qdev_id) ?
 		       db_attachment_put(db, j->pub.device_id, j->vm, j->qdev_id) :
-		       db_attachment_settle(db, j->vm, key, "attached", j->qdev_id);
+		       db_attachment_settle(db, j->vm, key, ATTACHMENT_ATTACHED, j->qdev_id);
 	if (!j->key)
 		return 0;	/* the VM was not asked: the row, if any, is not this job's */
 	switch (row) {
 	case JOB_ROW_DROP:
 		return db_attachment_drop(db, j->vm, key);
 	case JOB_ROW_TIMEOUT:
-		return db_attachment_settle(db, j->vm, key, "detach_timeout", NULL);
+		return db_attachment_settle(db, j->vm, key, ATTACHMENT_DETACH_TIMEOUT, NULL);
 	case JOB_ROW_RESTORE:
-		return db_attachment_settle(db, j->vm, key, "attached", NULL);
+		return db_attachment_settle(db, j->vm, key, ATTACHMENT_ATTACHED, NULL);
 	default:
 		return 0;
 	}
 }
 
-int job_record(struct db *db, struct job *j, const char *event, const char *state,
+int job_record(struct db *db, struct job *j, enum history_event event, enum intent_state state,
 	       const char *detail, enum job_row row)
 {
 	int r = db_begin(db);
 
 	if (r == 0)
 		r = settle(db, j, row);
-	if (r == 0 && event)
+	if (r == 0 && event >= 0)
 		r = db_history_add(db, j->pub.device_id, j->label, event, j->vm, detail);
 	if (r == 0)
 		r = db_intent_finish(db, j->intent_id, state, detail);
@@ -203,15 +195,17 @@ int job_record(struct db *db, struct job *j, const char *event, const char *stat
 	if (r < 0) {
 		/* It stays open: the next drain redoes it, and every step is idempotent. */
 		db_rollback(db);
-		log_err("%s: could not record %s: %s", j->label, event ?: state, strerror(-r));
+		log_err("%s: could not record %s: %s", j->label,
+			event >= 0 ? history_event_to_string(event) : intent_state_to_string(state),
+			strerror(-r));
 	}
 	return r;
 }
 
-const char *job_failed_event(const struct job *j)
+enum history_event job_failed_event(const struct job *j)
 {
-	return j->pub.reconcile ? "reconcile_failed" : j->pub.detach ? "detach_failed" :
-	       "attach_failed";
+	return j->pub.reconcile ? HISTORY_RECONCILE_FAILED : j->pub.detach ? HISTORY_DETACH_FAILED :
+	       HISTORY_ATTACH_FAILED;
 }
 
 int job_claim(struct db *db, struct job *j, const char *owner)
@@ -248,7 +242,7 @@ void job_defer(struct db *db, struct job *j, const char *note)
 		r = db_intent_defer(db, j->intent_id, note, &first);
 	/* A reconcile is the VM's own business: its waits are in the intent only. */
 	if (r == 0 && first && !j->pub.reconcile)
-		r = db_history_add(db, j->pub.device_id, j->label, "waiting", j->vm, note);
+		r = db_history_add(db, j->pub.device_id, j->label, HISTORY_WAITING, j->vm, note);
 	if (r == 0)
 		r = db_commit(db);
 	if (r < 0) {
@@ -268,7 +262,7 @@ int job_cancel_attaches(struct db *db, const struct job *detach, int64_t except_
 	if (r == 0)
 		r = db_intents_cancel(db, detach->pub.device_id, detach->intent_id, except_id, &n);
 	if (r == 0 && n > 0)
-		r = db_history_add(db, detach->pub.device_id, detach->label, "attach_cancelled", NULL,
+		r = db_history_add(db, detach->pub.device_id, detach->label, HISTORY_ATTACH_CANCELLED, NULL,
 				   "device unplugged before it was attached");
 	if (r == 0)
 		r = db_commit(db);

@@ -51,15 +51,15 @@ enum job_row {
 	JOB_ROW_RESTORE,	/* the detach was refused: still 'attached' */
 };
 /*
- * Close J's intent in STATE with DETAIL, adding a history EVENT (if not
- * NULL) and settling its attachment as ROW says: one transaction. On
+ * Close J's intent in STATE with DETAIL, adding a history EVENT (unless
+ * HISTORY_EVENT_INVALID) and settling its attachment as ROW says: one transaction. On
  * failure (-errno) the intent stays as it was (pending or claimed), to be
  * redone: every step is idempotent.
  */
-int job_record(struct db *db, struct job *j, const char *event, const char *state,
+int job_record(struct db *db, struct job *j, enum history_event event, enum intent_state state,
 	       const char *detail, enum job_row row);
-/* The history event of J's failure: "attach_failed", "detach_failed", "reconcile_failed". */
-const char *job_failed_event(const struct job *j);
+/* The history event of J's failure: HISTORY_{ATTACH,DETACH,RECONCILE}_FAILED. */
+enum history_event job_failed_event(const struct job *j);
 /*
  * Claim J for OWNER before the VMM is asked (db_claim()): one transaction.
  * -ESTALE when its intent is no longer open (cancelled meanwhile).

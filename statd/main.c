@@ -189,7 +189,7 @@ static int queue_present(void *userdata, const struct device *dev, const struct 
 {
 	struct statd *s = userdata;
 
-	if (m->set && intake_add(s->db, s->cfg, NULL, dev, "present") < 0)
+	if (m->set && intake_add(s->db, s->cfg, NULL, dev, HISTORY_PRESENT) < 0)
 		log_err("%s: not recorded", dev->syspath);
 	return 0;
 }

@@ -78,7 +78,7 @@ static int want_one(void *userdata, const struct device *dev, const struct match
 	r = db_device_find(p->m->db, ident, &w.device_id, &w.label);
 	if (r < 0 || w.device_id == 0)
 		return r;
-	w.qdev_id = ident_qdev_id(dev_kind_name(dev->kind), ident);
+	w.qdev_id = ident_qdev_id(dev_kind_to_string(dev->kind), ident);
 	v = w.qdev_id ? realloc(p->want, (p->n_want + 1) * sizeof(*v)) : NULL;
 	if (!v) {
 		free(w.qdev_id);
@@ -102,14 +102,14 @@ static int row_one(void *userdata, const struct db_attachment *a)
 	c = &v[p->n_rows++].a;
 	v[p->n_rows - 1].dropped = false;
 	*c = (struct db_attachment){ .id = a->id, .device_id = a->device_id, .vm = strdup(a->vm),
-				     .qdev_id = strdup(a->qdev_id), .state = strdup(a->state),
+				     .qdev_id = strdup(a->qdev_id), .state = a->state,
 				     .label = strdup(a->label), .bus = a->bus ? strdup(a->bus) : NULL };
-	return c->vm && c->qdev_id && c->state && c->label && (c->bus || !a->bus) ? 0 : -ENOMEM;
+	return c->vm && c->qdev_id && c->label && (c->bus || !a->bus) ? 0 : -ENOMEM;
 }
 
 /* Queue ACTION of DEVICE_ID for this VM, unless one is open already. */
-static int queue(struct plan *p, const char *action, int64_t device_id, int busnum, int devnum,
-		 int *count)
+static int queue(struct plan *p, enum intent_action action, int64_t device_id, int busnum,
+		 int devnum, int *count)
 {
 	struct db_intent in = { .device_id = device_id, .action = action, .vm = p->j->vm,
 				.rule = "reconcile", .busnum = busnum, .devnum = devnum,
@@ -137,7 +137,7 @@ static int settle_row(struct plan *p, struct row *row)
 		p->forgotten++;
 		row->dropped = true;
 		r = db_attachment_drop(db, a->vm, a->qdev_id);
-		return r ?: db_history_add(db, a->device_id, a->label, "forgotten", a->vm,
+		return r ?: db_history_add(db, a->device_id, a->label, HISTORY_FORGOTTEN, a->vm,
 					  "not in the VM at reconcile");
 	}
 	/* In the VM under the key the row has (a qdev id, or the port crosvm gave). */
@@ -147,14 +147,14 @@ static int settle_row(struct plan *p, struct row *row)
 		w->placed = true;
 	if (!w) {
 		/* Statd put it there, and nothing sends it there now (unplugged, rules changed). */
-		return streq(a->state, "detaching") ? 0 :
-		       queue(p, "detach", a->device_id, -1, -1, &p->detach);
+		return a->state == ATTACHMENT_DETACHING ? 0 :
+		       queue(p, INTENT_DETACH, a->device_id, -1, -1, &p->detach);
 	}
 	p->kept++;
-	if (streq(a->state, "attached"))
+	if (a->state == ATTACHMENT_ATTACHED)
 		return 0;
-	r = db_attachment_settle(db, a->vm, a->qdev_id, "attached", NULL);
-	return r ?: db_history_add(db, a->device_id, a->label, "attached", a->vm,
+	r = db_attachment_settle(db, a->vm, a->qdev_id, ATTACHMENT_ATTACHED, NULL);
+	return r ?: db_history_add(db, a->device_id, a->label, HISTORY_ATTACHED, a->vm,
 				  "found in the VM at reconcile");
 }
 
@@ -192,13 +192,13 @@ static int place_want(struct plan *p, struct want *w)
 		return 0;
 	key = unrecorded(p, w);
 	if (!key)
-		return queue(p, "attach", w->device_id, w->busnum, w->devnum, &p->attach);
+		return queue(p, INTENT_ATTACH, w->device_id, w->busnum, w->devnum, &p->attach);
 	/* Ours, with no row (a statd died before it could write it): taken back, not added twice. */
 	p->adopted++;
 	w->adopted = true;
 	snprintf(w->key, sizeof(w->key), "%s", key);
 	r = db_attachment_put(db, w->device_id, p->j->vm, key);
-	return r ?: db_history_add(db, w->device_id, w->label, "attached", p->j->vm,
+	return r ?: db_history_add(db, w->device_id, w->label, HISTORY_ATTACHED, p->j->vm,
 				  "found in the VM at reconcile");
 }
 
@@ -234,9 +234,9 @@ static int apply(struct plan *p, char *detail, size_t size)
 		 " %d not ours left alone", p->attach, p->detach, p->kept, p->forgotten, p->adopted,
 		 p->foreign);
 	if (r == 0)
-		r = db_history_add(db, 0, "", "reconciled", p->j->vm, detail);
+		r = db_history_add(db, 0, "", HISTORY_RECONCILED, p->j->vm, detail);
 	if (r == 0)
-		r = db_intent_finish(db, p->j->intent_id, "done", detail);
+		r = db_intent_finish(db, p->j->intent_id, INTENT_DONE, detail);
 	if (r == 0)
 		r = db_commit(db);
 	if (r < 0)
@@ -264,7 +264,7 @@ void reconcile_done(struct worker *w, struct job *j, enum vmm_outcome o, const c
 
 	if (o != VMM_OK) {
 		log_warn("reconcile of %s failed: %s", w->name, detail);
-		sched_record_failed(w->m, job_record(w->m->db, j, job_failed_event(j), "failed",
+		sched_record_failed(w->m, job_record(w->m->db, j, job_failed_event(j), INTENT_FAILED,
 						     detail, JOB_ROW_KEEP));
 		job_free(j);
 		return;
@@ -308,11 +308,11 @@ void sched_vm_stopped(struct vmm *m, const char *name, const char *why)
  */
 static int queue_reconcile(struct vmm *m, const char *name, const char *why)
 {
-	struct db_intent in = { .action = "reconcile", .vm = name, .rule = why, .busnum = -1,
+	struct db_intent in = { .action = INTENT_RECONCILE, .vm = name, .rule = why, .busnum = -1,
 				.devnum = -1 };
 	struct worker *w;
 	bool open = false;
-	int r = db_intent_open(m->db, "reconcile", name, 0, &open);
+	int r = db_intent_open(m->db, INTENT_RECONCILE, name, 0, &open);
 
 	if (r == 0 && !open)
 		r = db_intent_add(m->db, &in, NULL);

@@ -23,7 +23,7 @@ void sched_restore(struct vmm *m, struct job *j)
 
 	if (prep_restore(m->db, &j->pub, detail, sizeof(detail)) < 0) {
 		log_warn("%s: %s", j->label, detail);
-		db_history_add(m->db, j->pub.device_id, j->label, "restore_failed", j->vm, detail);
+		db_history_add(m->db, j->pub.device_id, j->label, HISTORY_RESTORE_FAILED, j->vm, detail);
 	}
 }
 
@@ -87,8 +87,9 @@ static bool prep_later(struct job *j)
 static void prepare_failed(struct worker *w, struct job *j, int r, const char *reason)
 {
 	log_notice("%s: not attached to %s: %s", j->label, w->name, reason);
-	sched_record_failed(w->m, job_record(w->m->db, j, r == PREP_REFUSED ? "ignored" :
-					     "attach_failed", r == PREP_REFUSED ? "done" : "failed",
+	sched_record_failed(w->m, job_record(w->m->db, j, r == PREP_REFUSED ? HISTORY_IGNORED :
+					     HISTORY_ATTACH_FAILED,
+					     r == PREP_REFUSED ? INTENT_DONE : INTENT_FAILED,
 					     reason, JOB_ROW_KEEP));
 	if (r < 0)
 		sched_restore(w->m, j);	/* a half-done preparation is undone */

@@ -100,12 +100,12 @@ void vmm_job_done(struct vmm_job *pub, enum vmm_outcome o, int err, const char *
 	case VMM_OK:
 		if (pub->detach) {
 			log_info("%s: detached from %s", j->label, j->vm);
-			r = job_record(m->db, j, "detached", "done", detail, JOB_ROW_DROP);
+			r = job_record(m->db, j, HISTORY_DETACHED, INTENT_DONE, detail, JOB_ROW_DROP);
 			if (r == 0)
 				sched_restore(m, j);
 		} else {
 			log_info("%s: attached to %s as %s", j->label, j->vm, j->qdev_id);
-			r = job_record(m->db, j, "attached", "done", detail, JOB_ROW_ATTACHED);
+			r = job_record(m->db, j, HISTORY_ATTACHED, INTENT_DONE, detail, JOB_ROW_ATTACHED);
 		}
 		break;
 	case VMM_NOT_YET:
@@ -118,7 +118,7 @@ void vmm_job_done(struct vmm_job *pub, enum vmm_outcome o, int err, const char *
 	case VMM_REFUSED:
 		log_warn("%s: %s %s %s failed: %s", j->label, verb, pub->detach ? "from" : "to", j->vm,
 			 detail);
-		r = job_record(m->db, j, job_failed_event(j), "failed",
+		r = job_record(m->db, j, job_failed_event(j), INTENT_FAILED,
 			       detail, pub->detach ? JOB_ROW_RESTORE : JOB_ROW_DROP);
 		if (r == 0 && !pub->detach)
 			sched_restore(m, j);	/* not in the VM: the host has its device back */
@@ -130,8 +130,8 @@ void vmm_job_done(struct vmm_job *pub, enum vmm_outcome o, int err, const char *
 	case VMM_TIMEOUT:
 		/* It may still be in the guest: the attachment stays, the host keeps its drivers off it. */
 		log_warn("%s: %s from %s timed out: %s", j->label, verb, j->vm, detail);
-		r = job_record(m->db, j, pub->detach ? "detach_timeout" : "attach_timeout", "failed",
-			       detail, pub->detach ? JOB_ROW_TIMEOUT : JOB_ROW_KEEP);
+		r = job_record(m->db, j, pub->detach ? HISTORY_DETACH_TIMEOUT : HISTORY_ATTACH_TIMEOUT,
+			       INTENT_FAILED, detail, pub->detach ? JOB_ROW_TIMEOUT : JOB_ROW_KEEP);
 		break;
 	}
 	sched_record_failed(m, r);
@@ -148,12 +148,12 @@ static void unsupported(struct worker *w, const struct vm *vm, struct job *j)
 
 	if (j->pub.reconcile)
 		snprintf(detail, sizeof(detail), "reconcile not supported by %s backend",
-			 w->ops ? w->ops->name : vm_type_name(vm->type));
+			 w->ops ? w->ops->name : vm_type_to_string(vm->type));
 	else
 		snprintf(detail, sizeof(detail), "%s devices not supported by %s backend",
-			 dev_kind_name(j->pub.kind), w->ops ? w->ops->name : vm_type_name(vm->type));
+			 dev_kind_to_string(j->pub.kind), w->ops ? w->ops->name : vm_type_to_string(vm->type));
 	log_warn("%s: %s to %s failed: %s", j->label, what, w->name, detail);
-	sched_record_failed(w->m, job_record(w->m->db, j, job_failed_event(j), "failed", detail,
+	sched_record_failed(w->m, job_record(w->m->db, j, job_failed_event(j), INTENT_FAILED, detail,
 					     JOB_ROW_KEEP));
 	job_free(j);
 }
@@ -166,7 +166,8 @@ static bool detach_needed(struct vmm *m, struct job *j)
 
 	/* Only "no row" means not attached: a busy or failing database says nothing. */
 	if (r == -ENOENT)
-		sched_record_failed(m, job_record(m->db, j, NULL, "done", "not attached", JOB_ROW_KEEP));
+		sched_record_failed(m, job_record(m->db, j, HISTORY_EVENT_INVALID, INTENT_DONE,
+						  "not attached", JOB_ROW_KEEP));
 	else if (r < 0)
 		sched_record_failed(m, r);	/* read again and redone */
 	if (r < 0) {

@@ -432,11 +432,11 @@ static int test_names(void)
 {
 	int fails = 0;
 
-	CHECK(streq(dev_kind_name(DEV_USB), "usb"));
-	CHECK(streq(dev_kind_name(DEV_PCI), "pci"));
-	CHECK(streq(dev_kind_name(DEV_EVDEV), "evdev"));
-	CHECK(streq(vm_type_name(VM_QEMU), "qemu"));
-	CHECK(streq(vm_type_name(VM_CROSVM), "crosvm"));
+	CHECK(streq(dev_kind_to_string(DEV_USB), "usb"));
+	CHECK(streq(dev_kind_to_string(DEV_PCI), "pci"));
+	CHECK(streq(dev_kind_to_string(DEV_EVDEV), "evdev"));
+	CHECK(streq(vm_type_to_string(VM_QEMU), "qemu"));
+	CHECK(streq(vm_type_to_string(VM_CROSVM), "crosvm"));
 	return fails;
 }
 

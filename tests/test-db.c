@@ -243,7 +243,7 @@ static void test_v2_schema(void)
 static void test_v3_tag(void)
 {
 	_cleanup_free_ char *path = path_in_dir("v3.db");
-	struct db_intent in = { .device_id = 1, .action = "attach", .vm = "net-vm", .tag = "net",
+	struct db_intent in = { .device_id = 1, .action = INTENT_ATTACH, .vm = "net-vm", .tag = "net",
 				.busnum = -1, .devnum = -1 };
 	struct db *db;
 	sqlite3 *sql;
@@ -276,11 +276,11 @@ static void test_v4_host(void)
 	CHECK(exec_sql(sql, rows_now) == SQLITE_OK);
 	sqlite3_close(sql);
 	CHECK(db_open(path, 100, 0, &db) == 0);
-	CHECK(db_attachment_settle(db, "vm1", "vhp-usb-1", "detach_timeout", NULL) == 0);
+	CHECK(db_attachment_settle(db, "vm1", "vhp-usb-1", ATTACHMENT_DETACH_TIMEOUT, NULL) == 0);
 	CHECK(count(path, "SELECT count(*) FROM current_attachments WHERE state = 'detach_timeout'") == 1);
-	CHECK(db_attachment_settle(db, "vm1", "vhp-usb-1", "attached", NULL) == 0);
+	CHECK(db_attachment_settle(db, "vm1", "vhp-usb-1", ATTACHMENT_ATTACHED, NULL) == 0);
 	CHECK(count(path, "SELECT count(*) FROM attachments WHERE state = 'attached'") == 1);
-	CHECK(db_attachment_settle(db, "vm1", "vhp-usb-1", "bogus", NULL) < 0);
+	CHECK(db_attachment_settle(db, "vm1", "vhp-usb-1", ATTACHMENT_STATE_MAX, NULL) < 0);
 
 	/* The first record stays: a second take must not say vfio-pci was the host's. */
 	CHECK(db_host_driver_save(db, "0000:06:00.0", "e1000", "vm1") == 0);
@@ -336,14 +336,14 @@ static void test_v5_claims(void)
 	CHECK(count(path, "SELECT count(*) FROM attachments WHERE device_id = 2") == 1);
 	/* The port a retry tries is the one recorded. */
 	CHECK(count(path, "SELECT count(*) FROM attachments WHERE device_id = 2 AND bus = 'rp3'") == 1);
-	CHECK(db_attachment_settle(db, "vm2", "vhp-pci-0000-00-14.3", "attached", NULL) == 0);
+	CHECK(db_attachment_settle(db, "vm2", "vhp-pci-0000-00-14.3", ATTACHMENT_ATTACHED, NULL) == 0);
 	CHECK(db_attachment_find(db, 2, NULL, &a) == 0);
-	CHECK(a.vm && streq(a.vm, "vm2") && streq(a.state, "attached") && streq(a.label, "wifi"));
+	CHECK(a.vm && streq(a.vm, "vm2") && a.state == ATTACHMENT_ATTACHED && streq(a.label, "wifi"));
 	db_attachment_clear(&a);
 	CHECK(db_attachment_find(db, 2, "vm1", &a) == -ENOENT);
 
 	/* A finished intent cannot be claimed. */
-	CHECK(db_intent_finish(db, 4, "done", "ok") == 0);
+	CHECK(db_intent_finish(db, 4, INTENT_DONE, "ok") == 0);
 	CHECK(db_begin(db) == 0);
 	CHECK(db_claim(db, 4, "statd-2", false, 2, "vm2", "x", NULL) == -ESTALE);
 	db_rollback(db);

@@ -29,12 +29,24 @@
 /* Far above any real config; also keeps json_tokener's int length safe. */
 #define CONFIG_MAX_SIZE (16 << 20)
 
-static const char *const vm_type_names[] = { "qemu", "crosvm", NULL };
+/* NULL-terminated: K_ENUM's list of choices too. */
+static const char *const vm_type_table[VM_TYPE_MAX + 1] = {
+	[VM_QEMU] = "qemu",
+	[VM_CROSVM] = "crosvm",
+};
+DEFINE_STRING_TABLE_LOOKUP(vm_type, enum vm_type, VM_TYPE_MAX)
+
+static const char *const dev_kind_table[DEV_KIND_MAX] = {
+	[DEV_USB] = "usb",
+	[DEV_PCI] = "pci",
+	[DEV_EVDEV] = "evdev",
+};
+DEFINE_STRING_TABLE_LOOKUP(dev_kind, enum dev_kind, DEV_KIND_MAX)
 static const char *const usb_attach_by_names[] = { "busaddr", "vidpid", "port", NULL };
 
 static const struct key vm_keys[] = {
 	K("name", KT_STRING, struct vm, name),
-	K_ENUM("type", struct vm, type, vm_type_names),
+	K_ENUM("type", struct vm, type, vm_type_table),
 	K("socket", KT_STRING, struct vm, socket),
 	K_ENUM("usbAttachBy", struct vm, usb_attach_by, usb_attach_by_names),
 	K("user", KT_STRING, struct vm, user),
@@ -447,20 +459,4 @@ const struct vm *config_find_vm(const struct config *cfg, const char *name)
 		if (streq(cfg->vms[i].name, name))
 			return &cfg->vms[i];
 	return NULL;
-}
-
-const char *dev_kind_name(enum dev_kind kind)
-{
-	static const char *const names[DEV_KIND_MAX] = {
-		[DEV_USB] = "usb",
-		[DEV_PCI] = "pci",
-		[DEV_EVDEV] = "evdev",
-	};
-
-	return kind < DEV_KIND_MAX ? names[kind] : "unknown";
-}
-
-const char *vm_type_name(enum vm_type type)
-{
-	return type == VM_CROSVM ? "crosvm" : "qemu";
 }

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+#include <errno.h>
 #include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/types.h>
+
+#include "string-table.h"
 
 /* Device kinds; also the index of a rule set's section in the config. */
 enum dev_kind {
@@ -13,11 +16,14 @@ enum dev_kind {
 	DEV_PCI,
 	DEV_EVDEV,
 	DEV_KIND_MAX,
+	DEV_KIND_INVALID = -EINVAL,
 };
 
 enum vm_type {
 	VM_QEMU,
 	VM_CROSVM,
+	VM_TYPE_MAX,
+	VM_TYPE_INVALID = -EINVAL,
 };
 
 /* How a USB device is named to QEMU's usb-host (VM key "usbAttachBy"). */
@@ -205,5 +211,7 @@ void config_free(struct config *cfg);
 int config_set_module_dir(struct config *cfg, const char *dir);
 
 const struct vm *config_find_vm(const struct config *cfg, const char *name);
-const char *dev_kind_name(enum dev_kind kind);	/* "usb", "pci", "evdev" */
-const char *vm_type_name(enum vm_type type);	/* "qemu", "crosvm" */
+/* "usb", "pci", "evdev": also devices.kind in the database. */
+DECLARE_STRING_TABLE_LOOKUP(dev_kind, enum dev_kind);
+/* "qemu", "crosvm": a VM's "type" in the config. */
+DECLARE_STRING_TABLE_LOOKUP(vm_type, enum vm_type);

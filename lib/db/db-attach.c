@@ -19,7 +19,6 @@ void db_attachment_clear(struct db_attachment *a)
 {
 	free(a->vm);
 	free(a->qdev_id);
-	free(a->state);
 	free(a->label);
 	free(a->bus);
 	*a = (struct db_attachment){ 0 };
@@ -32,11 +31,11 @@ static int read_row(sqlite3_stmt *st, struct db_attachment *a)
 		.device_id = sqlite3_column_int64(st, 1),
 		.vm = strdup(db_col_text(st, 2) ?: ""),
 		.qdev_id = strdup(db_col_text(st, 3) ?: ""),
-		.state = strdup(db_col_text(st, 4) ?: ""),
+		.state = attachment_state_from_string(db_col_text(st, 4)),
 		.label = strdup(db_col_text(st, 5) ?: ""),
 		.bus = db_col_text(st, 6) ? strdup(db_col_text(st, 6)) : NULL,
 	};
-	if (a->vm && a->qdev_id && a->state && a->label && (a->bus || !db_col_text(st, 6)))
+	if (a->vm && a->qdev_id && a->label && (a->bus || !db_col_text(st, 6)))
 		return 0;
 	db_attachment_clear(a);
 	return -ENOMEM;
@@ -107,8 +106,8 @@ int db_claim(struct db *db, int64_t id, const char *owner, bool detach, int64_t 
 	return db_step_done(db, st, "claim attachment");
 }
 
-int db_attachment_settle(struct db *db, const char *vm, const char *key, const char *state,
-			 const char *new_key)
+int db_attachment_settle(struct db *db, const char *vm, const char *key,
+			 enum attachment_state state, const char *new_key)
 {
 	sqlite3_stmt *st;
 	int r = db_stmt(db, ST_ATTACH_SETTLE,
@@ -119,7 +118,7 @@ int db_attachment_settle(struct db *db, const char *vm, const char *key, const c
 		return r;
 	db_bind_text(st, 1, vm);
 	db_bind_text(st, 2, key);
-	db_bind_text(st, 3, state);
+	db_bind_text(st, 3, attachment_state_to_string(state));
 	db_bind_text(st, 4, new_key);
 	return db_step_done(db, st, "record attachment");
 }
@@ -181,13 +180,14 @@ int db_attachments_in(struct db *db, const char *vm, db_attachment_fn fn, void *
 
 int db_attachments_stopped(struct db *db, const char *vm, const char *why, int *n)
 {
+	/* The words bound from the tables; each statement uses some of them. */
 	static const char *const sql[] = {
 		"INSERT INTO history (device_id, device, event, vm, detail)"
-		" SELECT a.device_id, coalesce(d.label, ''), 'vm_stopped', a.vm, ?2"
+		" SELECT a.device_id, coalesce(d.label, ''), ?3, a.vm, ?2"
 		" FROM attachments a LEFT JOIN devices d ON d.id = a.device_id"
-		" WHERE a.vm = ?1 AND a.state IN ('attached', 'detach_timeout') ORDER BY a.id",
-		"UPDATE attachments SET state = 'vm_stopped', since = " NOW
-		" WHERE vm = ?1 AND state IN ('attached', 'detach_timeout')",
+		" WHERE a.vm = ?1 AND a.state IN (?5, ?6) ORDER BY a.id",
+		"UPDATE attachments SET state = ?4, since = " NOW
+		" WHERE vm = ?1 AND state IN (?5, ?6)",
 	};
 	int r = 0;
 
@@ -199,8 +199,11 @@ int db_attachments_stopped(struct db *db, const char *vm, const char *why, int *
 		if (r < 0)
 			break;
 		db_bind_text(st, 1, vm);
-		if (i == 0)
-			db_bind_text(st, 2, why);
+		db_bind_text(st, 2, why);
+		db_bind_text(st, 3, history_event_to_string(HISTORY_VM_STOPPED));
+		db_bind_text(st, 4, attachment_state_to_string(ATTACHMENT_VM_STOPPED));
+		db_bind_text(st, 5, attachment_state_to_string(ATTACHMENT_ATTACHED));
+		db_bind_text(st, 6, attachment_state_to_string(ATTACHMENT_DETACH_TIMEOUT));
 		r = db_step_done(db, st, "mark attachments stopped");
 		*n = r == 0 ? sqlite3_changes(db->sql) : 0;
 		sqlite3_finalize(st);
@@ -291,7 +294,7 @@ int db_device_absent(struct db *db, int64_t id)
 	return r;
 }
 
-int db_intent_open(struct db *db, const char *action, const char *vm, int64_t device_id,
+int db_intent_open(struct db *db, enum intent_action action, const char *vm, int64_t device_id,
 		   bool *open)
 {
 	sqlite3_stmt *st;
@@ -301,7 +304,7 @@ int db_intent_open(struct db *db, const char *action, const char *vm, int64_t de
 
 	if (r < 0)
 		return r;
-	db_bind_text(st, 1, action);
+	db_bind_text(st, 1, intent_action_to_string(action));
 	db_bind_text(st, 2, vm);
 	sqlite3_bind_int64(st, 3, device_id);
 	rc = sqlite3_step(st);

@@ -50,7 +50,7 @@ int db_intents_pending(struct db *db, int64_t after_id, db_pending_fn fn, void *
 		struct db_pending p = {
 			.intent_id = sqlite3_column_int64(st, 0),
 			.device_id = sqlite3_column_int64(st, 1),
-			.action = db_col_text(st, 2),
+			.action = intent_action_from_string(db_col_text(st, 2)),
 			.vm = db_col_text(st, 3),
 			.kind = db_col_text(st, 4),
 			.label = db_col_text(st, 5),
@@ -76,7 +76,7 @@ int db_intents_pending(struct db *db, int64_t after_id, db_pending_fn fn, void *
 	return r;
 }
 
-int db_intent_finish(struct db *db, int64_t id, const char *state, const char *result)
+int db_intent_finish(struct db *db, int64_t id, enum intent_state state, const char *result)
 {
 	sqlite3_stmt *st;
 	int r = db_stmt(db, ST_INTENT_FINISH, sql_finish, &st);
@@ -84,7 +84,7 @@ int db_intent_finish(struct db *db, int64_t id, const char *state, const char *r
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, id);
-	db_bind_text(st, 2, state);
+	db_bind_text(st, 2, intent_state_to_string(state));
 	db_bind_text(st, 3, result);
 	return db_step_done(db, st, "finish intent");
 }

@@ -7,7 +7,7 @@
 #include "db-private.h"
 #include "macro.h"
 
-int db_intent_status(struct db *db, int64_t id, char **state, char **result)
+int db_intent_status(struct db *db, int64_t id, enum intent_state *state, char **result)
 {
 	sqlite3_stmt *st;
 	int r = db_prepare(db, "SELECT state, coalesce(result, '') FROM intents WHERE id = ?1", &st);
@@ -18,13 +18,9 @@ int db_intent_status(struct db *db, int64_t id, char **state, char **result)
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		*state = strdup(db_col_text(st, 0) ?: "");
+		*state = intent_state_from_string(db_col_text(st, 0));
 		*result = strdup(db_col_text(st, 1) ?: "");
-		r = *state && *result ? 0 : -ENOMEM;
-		if (r < 0) {
-			free(*state);
-			free(*result);
-		}
+		r = *result ? 0 : -ENOMEM;
 	} else {
 		r = rc == SQLITE_DONE ? -ENOENT : db_fail(db, rc, "read intent");
 	}
@@ -45,8 +41,9 @@ int db_intent_children(struct db *db, int64_t parent, db_child_fn fn, void *user
 		return r;
 	sqlite3_bind_int64(st, 1, parent);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r = fn(userdata, db_col_text(st, 0) ?: "", db_col_text(st, 1) ?: "",
-		       db_col_text(st, 2) ?: "", db_col_text(st, 3) ?: "");
+		r = fn(userdata, intent_action_from_string(db_col_text(st, 0)),
+		       db_col_text(st, 1) ?: "", intent_state_from_string(db_col_text(st, 2)),
+		       db_col_text(st, 3) ?: "");
 		if (r < 0)
 			break;
 	}

@@ -296,7 +296,7 @@ int db_device_upsert(struct db *db, const struct device *dev, const char *ident,
 
 	if (r < 0)
 		return r;
-	db_bind_text(st, 1, dev_kind_name(dev->kind));
+	db_bind_text(st, 1, dev_kind_to_string(dev->kind));
 	db_bind_text(st, 2, dev->devpath);
 	db_bind_text(st, 3, dev->sysname ?: "");
 	db_bind_text(st, 4, label);
@@ -349,11 +349,11 @@ int db_intent_add(struct db *db, const struct db_intent *in, int64_t *id)
 		return r;
 	if (in->device_id > 0)
 		sqlite3_bind_int64(st, 1, in->device_id);
-	db_bind_text(st, 2, in->action);
+	db_bind_text(st, 2, intent_action_to_string(in->action));
 	db_bind_text(st, 3, in->vm);
 	db_bind_text(st, 4, in->allowed_vms);
 	db_bind_text(st, 5, in->rule);
-	db_bind_text(st, 6, in->state);
+	db_bind_text(st, 6, intent_state_to_string(in->state));
 	db_bind_int(st, 7, in->busnum);
 	db_bind_int(st, 8, in->devnum);
 	db_bind_text(st, 9, in->tag);
@@ -365,7 +365,7 @@ int db_intent_add(struct db *db, const struct db_intent *in, int64_t *id)
 	return r;
 }
 
-int db_history_add(struct db *db, int64_t device_id, const char *device, const char *event,
+int db_history_add(struct db *db, int64_t device_id, const char *device, enum history_event event,
 		   const char *vm, const char *detail)
 {
 	sqlite3_stmt *st;
@@ -378,7 +378,7 @@ int db_history_add(struct db *db, int64_t device_id, const char *device, const c
 	else
 		sqlite3_bind_null(st, 1);
 	db_bind_text(st, 2, device);
-	db_bind_text(st, 3, event);
+	db_bind_text(st, 3, history_event_to_string(event));
 	db_bind_text(st, 4, vm);
 	db_bind_text(st, 5, detail);
 	return db_step_done(db, st, "record history");

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "db-names.h"
 #include "device.h"
 
 struct db;
@@ -57,18 +58,18 @@ int db_device_gone(struct db *db, const char *devpath, int64_t *id, char **label
 
 struct db_intent {
 	int64_t device_id;
-	const char *action;		/* "attach", "detach", "select", "ignore" */
+	enum intent_action action;
 	const char *vm;
-	const char *allowed_vms;	/* JSON array text, for "select" */
+	const char *allowed_vms;	/* JSON array text, for INTENT_SELECT */
 	const char *rule;
 	const char *tag;		/* the deciding rule set's tag, or NULL */
-	const char *state;		/* "pending" unless given */
+	enum intent_state state;	/* INTENT_PENDING unless given */
 	int busnum, devnum;		/* -1: unknown */
 	int64_t parent;			/* the reconcile that queued it, or 0 */
 };
 int db_intent_add(struct db *db, const struct db_intent *in, int64_t *id);
 
-int db_history_add(struct db *db, int64_t device_id, const char *device, const char *event,
+int db_history_add(struct db *db, int64_t device_id, const char *device, enum history_event event,
 		   const char *vm, const char *detail);
 
 /* ---- retention (db-prune.c) ---- */
@@ -103,7 +104,7 @@ int db_errno(int sqlite_rc);
 struct db_pending {
 	int64_t intent_id;
 	int64_t device_id;
-	const char *action;
+	enum intent_action action;
 	const char *vm;
 	const char *kind;
 	const char *label;
@@ -123,8 +124,8 @@ typedef int (*db_pending_fn)(void *userdata, const struct db_pending *p);
  * intents_open.
  */
 int db_intents_pending(struct db *db, int64_t after_id, db_pending_fn fn, void *userdata);
-/* Close an intent: STATE is "done", "failed" or "cancelled". */
-int db_intent_finish(struct db *db, int64_t id, const char *state, const char *result);
+/* Close an intent: STATE is INTENT_DONE, INTENT_FAILED or INTENT_CANCELLED. */
+int db_intent_finish(struct db *db, int64_t id, enum intent_state state, const char *result);
 /* Keep it pending with a note; *FIRST tells whether it had none, so history gets it once. */
 int db_intent_defer(struct db *db, int64_t id, const char *note, bool *first);
 /*
@@ -156,7 +157,8 @@ int db_intent_last_id(struct db *db, int64_t *id);
 /* One row of attachments; strings owned by the struct (db_attachment_clear()). */
 struct db_attachment {
 	int64_t id, device_id;
-	char *vm, *qdev_id, *state, *label;
+	char *vm, *qdev_id, *label;
+	enum attachment_state state;
 	char *bus;		/* the hot-plug port it went on, or NULL */
 };
 void db_attachment_clear(struct db_attachment *a);
@@ -173,8 +175,8 @@ int db_attachment_find(struct db *db, int64_t device_id, const char *vm, struct 
 int db_claim(struct db *db, int64_t id, const char *owner, bool detach, int64_t device_id,
 	     const char *vm, const char *key, const char *bus);
 /* Settle the attachment KEY in VM to STATE; NEW_KEY (not NULL) is what the VMM named it. */
-int db_attachment_settle(struct db *db, const char *vm, const char *key, const char *state,
-			 const char *new_key);
+int db_attachment_settle(struct db *db, const char *vm, const char *key,
+			 enum attachment_state state, const char *new_key);
 /* DEVICE_ID is in VM as KEY, 'attached': the row is written if there was none. */
 int db_attachment_put(struct db *db, int64_t device_id, const char *vm, const char *key);
 int db_attachment_drop(struct db *db, const char *vm, const char *key);
@@ -205,15 +207,15 @@ int db_devices_displaced(struct db *db, const char *devpath, const char *ident, 
 /* Mark device ID absent. */
 int db_device_absent(struct db *db, int64_t id);
 /* Is an intent ACTION for VM (and DEVICE_ID, unless 0) still open? */
-int db_intent_open(struct db *db, const char *action, const char *vm, int64_t device_id,
+int db_intent_open(struct db *db, enum intent_action action, const char *vm, int64_t device_id,
 		   bool *open);
 
 /* ---- waiting on statd's work (db-status.c) ---- */
 
-/* Intent ID's state and result (callers free); -ENOENT when there is none. */
-int db_intent_status(struct db *db, int64_t id, char **state, char **result);
-typedef int (*db_child_fn)(void *userdata, const char *action, const char *device,
-			   const char *state, const char *result);
+/* Intent ID's state and result (caller frees); -ENOENT when there is none. */
+int db_intent_status(struct db *db, int64_t id, enum intent_state *state, char **result);
+typedef int (*db_child_fn)(void *userdata, enum intent_action action, const char *device,
+			   enum intent_state state, const char *result);
 /* Call FN for each intent PARENT queued (a reconcile's attaches and detaches), oldest first. */
 int db_intent_children(struct db *db, int64_t parent, db_child_fn fn, void *userdata);
 

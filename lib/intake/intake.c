@@ -45,11 +45,11 @@ static int record_ignore(struct db *db, struct db_intent *in, const char *label,
 {
 	int r;
 
-	in->action = "ignore";
-	in->state = "done";
+	in->action = INTENT_IGNORE;
+	in->state = INTENT_DONE;
 	in->rule = why;
 	r = db_intent_add(db, in, NULL);
-	return r ?: db_history_add(db, in->device_id, label, "ignored", NULL, why);
+	return r ?: db_history_add(db, in->device_id, label, HISTORY_IGNORED, NULL, why);
 }
 
 /* pciIommuAddAll: what the other functions of the matched one's group are queued with. */
@@ -87,7 +87,7 @@ static int add_member(void *userdata, const char *addr, const struct device *mem
 	if (r == 0)
 		r = db_intent_add(ga->db, &in, NULL);
 	if (r == 0)
-		r = db_history_add(ga->db, in.device_id, label, "queued", in.vm, why);
+		r = db_history_add(ga->db, in.device_id, label, HISTORY_QUEUED, in.vm, why);
 	ga->failed = r < 0;
 	return r;
 }
@@ -135,11 +135,11 @@ static int record_match(struct db *db, const struct config *cfg, const struct de
 		return record_ignore(db, in, label, detail);
 	}
 	if (m->set->target_vm) {
-		in->action = "attach";
+		in->action = INTENT_ATTACH;
 		in->vm = m->set->target_vm;
 		r = db_intent_add(db, in, NULL);
 		if (r == 0)
-			r = db_history_add(db, in->device_id, label, "queued", in->vm, rule);
+			r = db_history_add(db, in->device_id, label, HISTORY_QUEUED, in->vm, rule);
 		if (r == 0 && m->set->kind == DEV_PCI && m->set->pci.iommu_add_all)
 			r = record_group(db, cfg, m->set, dev, in);
 		return r;
@@ -152,12 +152,12 @@ static int record_match(struct db *db, const struct config *cfg, const struct de
 	detail = vms ? selection_detail(rule, vms) : NULL;
 	if (!detail)
 		return -ENOMEM;
-	in->action = "select";
-	in->state = "held";
+	in->action = INTENT_SELECT;
+	in->state = INTENT_HELD;
 	in->allowed_vms = vms;
 	r = db_intent_add(db, in, NULL);
 	/* vm stays a VM name or NULL: the choice goes in the detail. */
-	return r ?: db_history_add(db, in->device_id, label, "awaiting_selection", NULL, detail);
+	return r ?: db_history_add(db, in->device_id, label, HISTORY_AWAITING_SELECTION, NULL, detail);
 }
 
 static int decide(struct db *db, const struct config *cfg, const struct device *dev,
@@ -176,11 +176,11 @@ static int record_undecided(struct db *db, struct db_intent *in, const char *lab
 {
 	int r;
 
-	in->action = "decide";
-	in->state = "held";
+	in->action = INTENT_DECIDE;
+	in->state = INTENT_HELD;
 	in->rule = config_error;
 	r = db_intent_add(db, in, NULL);
-	return r ?: db_history_add(db, in->device_id, label, "undecided", NULL, config_error);
+	return r ?: db_history_add(db, in->device_id, label, HISTORY_UNDECIDED, NULL, config_error);
 }
 
 /* Is the device last seen at DEVPATH still in sysfs (under the root DEV was read from)? */
@@ -205,7 +205,8 @@ struct displace {
 static int displace_one(void *userdata, const struct db_displaced *old)
 {
 	struct displace *d = userdata;
-	struct db_intent in = { .action = "detach", .device_id = old->id, .busnum = -1, .devnum = -1 };
+	struct db_intent in = { .action = INTENT_DETACH, .device_id = old->id, .busnum = -1,
+				.devnum = -1 };
 	_cleanup_free_ char *why = NULL;
 	int r;
 
@@ -225,12 +226,12 @@ static int displace_one(void *userdata, const struct db_displaced *old)
 		return -ENOMEM;
 	r = db_device_absent(d->db, old->id);
 	if (r == 0)
-		r = db_history_add(d->db, old->id, old->label, "unplugged", NULL, why);
+		r = db_history_add(d->db, old->id, old->label, HISTORY_UNPLUGGED, NULL, why);
 	return r ?: db_intent_add(d->db, &in, NULL);
 }
 
 int intake_add(struct db *db, const struct config *cfg, const char *config_error,
-	       const struct device *dev, const char *event)
+	       const struct device *dev, enum history_event event)
 {
 	_cleanup_free_ char *label = device_describe(dev);
 	_cleanup_free_ char *ident = ident_make(dev);
@@ -268,21 +269,21 @@ int intake_decide(struct db *db, const struct config *cfg, const struct device *
 	if (!label || asprintf(&why, "waited for a valid config (%s); decided with %s",
 			       u->config_error ?: "?", cfg->file) < 0)
 		return -ENOMEM;
-	r = db_history_add(db, u->device_id, label, "decided", NULL, why);
+	r = db_history_add(db, u->device_id, label, HISTORY_DECIDED, NULL, why);
 	if (r == 0)
-		r = db_intent_finish(db, u->intent_id, "done", why);
+		r = db_intent_finish(db, u->intent_id, INTENT_DONE, why);
 	return r ?: decide(db, cfg, dev, &in, label);
 }
 
 int intake_remove(struct db *db, const char *devpath)
 {
 	_cleanup_free_ char *label = NULL;
-	struct db_intent in = { .action = "detach", .busnum = -1, .devnum = -1 };
+	struct db_intent in = { .action = INTENT_DETACH, .busnum = -1, .devnum = -1 };
 	int r = db_device_gone(db, devpath, &in.device_id, &label);
 
 	if (r == -ENOENT)
 		return 0;	/* never recorded: nothing to undo */
 	if (r == 0)
-		r = db_history_add(db, in.device_id, label, "unplugged", NULL, NULL);
+		r = db_history_add(db, in.device_id, label, HISTORY_UNPLUGGED, NULL, NULL);
 	return r ?: db_intent_add(db, &in, NULL);
 }

@@ -15,10 +15,10 @@
  * DEV appeared. CFG may be NULL when the config failed to load: the plug is
  * then recorded undecided (intent 'decide', state 'held', CONFIG_ERROR as
  * its rule and in an 'undecided' history row) for intake_decide(). EVENT is
- * the history event for the appearance ("plugged", "present").
+ * the history event for the appearance (HISTORY_PLUGGED, HISTORY_PRESENT).
  */
 int intake_add(struct db *db, const struct config *cfg, const char *config_error,
-	       const struct device *dev, const char *event);
+	       const struct device *dev, enum history_event event);
 
 /* An intent 'decide' the helper recorded; strings borrowed. */
 struct intake_undecided {

@@ -111,8 +111,8 @@ static void record(struct fixture *f, const struct device *dev)
 	if (db_begin(f->db) < 0)
 		abort();
 	/* Errors are allowed (a constraint on hostile data), crashes and leaks are not. */
-	intake_add(f->db, f->cfg, NULL, dev, "plugged");
-	intake_add(f->db, NULL, "config: fuzz", dev, "present");
+	intake_add(f->db, f->cfg, NULL, dev, HISTORY_PLUGGED);
+	intake_add(f->db, NULL, "config: fuzz", dev, HISTORY_PRESENT);
 	intake_remove(f->db, dev->devpath);
 	db_rollback(f->db);
 }
