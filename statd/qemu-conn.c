@@ -140,9 +140,10 @@ int qemu_connect(struct vmm_backend *b, const struct config *cfg, const struct v
 	r = sockcheck_open(vm->socket, vm->uid, &pfd, reason, sizeof(reason));
 	if (r == 1)
 		return refuse(b, reason);
-	sockcheck_via(pfd, via, sizeof(via));
-	if (r == 0)
+	if (r == 0) {
+		sockcheck_via(pfd, via, sizeof(via));
 		r = qmp_open(via, &opts, &b->q);
+	}
 	if (r == 0 && sockcheck_peer(qmp_fd(b->q), vm->uid, reason, sizeof(reason)) == 1)
 		return refuse(b, reason);
 	if (r == 0 && !(b->conn = calloc(1, sizeof(*b->conn))))

@@ -341,7 +341,7 @@ int qmp_open(const char *path, const struct qmp_options *opts, struct qmp **out)
 		goto err;
 	q->state = r > 0 ? QMP_CONNECTING : QMP_GREETING;
 	q->wait_start = qmp_now_ms();
-	log_debug("qmp %s: connecting", path);
+	log_debug("qmp %s: connecting", q->path);
 	*out = q;
 	return 0;
 
