@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "crosvm-run.h"
+#include "device.h"
 #include "macro.h"
 
 extern char **environ;
@@ -32,17 +33,32 @@ const char *crosvm_status_name(enum crosvm_status s)
 	return (unsigned int)s < ARRAY_SIZE(status_names) ? status_names[s] : "error";
 }
 
-/* Copy the first line of SRC into DST, trailing blanks cut, controls made '?'. */
+/*
+ * The first line of SRC into DST, trailing blanks cut, escaped as device
+ * strings are: crosvm's words reach the log and device_history, and a
+ * control byte (ESC, OSC), bidi override or ill-formed UTF-8 must not.
+ */
 static void first_line(char *dst, size_t size, const char *src)
 {
-	size_t n = 0;
+	_cleanup_free_ char *line = NULL, *esc = NULL;
+	size_t n;
 
 	while (*src == '\n')
 		src++;
-	for (; *src && *src != '\n' && n + 1 < size; src++)
-		dst[n++] = (unsigned char)*src < 0x20 || *src == 0x7f ? '?' : *src;
-	while (n > 0 && (dst[n - 1] == ' ' || dst[n - 1] == '?'))
+	n = strcspn(src, "\n");
+	while (n > 0 && (src[n - 1] == ' ' || src[n - 1] == '\r' || src[n - 1] == '\t'))
 		n--;
+	line = strndup(src, n);
+	esc = line ? device_escape(line) : NULL;
+	n = esc ? strlen(esc) : 0;
+	/* Cut at a character's first byte: what is left stays valid UTF-8. */
+	if (n >= size) {
+		n = size - 1;
+		while (n > 0 && ((unsigned char)esc[n] & 0xc0) == 0x80)
+			n--;
+	}
+	if (n)
+		memcpy(dst, esc, n);
 	dst[n] = '\0';
 }
 

@@ -10,10 +10,12 @@
  * independently, across statd restarts too.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "crosvm-run.h"
@@ -43,6 +45,7 @@ struct vmm_backend {
 	struct vmm_job *job;	/* in flight */
 	struct crosvm_run *run;	/* its crosvm, while one runs */
 	char *bin, *socket;	/* from the config the job started with */
+	int sock_fd;	/* O_PATH: the socket job_begin checked, which crosvm connects through */
 	int timeout_ms;
 };
 
@@ -51,6 +54,9 @@ static void finish(struct vmm_backend *b, enum vmm_outcome o, int err, const cha
 	struct vmm_job *j = b->job;
 
 	b->job = NULL;
+	if (b->sock_fd >= 0)
+		close(b->sock_fd);
+	b->sock_fd = -1;
 	if (j)
 		vmm_job_done(j, o, err, detail);
 }
@@ -110,6 +116,7 @@ static void release_run(struct source *s)
 static int run_start(struct vmm_backend *b, enum step step, const char *devnode, unsigned int port)
 {
 	struct crosvm_run *r = calloc(1, sizeof(*r));
+	char via[64];
 	int e = 0;
 
 	if (!r)
@@ -118,12 +125,20 @@ static int run_start(struct vmm_backend *b, enum step step, const char *devnode,
 	r->step = step;
 	r->src.dispatch = dispatch;
 	r->src.release = release_run;
-	if (step == STEP_ATTACH)
-		e = crosvm_spawn_attach(&r->c, b->bin, devnode, b->socket);
+	/*
+	 * crosvm gets /proc/self/fd/N of the socket checked, N inherited: a path
+	 * nobody can swap. Only for the spawn: statd runs no other thread.
+	 */
+	sockcheck_via(b->sock_fd, via, sizeof(via));
+	if (fcntl(b->sock_fd, F_SETFD, 0) < 0)
+		e = -errno;
+	else if (step == STEP_ATTACH)
+		e = crosvm_spawn_attach(&r->c, b->bin, devnode, via);
 	else if (step == STEP_DETACH)
-		e = crosvm_spawn_detach(&r->c, b->bin, port, b->socket);
+		e = crosvm_spawn_detach(&r->c, b->bin, port, via);
 	else
-		e = crosvm_spawn_list(&r->c, b->bin, b->socket);
+		e = crosvm_spawn_list(&r->c, b->bin, via);
+	fcntl(b->sock_fd, F_SETFD, FD_CLOEXEC);
 	if (e < 0) {
 		free(r);
 		return e;
@@ -255,7 +270,9 @@ static bool job_begin(struct vmm_backend *b, const struct config *cfg, const str
 		finish(b, VMM_UNREACHABLE, -ENOMEM, "out of memory");
 		return false;
 	}
-	r = sockcheck_path(vm->socket, vm->uid, reason, sizeof(reason));
+	if (b->sock_fd >= 0)
+		close(b->sock_fd);
+	r = sockcheck_open(vm->socket, vm->uid, &b->sock_fd, reason, sizeof(reason));
 	if (r == 1) {
 		snprintf(detail, sizeof(detail), "refused to talk to %s: %s", b->name, reason);
 		finish(b, VMM_REFUSED, -EPERM, detail);
@@ -341,6 +358,7 @@ static int crosvm_new(struct loop *loop, const char *vm_name, struct vmm_backend
 		return -ENOMEM;
 	}
 	b->loop = loop;
+	b->sock_fd = -1;
 	*out = b;
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "macro.h"
@@ -112,37 +113,39 @@ static void release_conn(struct source *s)
 	free(container_of(s, struct qemu_conn, src));
 }
 
-/*
- * Talk only to the VM meant: the socket path and then the peer must belong
- * to root or the VM's user (lib/host/sockcheck.h says why). 0 when trusted; a
- * refusal ends the job as VMM_REFUSED, recorded, and returns -EPERM.
- */
-static int trust_vm(struct vmm_backend *b, const struct vm *vm, int fd)
+/* A refusal ends the job as VMM_REFUSED, recorded; returns -EPERM. */
+static int refuse(struct vmm_backend *b, const char *reason)
 {
-	char reason[512], detail[700];
-	int r = fd < 0 ? sockcheck_path(vm->socket, vm->uid, reason, sizeof(reason)) :
-		sockcheck_peer(fd, vm->uid, reason, sizeof(reason));
+	char detail[700];
 
-	if (r != 1)
-		return 0;	/* errors are qmp_open()'s to report */
 	qemu_disconnect(b);
 	snprintf(detail, sizeof(detail), "refused to talk to %s: %s", b->name, reason);
 	qemu_done(b, VMM_REFUSED, -EPERM, detail);
 	return -EPERM;
 }
 
+/*
+ * Talk only to the VM meant: every component of the socket's path and then
+ * the peer must belong to root or the VM's user (lib/host/sockcheck.h says why),
+ * and the connect goes through the descriptor checked, not the path again.
+ */
 int qemu_connect(struct vmm_backend *b, const struct config *cfg, const struct vm *vm)
 {
-	struct qmp_options opts = { .on_event = on_event, .event_userdata = b };
-	char note[512];
+	struct qmp_options opts = { .on_event = on_event, .event_userdata = b, .name = vm->socket };
+	_cleanup_close_ int pfd = -1;
+	char note[512], reason[512], via[64];
 	int r;
 
 	opts.timeout_ms = cfg->qmp_timeout_ms;
-	if (trust_vm(b, vm, -1) < 0)
-		return -EPERM;
-	r = qmp_open(vm->socket, &opts, &b->q);
-	if (r == 0 && trust_vm(b, vm, qmp_fd(b->q)) < 0)
-		return -EPERM;
+	r = sockcheck_open(vm->socket, vm->uid, &pfd, reason, sizeof(reason));
+	if (r == 1)
+		return refuse(b, reason);
+	if (r == 0) {
+		sockcheck_via(pfd, via, sizeof(via));
+		r = qmp_open(via, &opts, &b->q);
+	}
+	if (r == 0 && sockcheck_peer(qmp_fd(b->q), vm->uid, reason, sizeof(reason)) == 1)
+		return refuse(b, reason);
 	if (r == 0 && !(b->conn = calloc(1, sizeof(*b->conn))))
 		r = -ENOMEM;
 	if (r == 0) {

@@ -5,10 +5,13 @@
  * rate-limited. Whatever breaks the protocol kills the connection.
  */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include <json-c/json.h>
 
+#include "device.h"
 #include "log.h"
 #include "qmp-private.h"
 
@@ -29,13 +32,18 @@ static bool reply_id_is(struct json_object *msg, int64_t id)
 	       json_object_get_int64(o) == id;
 }
 
-static const char *error_desc(struct json_object *error)
+/*
+ * The peer's words go to the log and to device_history.detail: escaped as a
+ * device's strings are (one line, no controls), so a "\n<0>..." cannot forge
+ * a log line nor an ESC sequence reach a terminal. Caller frees; NULL: no memory.
+ */
+static char *error_desc(struct json_object *error)
 {
 	struct json_object *desc;
 
 	if (json_object_object_get_ex(error, "desc", &desc) && json_object_is_type(desc, json_type_string))
-		return json_object_get_string(desc);
-	return "QMP error reply without description";
+		return device_escape(json_object_get_string(desc));
+	return strdup("QMP error reply without description");
 }
 
 static int handle_caps_reply(struct qmp *q, struct json_object *msg)
@@ -44,8 +52,11 @@ static int handle_caps_reply(struct qmp *q, struct json_object *msg)
 
 	if (!reply_id_is(msg, 0))
 		return qmp_fail(q, -EPROTO, "QMP protocol error: unexpected reply to qmp_capabilities");
-	if (json_object_object_get_ex(msg, "error", &error))
-		return qmp_fail(q, -EIO, "qmp_capabilities failed: %s", error_desc(error));
+	if (json_object_object_get_ex(msg, "error", &error)) {
+		_cleanup_free_ char *desc = error_desc(error);
+
+		return qmp_fail(q, -EIO, "qmp_capabilities failed: %s", desc ?: "(out of memory)");
+	}
 	q->state = QMP_READY;
 	qmp_start_next(q);
 	return 0;
@@ -65,9 +76,11 @@ static int handle_reply(struct qmp *q, struct json_object *msg)
 		return qmp_fail(q, -EPROTO, "QMP protocol error: reply before command was sent");
 	q->inflight = NULL;
 	/* The callback may queue more: it then sees no command in flight. */
-	if (json_object_object_get_ex(msg, "error", &error))
-		qmp_cmd_finish(q, c, NULL, -EIO, error_desc(error));
-	else if (json_object_object_get_ex(msg, "return", &ret))
+	if (json_object_object_get_ex(msg, "error", &error)) {
+		_cleanup_free_ char *desc = error_desc(error);
+
+		qmp_cmd_finish(q, c, NULL, -EIO, desc ?: "QMP error reply (out of memory)");
+	} else if (json_object_object_get_ex(msg, "return", &ret))
 		qmp_cmd_finish(q, c, ret, 0, NULL);
 	qmp_start_next(q);
 	return 0;
@@ -76,7 +89,7 @@ static int handle_reply(struct qmp *q, struct json_object *msg)
 static int handle_event(struct qmp *q, struct json_object *msg, struct json_object *event)
 {
 	struct json_object *data = NULL;
-
+	_cleanup_free_ char *name = NULL;
 	int64_t now = qmp_now_ms();
 
 	if (!json_object_is_type(event, json_type_string))
@@ -88,8 +101,12 @@ static int handle_event(struct qmp *q, struct json_object *msg, struct json_obje
 	if (++q->events > QMP_EVENT_BURST)
 		return qmp_fail(q, -ENOBUFS, "QMP peer floods events (over %d a second)", QMP_EVENT_BURST);
 	json_object_object_get_ex(msg, "data", &data);
+	/* Logged by the caller: escaped as an error's text is. */
+	name = device_escape(json_object_get_string(event));
+	if (!name)
+		return qmp_fail(q, -ENOMEM, "out of memory");
 	if (q->opts.on_event)
-		q->opts.on_event(q, q->opts.event_userdata, json_object_get_string(event), data);
+		q->opts.on_event(q, q->opts.event_userdata, name, data);
 	return 0;
 }
 

@@ -328,7 +328,8 @@ int qmp_open(const char *path, const struct qmp_options *opts, struct qmp **out)
 	q->fd = -1;
 	q->queue_tail = &q->queue;
 	apply_options(q, opts);
-	q->path = strdup(path);
+	q->path = strdup(q->opts.name ?: path);
+	q->opts.name = NULL;
 	q->tok = json_tokener_new();
 	if (!q->path || !q->tok) {
 		r = -ENOMEM;
@@ -340,7 +341,7 @@ int qmp_open(const char *path, const struct qmp_options *opts, struct qmp **out)
 		goto err;
 	q->state = r > 0 ? QMP_CONNECTING : QMP_GREETING;
 	q->wait_start = qmp_now_ms();
-	log_debug("qmp %s: connecting", path);
+	log_debug("qmp %s: connecting", q->path);
 	*out = q;
 	return 0;
 

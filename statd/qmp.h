@@ -28,6 +28,7 @@ struct qmp_options {
 	size_t max_reply;	/* bytes of one JSON message; default 1 MiB */
 	qmp_event_fn on_event;
 	void *event_userdata;
+	const char *name;	/* for log messages when PATH says little (/proc/self/fd/N) */
 };
 
 /* Start a non-blocking connect to the unix socket PATH. */

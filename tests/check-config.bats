@@ -125,6 +125,44 @@ check_bad() {
 		'usbPassthrough[0].allow[0].productName: bad regular expression "(ab*)x\\1": back-references (\1 to \9) are not supported, as matching them can take seconds per device'
 }
 
+# many_rules FILE N RULE: a config of N copies of RULE in one USB rule set.
+many_rules() {
+	local i
+	{
+		printf '{"vms": [{"name": "vm1", "type": "qemu", "socket": "/run/vm1.sock"}],\n'
+		printf ' "usbPassthrough": [{"targetVm": "vm1", "allow": [\n'
+		for ((i = 1; i < $2; i++)); do
+			printf '%s,\n' "$3"
+		done
+		printf '%s\n]}]}\n' "$3"
+	} >"$1"
+}
+
+@test "bounds: a config over 1 MiB is refused, naming the file and the bound" {
+	local f=$BATS_TEST_TMPDIR/big.json
+	printf '{}' >"$f"
+	truncate -s 1048577 "$f"
+	run -1 "$STATD" --check-config -c "$f"
+	assert_output "$f: larger than 1048576 bytes (1 MiB), the most a config may be"
+}
+
+@test "bounds: 4096 rules pass, 4097 are an error naming the file and the bound" {
+	local f=$BATS_TEST_TMPDIR/rules.json
+	many_rules "$f" 4096 '{"vendorId": "0001"}'
+	check_ok "$f"
+	many_rules "$f" 4097 '{"vendorId": "0001"}'
+	run -1 "$STATD" --check-config -c "$f"
+	assert_output --partial "$f: usbPassthrough[0].allow: more than 4096 rules in the config, the most it may have"
+}
+
+@test "bounds: regular expressions each allowed but too many together are an error" {
+	local f=$BATS_TEST_TMPDIR/regex.json
+	# 152 nodes each (lib/config/regex-cost.c): the 1316th passes 200,000.
+	many_rules "$f" 1400 '{"productName": "(ab?){30}x"}'
+	run -1 "$STATD" --check-config -c "$f"
+	assert_output --partial "$f: usbPassthrough[0].allow[1315].productName: the config's regular expressions together exceed 200000 nodes, the most it may have"
+}
+
 @test "bad: interfaceClass above 255" {
 	check_bad bad-class-range.json \
 		'usbPassthrough[0].allow[0].interfaceClass: expected an integer from 0 to 255, got 300'

@@ -323,6 +323,20 @@ node_of() {
 	[ ! -e "$FAKE_CROSVM_STATE/log" ]
 }
 
+@test "crosvm: a VM socket whose directory is a symlink to another VM's is refused before crosvm runs" {
+	mkdir "$DIR/cvm2"
+	listen_start "$DIR/cvm2/control.sock"
+	ln -s "$DIR/cvm2" "$DIR/cvm1"
+	CVM1=$DIR/cvm1/control.sock crosvm_config "$CONFIG"
+	statd_start
+	plug mouse
+	wait_until has_event mouse attach_failed
+	run event_detail mouse attach_failed
+	assert_output "refused to talk to cvm1: $DIR/cvm1 in the socket's path is a symlink"
+	run test -e "$FAKE_CROSVM_STATE/log"
+	assert_failure
+}
+
 @test "crosvm: a socket owned by another user than the VM's user is refused; the VM user's own works" {
 	[ "$(id -u)" -eq 0 ] || skip "needs root (chown)"
 	sed -i 's|"name": "cvm1", "type": "crosvm"|&, "user": "4243"|' "$CONFIG"

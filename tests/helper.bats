@@ -502,6 +502,14 @@ assert_one_line_per_event() {
 		'usb 046d:c077 Logitech, Inc. surrogate \xed\xa0\x80, overlong3 \xe0\x80\xaf, big \xf4\x90\x80\x80, f5 \xf5\x80\x80\x80 at 1-3'
 }
 
+@test "strings: bidi overrides, line separators, zero widths and the BOM are escaped in the label" {
+	uevent add usb-hostile-format
+	assert_exit0
+	assert_one_line_per_event
+	assert_equal "$(q 'SELECT DISTINCT device FROM device_history')" \
+		'usb 046d:c077 Logitech, Inc. rlo \xe2\x80\xaegpj.exe, ls \xe2\x80\xa8x, ps \xe2\x80\xa9y, zwsp \xe2\x80\x8bz, bom \xef\xbb\xbfw at 1-3'
+}
+
 # ---- the database is busy or unusable ----------------------------------------
 
 # hold_write_lock: another process takes the write lock of $DB (BEGIN IMMEDIATE, with an

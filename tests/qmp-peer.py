@@ -21,6 +21,9 @@ Listens on SOCKET and greets every client like QEMU does, then:
            where rp1 is taken by a device QEMU shows nowhere: device_add on rp1
            fails with QEMU's "in use by" error; device_del answers {} and sends
            DEVICE_DELETED for the id unless MS is 1 (a guest that never lets go).
+  hostile  answers like "late", but device_add fails with HOSTILE_DESC: a
+           newline and "<0>" (a forged log line at priority 0), an OSC
+           sequence that retitles a terminal, and U+202E.
 Runs until killed.
 """
 import json
@@ -37,6 +40,7 @@ GREETING = (b'{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7},
 
 
 QUERY_PCI = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "query-pci-paused.json")
+HOSTILE_DESC = "no\n<0>forged line \x1b]0;pwned\x07 \u202eevil"
 OCCUPIED = "PCI: slot 0 function 0 not available for %s, in use by virtio-rng-pci,id=other"
 # The ids device_add added and device_del did not remove, with their driver,
 # for every client (statd reconnects): QEMU's /machine/peripheral.
@@ -61,6 +65,8 @@ def answer(line, mode="late", ms=0):
             reply["return"] = json.load(f)
     elif mode == "ports" and execute == "device_add" and args.get("bus") == "rp1":
         reply = {"error": {"class": "GenericError", "desc": OCCUPIED % args.get("driver")}}
+    elif mode == "hostile" and execute == "device_add":
+        reply = {"error": {"class": "GenericError", "desc": HOSTILE_DESC}}
     elif execute == "device_add":
         with ADDED_LOCK:
             ADDED[args.get("id", "")] = args.get("driver", "")
@@ -102,7 +108,7 @@ def serve(conn, mode, ms, started):
                     line, buf = buf.split(b"\n", 1)
                     if mode == "garbage":
                         conn.sendall(b"}{ this is not JSON \x00\xff\r\n")
-                    elif mode in ("late", "early-event", "ports"):
+                    elif mode in ("late", "early-event", "ports", "hostile"):
                         conn.sendall(answer(line, mode, ms))
                     elif mode == "deadline":
                         if b"qmp_capabilities" not in line:
@@ -113,7 +119,7 @@ def serve(conn, mode, ms, started):
 
 
 def main():
-    modes = ("silent", "garbage", "late", "early-event", "deadline", "flood", "wake-after", "ports")
+    modes = ("silent", "garbage", "late", "early-event", "deadline", "flood", "wake-after", "ports", "hostile")
     if len(sys.argv) not in (3, 4) or sys.argv[2] not in modes:
         sys.exit(__doc__)
     path, mode = sys.argv[1], sys.argv[2]

@@ -245,3 +245,16 @@ open(sys.argv[2], "wb").write(s.recv(4096))' "$RO/notify.sock" "$RO/notify.txt" 
 	assert_output --partial 'refusing to run'
 	rm -rf "$RO"
 }
+
+@test "QMP error text: a VMM's desc is logged and recorded escaped, forging no log line" {
+	peer_start "$VM1" hostile
+	statd_start
+	plug mouse
+	wait_until has_event mouse attach_failed
+	run event_detail mouse attach_failed
+	assert_output 'no\n<0>forged line \x1b]0;pwned\x07 \xe2\x80\xaeevil'
+	run grep -c 'forged line' "$STATD_LOG"
+	assert_success
+	run grep -E '^(<[0-9]>)?<0>forged|'$'\x1b' "$STATD_LOG"
+	assert_failure
+}

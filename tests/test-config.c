@@ -14,6 +14,7 @@
 #include "config.h"
 #include "log.h"
 #include "macro.h"
+#include "regex-cost.h"
 
 #define MAX_EXPECT 5
 
@@ -428,6 +429,121 @@ static int test_missing_file(void)
 	return fails;
 }
 
+/* Write a config of N USB rules to PATH: PATTERN as each productName, or vendorId 0001. */
+static int write_rules(const char *path, size_t n, const char *pattern)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -errno;
+	fputs("{\"vms\": [{\"name\": \"vm1\", \"type\": \"qemu\", \"socket\": \"/run/vm1.sock\"}],\n"
+	      " \"usbPassthrough\": [{\"targetVm\": \"vm1\", \"allow\": [\n", f);
+	for (size_t i = 0; i < n; i++) {
+		if (pattern)
+			fprintf(f, "%s{\"productName\": \"%s\"}\n", i ? "," : "", pattern);
+		else
+			fprintf(f, "%s{\"vendorId\": \"0001\"}\n", i ? "," : "");
+	}
+	fputs("]}]}\n", f);
+	return fclose(f) == 0 ? 0 : -errno;
+}
+
+/* Load PATH; its error text into ERRS. */
+static int load_file(const char *path, char **errs)
+{
+	struct config *cfg = NULL;
+	size_t size;
+	FILE *f = open_memstream(errs, &size);
+	int r;
+
+	if (!f)
+		return -errno;
+	r = config_load(path, &cfg, f);
+	fclose(f);
+	config_free(cfg);
+	return r;
+}
+
+/* A helper run's time and memory stay bounded: the file's size is. */
+static int test_bound_file_size(const char *dir)
+{
+	char path[PATH_MAX];
+	_cleanup_free_ char *errs = NULL, *errs2 = NULL;
+	int fails = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/big.json", dir);
+	CHECK(write_rules(path, 1, NULL) == 0);
+	/* Blanks up to exactly 1 MiB: still read. */
+	f = fopen(path, "r+");
+	CHECK(f && fseek(f, 0, SEEK_END) == 0);
+	if (!f)
+		return fails;
+	while (ftell(f) < 1024 * 1024)
+		fputc(' ', f);
+	CHECK(fclose(f) == 0);
+	CHECK(load_file(path, &errs) == 0);
+	f = fopen(path, "a");
+	CHECK(f && fputc(' ', f) == ' ' && fclose(f) == 0);
+	CHECK(load_file(path, &errs2) == -EFBIG);
+	CHECK(errs2 && strstr(errs2, "big.json: larger than 1048576 bytes (1 MiB), the most a config may be"));
+	return fails;
+}
+
+static int test_bound_rules(const char *dir)
+{
+	char path[PATH_MAX];
+	_cleanup_free_ char *errs = NULL, *errs2 = NULL;
+	int fails = 0;
+
+	snprintf(path, sizeof(path), "%s/rules.json", dir);
+	CHECK(write_rules(path, 4096, NULL) == 0);
+	CHECK(load_file(path, &errs) == 0);
+	CHECK(write_rules(path, 4097, NULL) == 0);
+	CHECK(load_file(path, &errs2) == -EINVAL);
+	CHECK(errs2 && strstr(errs2, "rules.json: usbPassthrough[0].allow: more than 4096 rules in the "
+				     "config, the most it may have"));
+	return fails;
+}
+
+/* Patterns each within REGEX_MAX_COST, but so many that together they are not. */
+static int test_bound_regex_total(const char *dir)
+{
+	const char *pattern = "(ab?){30}x";
+	uint64_t cost = regex_cost(pattern);
+	size_t n = cost ? 200000 / cost + 1 : 0;
+	char path[PATH_MAX];
+	_cleanup_free_ char *errs = NULL, *errs2 = NULL;
+	int fails = 0;
+
+	CHECK(cost > 50 && n < 4096);
+	snprintf(path, sizeof(path), "%s/regex.json", dir);
+	CHECK(write_rules(path, n - 1, pattern) == 0);
+	CHECK(load_file(path, &errs) == 0);
+	CHECK(write_rules(path, n, pattern) == 0);
+	CHECK(load_file(path, &errs2) == -EINVAL);
+	CHECK(errs2 && strstr(errs2, "regex.json: usbPassthrough[0].allow[") &&
+	      strstr(errs2, "].productName: the config's regular expressions together exceed 200000 "
+			    "nodes, the most it may have"));
+	return fails;
+}
+
+static int test_bounds(void)
+{
+	char dir[] = "/tmp/test-config-XXXXXX", cmd[64];
+	int fails = 0;
+
+	if (!mkdtemp(dir))
+		return 1;
+	fails += test_bound_file_size(dir);
+	fails += test_bound_rules(dir);
+	fails += test_bound_regex_total(dir);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fails++;
+	return fails;
+}
+
 static int test_names(void)
 {
 	int fails = 0;
@@ -452,6 +568,7 @@ int main(void)
 	fails += test_bad();
 	fails += test_missing_file();
 	fails += test_names();
+	fails += test_bounds();
 	/* CHECK() counts in check_failures; "fails" holds the other failures. */
 	check_failures += fails;
 	return check_result();

@@ -6,6 +6,8 @@
 
 #include "check.h"
 #include "device.h"
+#include "ident.h"
+#include "macro.h"
 
 
 static void test_sysname(void)
@@ -64,6 +66,41 @@ static void test_label(void)
 	free(s);
 }
 
+/* Invisible characters that reorder or hide text are escaped as controls are. */
+static void test_label_format_characters(void)
+{
+	struct device d = { .kind = DEV_USB, .vendor_id = 0x0bda, .product_id = 0x4852,
+			    .sysname = "3-2" };
+	char *s;
+
+	/* U+202E RLO, U+2028 LS, U+2029 PS, U+200B ZWSP, U+FEFF BOM, U+2066 LRI */
+	d.product_name = "a\u202Egpj.exe\u2028b\u2029c\u200Bd\uFEFFe\u2066f";
+	s = device_describe(&d);
+	CHECK(s && streq(s, "usb 0bda:4852 a\\xe2\\x80\\xaegpj.exe\\xe2\\x80\\xa8b\\xe2\\x80\\xa9c"
+			    "\\xe2\\x80\\x8bd\\xef\\xbb\\xbfe\\xe2\\x81\\xa6f at 3-2"));
+	free(s);
+	/* Their neighbours are text: en dash, bullet, U+FEFE, é. */
+	d.product_name = "a\u2013b\u2022c\uFEFEd\u00e9";
+	s = device_describe(&d);
+	CHECK(s && streq(s, "usb 0bda:4852 a\u2013b\u2022c\uFEFEd\u00e9 at 3-2"));
+	free(s);
+	s = device_escape("x\u202Ey");
+	CHECK(s && streq(s, "x\\xe2\\x80\\xaey"));
+	free(s);
+}
+
+/* A serial is the device's to choose: a '/' in it is no path, vid:pid stay. */
+static void test_qdev_id_serial_with_slash(void)
+{
+	char *id = ident_qdev_id("usb", "usb:046d:c077:AB/CD");
+
+	CHECK(id && strncmp(id, "vhp-usb-046d-c077-AB_CD-", 24) == 0 && strlen(id) == 32);
+	free(id);
+	id = ident_qdev_id("evdev", "evdev:/devices/platform/i8042/serio0/input/input3/event3");
+	CHECK(id && strncmp(id, "vhp-evdev-event3-", 17) == 0);
+	free(id);
+}
+
 static void test_devpath(void)
 {
 	char big[DEVICE_DEVPATH_MAX + 16];
@@ -103,5 +140,7 @@ int main(void)
 	test_sysname();
 	test_interfaces();
 	test_label();
+	test_label_format_characters();
+	test_qdev_id_serial_with_slash();
 	return check_result();
 }

@@ -551,6 +551,69 @@ out:
 	return check_failures == failures;
 }
 
+/*
+ * What the peer writes reaches the log and device_history: an error's desc
+ * and an event's name come escaped (one line, no controls), so a "\n<0>"
+ * cannot forge a log line nor an OSC sequence retitle a terminal.
+ */
+static bool test_hostile_text(void)
+{
+	struct events ev = { 0 };
+	struct qmp_options opts = { .timeout_ms = WAIT_MS, .on_event = on_event, .event_userdata = &ev };
+	struct reply a = { 0 };
+	struct qmp *q = NULL;
+	char line[512];
+	struct peer p;
+	int failures = check_failures;
+	int64_t id;
+
+	REQUIRE(peer_start(&p, &opts, true, &q) == 0);
+	REQUIRE(command(q, "device_add", "{\"driver\": \"x\"}", &a) == 0);
+	id = peer_expect(&p, q, "device_add");
+	REQUIRE(id > 0);
+	snprintf(line, sizeof(line),
+		 "{\"event\": \"EV\\n<0>forged\"}\r\n"
+		 "{\"id\": %" PRId64 ", \"error\": {\"class\": \"GenericError\", "
+		 "\"desc\": \"no\\n<0>forged \\u001b]0;title\\u0007 \\u202eevil\"}}\r\n", id);
+	REQUIRE(peer_puts(&p, q, line) == 0);
+	REQUIRE(RUN_UNTIL(q, a.calls, WAIT_MS) == 0);
+	REQUIRE(a.calls == 1 && a.err == -EIO);
+	REQUIRE(streq(a.msg, "no\\n<0>forged \\x1b]0;title\\x07 \\xe2\\x80\\xaeevil"));
+	REQUIRE(ev.n == 1 && streq(ev.last, "EV\\n<0>forged"));
+out:
+	qmp_close(q);
+	peer_fini(&p);
+	reply_clear(&a);
+	return check_failures == failures;
+}
+
+/* qmp_capabilities refused: the reason every pending command fails with is escaped too. */
+static bool test_hostile_caps_error(void)
+{
+	struct qmp_options opts = { .timeout_ms = WAIT_MS };
+	struct reply a = { 0 };
+	struct qmp *q = NULL;
+	struct peer p;
+	int failures = check_failures;
+	int64_t id;
+
+	REQUIRE(peer_start(&p, &opts, false, &q) == 0);
+	REQUIRE(command(q, "query-status", NULL, &a) == 0);
+	REQUIRE(peer_puts(&p, q, greeting) == 0);
+	id = peer_expect(&p, q, "qmp_capabilities");
+	REQUIRE(id == 0);
+	REQUIRE(peer_puts(&p, q, "{\"id\": 0, \"error\": {\"class\": \"GenericError\", "
+			  "\"desc\": \"x\\n<0>forged\\u001b[2J\"}}\r\n") == 0);
+	REQUIRE(RUN_UNTIL(q, a.calls, WAIT_MS) == -EIO);
+	REQUIRE(a.calls == 1 && a.err == -EIO);
+	REQUIRE(streq(a.msg, "qmp_capabilities failed: x\\n<0>forged\\x1b[2J"));
+out:
+	qmp_close(q);
+	peer_fini(&p);
+	reply_clear(&a);
+	return check_failures == failures;
+}
+
 /* A command bigger than the socket buffer goes out in pieces on EPOLLOUT. */
 static bool test_partial_write(void)
 {
@@ -802,6 +865,8 @@ int main(void)
 		{ "event", test_event },
 		{ "partial-write", test_partial_write },
 		{ "cancel", test_cancel },
+		{ "hostile-text", test_hostile_text },
+		{ "hostile-caps-error", test_hostile_caps_error },
 	};
 	int failures = 0, skip = 0;
 	size_t i;

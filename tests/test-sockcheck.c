@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* lib/sockcheck: which VM sockets and peers are trusted. Parts need root (chown, setuid). */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,6 +136,78 @@ static void test_directory_of_another_user_is_refused(void)
 	CHECK(sockcheck_path(p, VMUSER, reason, sizeof(reason)) == 0);
 }
 
+/* The attack of issue 15: the socket's directory swapped for a symlink to another VM's. */
+static void test_symlinked_directory_is_refused(void)
+{
+	char real[256], link[256], p[300];
+	_cleanup_close_ int l = -1;
+
+	path_in(real, sizeof(real), "vm2");
+	path_in(link, sizeof(link), "vm1");
+	CHECK(mkdir(real, 0755) == 0);
+	snprintf(p, sizeof(p), "%s/qmp.sock", real);
+	l = listen_at(p);
+	CHECK(symlink(real, link) == 0);
+	snprintf(p, sizeof(p), "%s/qmp.sock", link);
+	CHECK(sockcheck_path(p, SOCKCHECK_NO_USER, reason, sizeof(reason)) == 1);
+	CHECK(strstr(reason, link) && strstr(reason, "in the socket's path is a symlink"));
+}
+
+static void test_hard_link_to_a_socket_is_refused(void)
+{
+	char p[256], other[256];
+	_cleanup_close_ int l = -1;
+
+	path_in(other, sizeof(other), "other-vm2.sock");
+	path_in(p, sizeof(p), "linked.sock");
+	l = listen_at(other);
+	CHECK(link(other, p) == 0);
+	CHECK(sockcheck_path(p, SOCKCHECK_NO_USER, reason, sizeof(reason)) == 1);
+	CHECK(strstr(reason, "has 2 names (hard links)"));
+}
+
+/* Whoever may write any directory on the way may swap what follows it. */
+static void test_ancestor_writable_by_others_is_refused_unless_sticky(void)
+{
+	char w[256], sub[300], p[350];
+	_cleanup_close_ int l = -1;
+
+	path_in(w, sizeof(w), "shared");
+	snprintf(sub, sizeof(sub), "%s/vm", w);
+	snprintf(p, sizeof(p), "%s/qmp.sock", sub);
+	CHECK(mkdir(w, 0755) == 0 && mkdir(sub, 0755) == 0);
+	l = listen_at(p);
+	CHECK(chmod(w, 0777) == 0);
+	CHECK(sockcheck_path(p, SOCKCHECK_NO_USER, reason, sizeof(reason)) == 1);
+	CHECK(strstr(reason, "directory ") && strstr(reason, w) && strstr(reason, "writable by others"));
+	CHECK(!strstr(reason, "its directory"));
+	/* Sticky, as /tmp: only root (sub's owner) may move sub. */
+	CHECK(chmod(w, 01777) == 0);
+	CHECK(sockcheck_path(p, SOCKCHECK_NO_USER, reason, sizeof(reason)) == 0);
+}
+
+/* Renamed after the check, the path leads elsewhere: the descriptor does not. */
+static void test_connect_through_descriptor_reaches_the_checked_socket(void)
+{
+	char d[256], moved[256], p[300], via[64];
+	_cleanup_close_ int l1 = -1, l2 = -1, pfd = -1, c = -1, a = -1;
+
+	path_in(d, sizeof(d), "swap");
+	path_in(moved, sizeof(moved), "swap-moved");
+	snprintf(p, sizeof(p), "%s/qmp.sock", d);
+	CHECK(mkdir(d, 0755) == 0);
+	l1 = listen_at(p);
+	CHECK(sockcheck_open(p, SOCKCHECK_NO_USER, &pfd, reason, sizeof(reason)) == 0 && pfd >= 0);
+	CHECK(rename(d, moved) == 0 && mkdir(d, 0755) == 0);
+	l2 = listen_at(p);
+	sockcheck_via(pfd, via, sizeof(via));
+	c = connect_to(via);
+	a = accept4(l1, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	CHECK(a >= 0);
+	CHECK(fcntl(l2, F_SETFL, O_NONBLOCK) == 0);
+	CHECK(accept4(l2, NULL, NULL, SOCK_CLOEXEC) < 0 && errno == EAGAIN);
+}
+
 /* A listener that really runs as UID: SO_PEERCRED reports the listener's credentials. */
 static void test_peer_of_another_user_is_refused(void)
 {
@@ -179,6 +252,10 @@ int main(void)
 	test_symlink_to_a_socket_is_refused();
 	test_not_a_socket_is_refused();
 	test_directory_writable_by_others_is_refused();
+	test_symlinked_directory_is_refused();
+	test_hard_link_to_a_socket_is_refused();
+	test_ancestor_writable_by_others_is_refused_unless_sticky();
+	test_connect_through_descriptor_reaches_the_checked_socket();
 	if (geteuid() == 0) {
 		test_socket_of_another_user_is_refused();
 		test_directory_of_another_user_is_refused();

@@ -44,6 +44,38 @@ teardown() {
 	[ "$(events mouse waiting)" -eq 0 ]
 }
 
+@test "vm socket: its directory swapped for a symlink to another VM's is refused and recorded; that VM gets nothing" {
+	# vm1's user may write $DIR/home, so may replace vm1's directory in it.
+	mkdir -m 755 "$DIR/home" "$DIR/vm2"
+	chown "$VMUSER" "$DIR/home"
+	VM1_SOCK=$DIR/home/vm1/qmp.sock VM2_SOCK=$DIR/vm2/qmp.sock make_config "$CONFIG"
+	sed -i "s|\"name\": \"vm1\", \"type\": \"qemu\"|&, \"user\": \"$VMUSER\"|" "$CONFIG"
+	qemu_start vm2 "$DIR/vm2/qmp.sock"
+	ln -s "$DIR/vm2" "$DIR/home/vm1"
+	chown -h "$VMUSER" "$DIR/home/vm1"
+	statd_start
+	plug mouse
+	wait_until has_event mouse attach_failed
+	run event_detail mouse attach_failed
+	assert_output "refused to talk to vm1: $DIR/home/vm1 in the socket's path is a symlink"
+	run intent mouse state
+	assert_output failed
+	run usb_hosts "$DIR/vm2/qmp.sock"
+	assert_output 0
+}
+
+@test "vm socket: a hard link to another VM's socket is refused" {
+	qemu_start vm2
+	ln "$VM2" "$VM1"
+	statd_start
+	plug mouse
+	wait_until has_event mouse attach_failed
+	run event_detail mouse attach_failed
+	assert_output "refused to talk to vm1: socket $VM1 has 2 names (hard links)"
+	run usb_hosts "$VM2"
+	assert_output 0
+}
+
 @test "vm socket: owned by another non-root user than the VM's user: refused" {
 	qemu_start vm1
 	chown "$OTHER" "$VM1"

@@ -25,6 +25,15 @@
 
 #define PARSER_MAX_LATER 32
 
+/*
+ * Bounds on the whole config, so a helper run's time and memory stay bounded
+ * whatever the file says: 100,000 regex rules cost 3.2 s and 759 MB per run.
+ * Each is far above a real config (tens of rules, a few kilobytes). Past one,
+ * the parse stops with -E2BIG, reported as an error of the config.
+ */
+#define CONFIG_MAX_RULES 4096
+#define CONFIG_MAX_REGEX_TOTAL 200000	/* the sum of regex_cost() over every pattern */
+
 /* A key the original knows and this project does not act on yet. */
 struct later_key {
 	const char *name;
@@ -39,6 +48,8 @@ struct parser {
 	unsigned flags;		/* enum config_flag */
 	unsigned n_errors;
 	struct config *cfg;
+	size_t n_rules;		/* across all rule sets, against CONFIG_MAX_RULES */
+	uint64_t regex_total;	/* against CONFIG_MAX_REGEX_TOTAL */
 	/* Warned about once each, at the end, however often they occur. */
 	struct later_key later[PARSER_MAX_LATER];
 	size_t n_later;

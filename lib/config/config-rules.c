@@ -151,6 +151,12 @@ int config_parse_rules(struct parser *p, struct json_object *obj, enum dev_kind 
 	n = json_object_array_length(arr);
 	if (n == 0)
 		return 0;
+	p->n_rules += n;
+	if (p->n_rules > CONFIG_MAX_RULES) {
+		config_report(p, path, key, "more than %d rules in the config, the most it may have",
+			      CONFIG_MAX_RULES);
+		return -E2BIG;
+	}
 	*rules = calloc(n, sizeof(**rules));
 	if (!*rules)
 		return -ENOMEM;

@@ -121,12 +121,19 @@ static bool regex_has_backref(const char *s)
 static int regex_compile(struct parser *p, struct json_object *val, const char *path,
 			 const char *key, const char *pattern, regex_t *re)
 {
+	uint64_t cost = regex_cost(pattern);
 	char msg[256];
 	int r;
 
-	if (regex_cost(pattern) > REGEX_MAX_COST)
+	if (cost > REGEX_MAX_COST)
 		return config_report(p, path, key, "bad regular expression %s: it repeats too much",
 				     config_quoted(val));
+	p->regex_total += cost;
+	if (p->regex_total > CONFIG_MAX_REGEX_TOTAL) {
+		config_report(p, path, key, "the config's regular expressions together exceed %d "
+			      "nodes, the most it may have", CONFIG_MAX_REGEX_TOTAL);
+		return -E2BIG;
+	}
 	r = regcomp(re, pattern, REGEX_FLAGS);
 	if (r == 0)
 		return 0;

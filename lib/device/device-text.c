@@ -4,6 +4,7 @@
  * what the device reports is hostile until escaped, and bounded in length.
  */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +27,29 @@ static size_t utf8_len(const unsigned char *s)
 	return n;
 }
 
-/* C0 and C1 controls, DEL, and the backslash our escapes start with. */
+/*
+ * Invisible format characters that reorder or hide text: bidi marks,
+ * embeddings, overrides and isolates (U+202E shows "gpj.exe" as "exe.jpg"),
+ * line and paragraph separators (a second line), zero-width characters and
+ * the BOM. Unicode's Cf and Zl/Zp categories as far as they matter in a label.
+ */
+static bool is_format(uint32_t cp)
+{
+	return cp == 0x00ad || cp == 0x061c || cp == 0x180e || (cp >= 0x200b && cp <= 0x200f) ||
+	       (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f) ||
+	       cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb);
+}
+
+/* C0 and C1 controls, DEL, the backslash our escapes start with, and format characters. */
 static bool needs_escape(const unsigned char *s, size_t n)
 {
 	if (n == 1)
 		return *s < 0x20 || *s == 0x7f || *s == '\\';
-	return n == 2 && s[0] == 0xc2 && s[1] < 0xa0;
+	if (n == 2)
+		return is_format((uint32_t)(s[0] & 0x1f) << 6 | (s[1] & 0x3f)) ||
+		       (s[0] == 0xc2 && s[1] < 0xa0);
+	return n == 3 && is_format((uint32_t)(s[0] & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 |
+				   (s[2] & 0x3f));
 }
 
 static void put_byte_escaped(FILE *f, unsigned char c)

@@ -73,7 +73,8 @@ int device_parse_usb_interfaces(const char *s, struct usb_iface *ifaces, int max
 const char *device_property(const struct device *dev, const char *name);
 /*
  * Write device-supplied STR to F as labels have it: one line, valid UTF-8,
- * controls and ill-formed bytes as \xNN, at most MAX characters then "...".
+ * controls, ill-formed bytes and invisible format characters (bidi overrides,
+ * U+2028/2029, zero widths, the BOM) as \xNN, at most MAX characters then "...".
  */
 void device_put_escaped(FILE *f, const char *str, size_t max);
 /* One-line readable identity, e.g. "usb 0bda:4852 Realtek Bluetooth Radio serial X at 3-2". Caller frees. */

@@ -60,8 +60,11 @@ char *ident_qdev_id(const char *kind, const char *ident)
 {
 	const char *body = strchr(ident, ':') ? strchr(ident, ':') + 1 : ident;
 	char *id = malloc(QDEV_ID_MAX + 1);
-	const char *slash = strrchr(body, '/');
-	/* A path (evdev): its last part reads well ("event5"); the hash tells paths apart. */
+	/*
+	 * A path (evdev): its last part reads well ("event5"); the hash tells
+	 * paths apart. Only a path: a USB serial may hold a '/' too.
+	 */
+	const char *slash = body[0] == '/' ? strrchr(body, '/') : NULL;
 	const char *p = slash ? slash + 1 : body;
 	int colons = 0, ats = 0;
 	bool changed = slash != NULL;
