@@ -23,10 +23,16 @@
 
 /* Each deletes at most ?2 rows older than the cutoff ?1 ("-90 days"). */
 static const char *const prune_sql[] = {
-	/* Finished intents only: pending and waiting ones are work still to do. */
+	/*
+	 * Finished intents only: pending and waiting ones are work still to do.
+	 * The newest stays whatever its age, so max(id) never goes down: statd
+	 * and its backlog read only ids above the last they saw, and without
+	 * AUTOINCREMENT (schema 5) the next intent took the id removed.
+	 */
 	"DELETE FROM intents WHERE id IN (SELECT id FROM intents"
 	" WHERE state IN ('done', 'failed', 'cancelled')"
-	" AND coalesce(finished, created) < " NOW_MINUS " ORDER BY id LIMIT ?2)",
+	" AND coalesce(finished, created) < " NOW_MINUS
+	" AND id < (SELECT max(id) FROM intents) ORDER BY id LIMIT ?2)",
 	"DELETE FROM history WHERE id IN (SELECT id FROM history"
 	" WHERE time < " NOW_MINUS " ORDER BY id LIMIT ?2)",
 	/* A device row goes once nothing refers to it and it is unplugged. */

@@ -17,6 +17,7 @@ extern const char db_migrate_2_sql[];
 extern const char db_migrate_3_sql[];
 extern const char db_migrate_4_sql[];
 extern const char db_migrate_5_sql[];
+extern const char db_migrate_6_sql[];
 
 /* MIGRATIONS[i] takes version i + 1 to i + 2. */
 static const char *const migrations[] = {
@@ -24,6 +25,7 @@ static const char *const migrations[] = {
 	db_migrate_3_sql,
 	db_migrate_4_sql,
 	db_migrate_5_sql,
+	db_migrate_6_sql,
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == DB_SCHEMA_VERSION - 1,

@@ -9,7 +9,7 @@
 
 struct db;
 
-#define DB_SCHEMA_VERSION 5
+#define DB_SCHEMA_VERSION 6
 
 enum db_flags {
 	/*
