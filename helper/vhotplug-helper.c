@@ -46,7 +46,8 @@ struct event {
 static int store(const struct paths *paths, const struct event *ev)
 {
 	struct db *db;
-	int r = db_open(paths->db, HELPER_BUSY_MS, DB_NO_CLOSE_CHECKPOINT | DB_BUSY_BUDGET, &db);
+	int r = db_open(paths->db, HELPER_BUSY_MS,
+			DB_NO_CLOSE_CHECKPOINT | DB_BUSY_BUDGET | DB_NO_MIGRATE, &db);
 
 	if (r < 0)
 		return r;

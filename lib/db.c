@@ -213,7 +213,7 @@ int db_open(const char *path, int busy_ms, unsigned flags, struct db **out)
 	if (r == 0)
 		r = configure(db, busy_ms, flags);
 	if (r == 0)
-		r = db_schema_update(db);
+		r = db_schema_update(db, flags);
 	if (r < 0) {
 		db_close(db);
 		return r;

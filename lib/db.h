@@ -30,6 +30,12 @@ enum db_flags {
 	 * for ever).
 	 */
 	DB_BUSY_BUDGET = 1u << 2,
+	/*
+	 * Create a new database, but leave an older schema as it is and fail
+	 * with -EPROTO: a migration rebuilds tables and may take seconds, not
+	 * for udev's clock. statd (and vhotplugctl) migrate.
+	 */
+	DB_NO_MIGRATE = 1u << 3,
 };
 
 /*
@@ -37,7 +43,8 @@ enum db_flags {
  * schema up to DB_SCHEMA_VERSION. BUSY_MS bounds every wait for a lock
  * (all of them together with DB_BUSY_BUDGET).
  * Returns 0 or -errno (-EBUSY locked, -EACCES/-EROFS unwritable, -ENOSPC full,
- * -EPROTO a schema newer than this build); errors are logged.
+ * -EPROTO a schema newer than this build, or older with DB_NO_MIGRATE);
+ * errors are logged.
  */
 int db_open(const char *path, int busy_ms, unsigned flags, struct db **out);
 void db_close(struct db *db);

@@ -2,7 +2,8 @@
 -- Applied by whichever program opens the database first (helper, statd or
 -- vhotplugctl), inside one transaction; PRAGMA user_version records it. An
 -- older database is brought here by sql/migrate-N.sql instead, one version at
--- a time: change both together.
+-- a time, by statd or vhotplugctl only (never on udev's clock): change both
+-- together.
 -- Times are ISO-8601 UTC text so the sqlite3 shell shows them as they are.
 
 -- Devices seen by udev, one row per device, keyed by a stable identity

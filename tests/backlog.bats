@@ -97,6 +97,19 @@ spooled_by() {
 	statd_log_has 'imported from the spool (event 3)'
 }
 
+@test "a plug the helper spooled on an older schema is imported once statd has migrated" {
+	sqlite3 "$DB" <"$DATA/schema-v5.sql"
+	qemu_start vm1
+	spooled_by plug mouse
+	assert_equal "$(sql 'PRAGMA user_version')" 5
+
+	statd_start
+	wait_until has_event mouse attached
+	in_vm "$VM1" vhp-usb-046d-c077.1-3
+	assert_equal "$(sql 'PRAGMA user_version')" 6
+	assert_equal "$(spool_count)" 0
+}
+
 @test "an event spooled while statd runs is imported once the lock goes, without another event" {
 	qemu_start vm1
 	statd_start
