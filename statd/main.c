@@ -185,27 +185,34 @@ static int open_signals(struct statd *s)
 
 /* ---- --attach-connected ---- */
 
+/*
+ * One transaction per device: a device whose intake fails is rolled back
+ * alone, so no device is left half-recorded (a row and no intent) and the
+ * others still go in.
+ */
 static int queue_present(void *userdata, const struct device *dev, const struct match_result *m)
 {
 	struct statd *s = userdata;
+	int r;
 
-	if (m->set && intake_add(s->db, s->cfg, NULL, dev, "present") < 0)
-		log_err("%s: not recorded", dev->syspath);
+	if (!m->set)
+		return 0;
+	r = db_begin(s->db);
+	if (r == 0)
+		r = intake_add(s->db, s->cfg, NULL, dev, "present");
+	if (r == 0)
+		r = db_commit(s->db);
+	if (r < 0) {
+		db_rollback(s->db);
+		log_err("%s: already connected, but not recorded: %s", dev->syspath, strerror(-r));
+	}
 	return 0;
 }
 
 /* Like upstream's -a: queue whatever a rule takes among the devices already there. */
 static int attach_connected(struct statd *s)
 {
-	int r = db_begin(s->db);
-
-	if (r == 0)
-		r = present_each(s->cfg, queue_present, s);
-	if (r == 0)
-		r = db_commit(s->db);
-	if (r < 0)
-		db_rollback(s->db);
-	return r;
+	return present_each(s->cfg, queue_present, s);
 }
 
 /* ---- main ---- */
