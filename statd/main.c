@@ -48,7 +48,7 @@ struct statd {
 	struct loop *loop;
 	struct vmwatch *watch;
 	struct backlog *backlog;
-	int sigfd, wakefd, timerfd, lockfd;
+	int sigfd, wakefd, timerfd, lockfd, dblockfd;
 	struct source sig_src, wake_src, timer_src;
 	bool stopping;
 	int64_t stop_ms;	/* stopping: exit by then, whatever is in flight */
@@ -220,6 +220,7 @@ static int attach_connected(struct statd *s)
 static int setup(struct statd *s)
 {
 	_cleanup_free_ char *dbdir = strdup(s->paths.db);
+	_cleanup_free_ char *lock = NULL;
 	int r;
 
 	if (config_load(s->paths.config, &s->cfg, stderr) < 0) {
@@ -232,11 +233,26 @@ static int setup(struct statd *s)
 		daemon_fail_status("%s: %s", s->paths.rundir, strerror(-r));
 		return r;
 	}
-	r = daemon_lock(s->paths.rundir, &s->lockfd);
+	if (asprintf(&lock, "%s/statd.lock", s->paths.rundir) < 0)
+		return -ENOMEM;
+	r = daemon_lock(lock, s->paths.rundir, &s->lockfd);
 	if (r < 0)
 		return -EINVAL;	/* said */
 	if (dbdir && mkdir(dirname(dbdir), 0700) < 0 && errno != EEXIST)
 		log_warn("%s: %m", dbdir);
+	/*
+	 * And one statd per database, whatever its run directory: a second one
+	 * would take over the claims of the first, in flight (a device_add
+	 * twice, a PCI function bound to vfio-pci twice).
+	 */
+	free(lock);
+	if (asprintf(&lock, "%s.lock", s->paths.db) < 0) {
+		lock = NULL;
+		return -ENOMEM;
+	}
+	r = daemon_lock(lock, s->paths.db, &s->dblockfd);
+	if (r < 0)
+		return -EINVAL;	/* said */
 	r = db_open(s->paths.db, STATD_BUSY_MS, DB_RELAXED, &s->db);
 	if (r == 0)
 		r = db_check_writable(s->db);
@@ -316,6 +332,9 @@ static void teardown(struct statd *s)
 			close(fds[i]);
 	loop_free(s->loop);
 	db_close(s->db);
+	/* After the database's last checkpoint: the next statd may come. */
+	if (s->dblockfd >= 0)
+		close(s->dblockfd);
 	config_free(s->cfg);
 }
 
@@ -385,7 +404,7 @@ static int parse_args(int argc, char **argv, struct statd *s, bool *check)
 
 int main(int argc, char **argv)
 {
-	struct statd s = { .sigfd = -1, .wakefd = -1, .timerfd = -1, .lockfd = -1,
+	struct statd s = { .sigfd = -1, .wakefd = -1, .timerfd = -1, .lockfd = -1, .dblockfd = -1,
 			   .sig_src.dispatch = on_signal, .wake_src.dispatch = on_wake,
 			   .timer_src.dispatch = on_timer };
 	bool check = false;
