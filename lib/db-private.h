@@ -23,6 +23,7 @@ enum stmt_id {
 	ST_LAST_INTENT,
 	/* db-attach.c */
 	ST_ATTACH_FIND,
+	ST_CLAIM_OWNER,
 	ST_CLAIM,
 	ST_CLAIM_ATTACH,
 	ST_CLAIM_DETACH,

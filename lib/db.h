@@ -175,7 +175,9 @@ int db_attachment_find(struct db *db, int64_t device_id, const char *vm, struct 
  * (NULL: none). An attach writes
  * the attachment 'attaching' (an 'attached' one stays so), a detach marks
  * it 'detaching'; VM NULL claims the intent alone. Caller holds a
- * transaction. -ESTALE: the intent is no longer open.
+ * transaction. -ESTALE: the intent is no longer open, or another statd
+ * that still runs claimed it (OWNER is "PID:START"; a claim of a pid that
+ * is gone, is ours, or runs another program is taken over).
  */
 int db_claim(struct db *db, int64_t id, const char *owner, bool detach, int64_t device_id,
 	     const char *vm, const char *key, const char *bus);
