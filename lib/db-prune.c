@@ -42,6 +42,9 @@ static const char *const prune_sql[] = {
 	" AND id NOT IN (SELECT device_id FROM attachments)"
 	" AND id NOT IN (SELECT device_id FROM history WHERE device_id IS NOT NULL)"
 	" ORDER BY id LIMIT ?2)",
+	/* The names of the helper's events and of spool files imported: a day is plenty. */
+	"DELETE FROM spool_imported WHERE name IN (SELECT name FROM spool_imported"
+	" WHERE time < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 day') LIMIT ?2)",
 };
 
 static int64_t now_ms(void)
@@ -97,7 +100,7 @@ static int prune_table(struct db *db, const char *sql, const char *cutoff, int b
 
 int db_prune(struct db *db, int days, int batch, int64_t deadline_ms, struct db_prune_counts *c)
 {
-	int *totals[] = { &c->intents, &c->history, &c->devices };
+	int *totals[] = { &c->intents, &c->history, &c->devices, &c->spool };
 	char cutoff[32];
 	int r = 0;
 

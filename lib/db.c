@@ -58,6 +58,9 @@ int db_errno(int rc)
 		return -ENOMEM;
 	case SQLITE_CONSTRAINT:
 		return -EEXIST;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return -EBADMSG;	/* said loudly: events wait in the spool until it is repaired */
 	default:
 		return -EIO;
 	}

@@ -86,6 +86,7 @@ int db_history_add(struct db *db, int64_t device_id, const char *device, const c
 
 struct db_prune_counts {
 	int intents, history, devices;	/* rows removed, added to by db_prune() */
+	int spool;			/* spool_imported names older than a day */
 };
 /*
  * Remove finished intents (done, failed, cancelled) and history rows older
@@ -232,6 +233,11 @@ int db_intent_children(struct db *db, int64_t parent, db_child_fn fn, void *user
 int db_spool_imported(struct db *db, const char *name, bool *seen);
 /* NAME is imported: in the importing transaction. */
 int db_spool_mark(struct db *db, const char *name);
+/*
+ * The helper's event NAME (its copy in RUNDIR/committed, lib/spool.h) is in:
+ * in the event's transaction. Retention removes these after a day.
+ */
+int db_spool_note(struct db *db, const char *name);
 
 /* ---- host drivers of PCI functions (db-host.c) ---- */
 

@@ -166,6 +166,21 @@ static int count_commit(void *userdata)
 	return 0;
 }
 
+/* The helper's event names go after a day, whatever historyDays says. */
+static void test_spool_names(void)
+{
+	struct fixture f;
+	struct db_prune_counts c = { 0 };
+
+	fixture_open(&f, "spool");
+	exec(&f, "INSERT INTO spool_imported (name, time) VALUES"
+		 " ('old', " AGO("-25 hours") "), ('new', " AGO("-23 hours") ")");
+	CHECK(db_prune(f.db, 90, 500, -1, &c) == 0);
+	CHECK(c.spool == 1);
+	CHECK(value(&f, "SELECT count(*) FROM spool_imported WHERE name = 'new'") == 1);
+	fixture_close(&f);
+}
+
 /* 10 rows by 3: four transactions for history, one each for the other tables. */
 static void test_batches(void)
 {
@@ -180,7 +195,7 @@ static void test_batches(void)
 	sqlite3_commit_hook(f.db->sql, count_commit, &commits);
 	CHECK(db_prune(f.db, 90, 3, -1, &c) == 0);
 	CHECK(c.history == 10);
-	CHECK(commits == 6);
+	CHECK(commits == 7);
 	sqlite3_commit_hook(f.db->sql, NULL, NULL);
 	fixture_close(&f);
 }
@@ -307,6 +322,7 @@ int main(void)
 	test_history();
 	test_devices();
 	test_newest_intent();
+	test_spool_names();
 	test_batches();
 	test_deadline();
 	test_retention_schedule();
