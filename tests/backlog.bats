@@ -169,6 +169,23 @@ spooled_by() {
 	[ "$(usb_hosts "$VM1")" -eq 1 ]
 }
 
+# statd decides only 'decide' intents above the last id it looked at: an id
+# that came back once the newest intents were removed would never be decided.
+@test "an undecided plug after the newest intents were removed is still decided" {
+	HELPER_CONFIG=$DIR/helper.json
+	echo '{ "vms": [ oops' >"$HELPER_CONFIG"
+	qemu_start vm1
+	statd_start
+	plug mouse
+	wait_until has_event mouse attached
+	sql "DELETE FROM intents WHERE state IN ('done', 'failed', 'cancelled')"
+	assert_equal "$(sql 'SELECT count(*) FROM intents')" 0
+
+	plug webcam
+	wait_until has_event webcam attached
+	[ "$(events webcam decided)" -eq 1 ]
+}
+
 @test "plug while the config is invalid and statd down: attached once fixed and statd starts" {
 	qemu_start vm1
 	cp "$CONFIG" "$DIR/good.json"
