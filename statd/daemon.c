@@ -41,7 +41,8 @@ int daemon_lock(const char *path, const char *what, int *fd)
 	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (*fd < 0) {
 		r = -errno;
-		daemon_fail_status("%s: %s", path, strerror(-r));
+		daemon_fail_status("%s: cannot take the lock of %s (%s), refusing to run", path, what,
+				   strerror(-r));
 		return r;
 	}
 	if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
