@@ -75,11 +75,12 @@ int db_attachment_find(struct db *db, int64_t device_id, const char *vm, struct 
  * a live owner other than us means the lock was not shared (the database
  * reached by another path, a statd of an older version): leave its work to
  * it. Our own pid is an earlier statd, gone; a pid that runs another program
- * was reused. A claim in another format is taken over.
+ * was reused; a zombie is gone. A claim in another format is taken over.
  */
 static bool claim_owner_alive(const char *owner)
 {
-	char path[64], comm[32] = "";
+	char path[64], buf[256] = "";
+	const char *open_paren, *close_paren;
 	FILE *f;
 	int pid;
 
@@ -87,15 +88,21 @@ static bool claim_owner_alive(const char *owner)
 		return false;
 	if (kill(pid, 0) < 0 && errno == ESRCH)
 		return false;
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	/* "PID (COMM) STATE ...": COMM may hold anything, ')' too; STATE follows the last. */
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	f = fopen(path, "re");
 	if (!f)
 		return false;
-	if (!fgets(comm, sizeof(comm), f))
-		comm[0] = '\0';
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
 	fclose(f);
-	comm[strcspn(comm, "\n")] = '\0';
-	return streq(comm, "vhotplug-statd");
+	open_paren = strchr(buf, '(');
+	close_paren = strrchr(buf, ')');
+	if (!open_paren || !close_paren || close_paren < open_paren || close_paren[1] != ' ' ||
+	    close_paren[2] == 'Z' || close_paren[2] == 'X')
+		return false;
+	return (size_t)(close_paren - open_paren - 1) == strlen("vhotplug-statd") &&
+	       strncmp(open_paren + 1, "vhotplug-statd", strlen("vhotplug-statd")) == 0;
 }
 
 /* -ESTALE when intent ID is claimed by another statd that still runs. */
