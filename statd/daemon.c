@@ -33,10 +33,14 @@ void daemon_fail_status(const char *fmt, ...)
 	daemon_notify(msg);
 }
 
-int daemon_lock(const char *path, const char *what, int *fd)
+int daemon_lock(const char *what, const char *suffix, int *fd)
 {
+	_cleanup_free_ char *path = NULL;
 	char pid[32];
 	int r;
+
+	if (asprintf(&path, "%s%s", what, suffix) < 0)
+		return -ENOMEM;
 
 	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (*fd < 0) {

@@ -220,7 +220,6 @@ static int attach_connected(struct statd *s)
 static int setup(struct statd *s)
 {
 	_cleanup_free_ char *dbdir = strdup(s->paths.db);
-	_cleanup_free_ char *lock = NULL;
 	int r;
 
 	if (config_load(s->paths.config, &s->cfg, stderr) < 0) {
@@ -233,9 +232,7 @@ static int setup(struct statd *s)
 		daemon_fail_status("%s: %s", s->paths.rundir, strerror(-r));
 		return r;
 	}
-	if (asprintf(&lock, "%s/statd.lock", s->paths.rundir) < 0)
-		return -ENOMEM;
-	r = daemon_lock(lock, s->paths.rundir, &s->lockfd);
+	r = daemon_lock(s->paths.rundir, "/statd.lock", &s->lockfd);
 	if (r < 0)
 		return -EINVAL;	/* said */
 	if (dbdir && mkdir(dirname(dbdir), 0700) < 0 && errno != EEXIST)
@@ -245,12 +242,7 @@ static int setup(struct statd *s)
 	 * would take over the claims of the first, in flight (a device_add
 	 * twice, a PCI function bound to vfio-pci twice).
 	 */
-	free(lock);
-	if (asprintf(&lock, "%s.lock", s->paths.db) < 0) {
-		lock = NULL;
-		return -ENOMEM;
-	}
-	r = daemon_lock(lock, s->paths.db, &s->dblockfd);
+	r = daemon_lock(s->paths.db, ".lock", &s->dblockfd);
 	if (r < 0)
 		return -EINVAL;	/* said */
 	r = db_open(s->paths.db, STATD_BUSY_MS, DB_RELAXED, &s->db);
