@@ -43,10 +43,12 @@ struct event {
 	char *config_error;	/* first line of a config error, recorded in history */
 };
 
-static int store(const struct paths *paths, const struct event *ev)
+/* NAME: the event's copy, recorded in the same transaction (lib/spool.h). */
+static int store(const struct paths *paths, const struct event *ev, const char *name)
 {
 	struct db *db;
-	int r = db_open(paths->db, HELPER_BUSY_MS, DB_NO_CLOSE_CHECKPOINT | DB_BUSY_BUDGET, &db);
+	int r = db_open(paths->db, HELPER_BUSY_MS,
+			DB_NO_CLOSE_CHECKPOINT | DB_BUSY_BUDGET | DB_NO_MIGRATE, &db);
 
 	if (r < 0)
 		return r;
@@ -54,6 +56,8 @@ static int store(const struct paths *paths, const struct event *ev)
 	if (r == 0)
 		r = ev->dev ? intake_add(db, ev->cfg, ev->config_error, ev->dev, HISTORY_PLUGGED) :
 			      intake_remove(db, ev->devpath);
+	if (r == 0)
+		r = db_spool_note(db, name);
 	if (r == 0)
 		r = db_commit(db);
 	if (r < 0)
@@ -68,11 +72,23 @@ static int store(const struct paths *paths, const struct event *ev)
  */
 static int record(const struct paths *paths, const struct event *ev, const char *where)
 {
-	int r = spool_pending(paths->rundir) ? -EINPROGRESS : store(paths, ev);
-	int s;
+	char name[SPOOL_NAME_MAX];
+	int r, s;
 
+	spool_name(ev->seqnum, name);
+	r = spool_pending(paths->rundir) ? -EINPROGRESS : store(paths, ev, name);
+	/*
+	 * Committed: a copy kept until statd has seen the event in the
+	 * database, so that one the database loses after its commit is found.
+	 */
+	if (r == 0 && (s = spool_keep(paths->rundir, name, ev->action, ev->devpath, ev->seqnum)) < 0)
+		log_warn("%s %s: recorded, but its copy in %s: %s", ev->action, where, paths->rundir,
+			 strerror(-s));
 	if (r == 0)
 		return 0;
+	if (r == -EBADMSG)
+		log_crit("%s %s: the database %s is corrupt: events go to the spool until it is repaired",
+			 ev->action, where, paths->db);
 	s = spool_write(paths->rundir, ev->action, ev->devpath, ev->seqnum);
 	if (s == 0 && r == -EBUSY)
 		log_notice("%s %s: spooled for statd (database locked for more than %d ms)",

@@ -1,8 +1,9 @@
--- vhotplug database, schema version 5: what a new database gets.
+-- vhotplug database, schema version 6: what a new database gets.
 -- Applied by whichever program opens the database first (helper, statd or
 -- vhotplugctl), inside one transaction; PRAGMA user_version records it. An
 -- older database is brought here by sql/migrate-N.sql instead, one version at
--- a time: change both together.
+-- a time, by statd or vhotplugctl only (never on udev's clock): change both
+-- together.
 -- Times are ISO-8601 UTC text so the sqlite3 shell shows them as they are.
 
 -- Devices seen by udev, one row per device, keyed by a stable identity
@@ -41,8 +42,10 @@ CREATE INDEX devices_devpath ON devices (devpath);
 -- a config), 'claimed' (statd CLAIMED_BY is asking the VMM: VMM_KEY names the
 -- device there; a claim not from the running statd is redone, and every step
 -- is idempotent), then one of 'done', 'failed', 'cancelled'.
+-- AUTOINCREMENT: an id is never handed out twice, even after retention
+-- removed the newest row; statd reads only ids above the last it saw.
 CREATE TABLE intents (
-	id INTEGER PRIMARY KEY,
+	id INTEGER PRIMARY KEY AUTOINCREMENT,
 	created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
 	device_id INTEGER REFERENCES devices(id),	-- NULL for 'reconcile'
 	action TEXT NOT NULL
@@ -144,4 +147,4 @@ CREATE VIEW pending_intents AS
 	WHERE i.state IN ('pending', 'held', 'claimed')
 	ORDER BY i.id;
 
-PRAGMA user_version = 5;
+PRAGMA user_version = 6;

@@ -17,6 +17,8 @@
 
 /* Retry of an import or decision the database refused (busy). */
 #define BACKLOG_RETRY_MS 200
+/* A corrupt database is not repaired by trying again soon. */
+#define BACKLOG_CORRUPT_RETRY_MS 10000
 /*
  * Events imported per run: between runs the loop serves QMP, so a large
  * spool (a burst while the database was locked) does not starve the VMs.
@@ -32,6 +34,7 @@ struct backlog {
 	int timerfd;
 	struct source timer_src;
 	int64_t decided_upto;	/* undecided intents up to this id were looked at */
+	bool corrupt_said;	/* the corrupt database was reported */
 };
 
 /* ---- one transaction per event or decision ---- */
@@ -113,6 +116,27 @@ static int import_one(void *userdata, const struct spool_event *ev)
 		log_info("%s %s: imported from the spool (event %llu)", ev->action, where,
 			 (unsigned long long)ev->seqnum);
 	return r;
+}
+
+/*
+ * The helper's copy of an event it committed: gone once the database has it.
+ * One it does not have was lost after its commit, as when SQLite ends a
+ * damaged WAL at the bad frame and every later commit with it: said loudly,
+ * and recorded again from the copy.
+ */
+static int import_kept(void *userdata, const struct spool_event *ev)
+{
+	struct backlog *b = userdata;
+	_cleanup_free_ char *where = device_escape(ev->devpath);
+	bool seen = false;
+	int r = db_spool_imported(b->db, ev->name, &seen);
+
+	if (r < 0 || seen)
+		return r;
+	log_crit("%s %s (event %llu) was committed by the helper, but the database has lost it "
+		 "(a damaged WAL?): recorded again from the helper's copy", ev->action,
+		 where ?: "?", (unsigned long long)ev->seqnum);
+	return import_one(userdata, ev);
 }
 
 /* ---- undecided plugs ---- */
@@ -228,10 +252,14 @@ static void arm_retry(struct backlog *b, long ms)
 
 void backlog_run(struct backlog *b, const struct config *cfg)
 {
-	int n, r;
+	int kept, n, r;
 
 	b->cfg = cfg;
-	r = spool_import(b->paths->rundir, import_one, b, BACKLOG_BATCH, &n);
+	/* Committed before anything now in the spool: once the spool has one, the helper spools all. */
+	r = spool_import_kept(b->paths->rundir, import_kept, b, BACKLOG_BATCH, &kept);
+	n = 0;
+	if (r == 0 && kept < BACKLOG_BATCH)
+		r = spool_import(b->paths->rundir, import_one, b, BACKLOG_BATCH, &n);
 	if (n > 0)
 		log_notice("%d spooled event%s imported", n, n == 1 ? "" : "s");
 	/* An undecided plug spooled after it must wait for it: decide after importing. */
@@ -240,10 +268,17 @@ void backlog_run(struct backlog *b, const struct config *cfg)
 	if (r == -EBUSY) {
 		log_info("database busy: backlog retried in %d ms", BACKLOG_RETRY_MS);
 		arm_retry(b, BACKLOG_RETRY_MS);
+	} else if (r == -EBADMSG) {
+		if (!b->corrupt_said)
+			log_crit("the database is corrupt: events wait in %s/spool, kept, until it is "
+				 "repaired (sqlite3 DB 'PRAGMA integrity_check'; .recover)",
+				 b->paths->rundir);
+		b->corrupt_said = true;
+		arm_retry(b, BACKLOG_CORRUPT_RETRY_MS);
 	} else if (r < 0) {
 		log_err("backlog: %s", strerror(-r));
 		arm_retry(b, BACKLOG_RETRY_MS);
-	} else if (n == BACKLOG_BATCH) {
+	} else if (n == BACKLOG_BATCH || kept == BACKLOG_BATCH) {
 		arm_retry(b, 1);	/* the rest after the drain this run is followed by */
 	}
 }

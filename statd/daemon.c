@@ -33,25 +33,27 @@ void daemon_fail_status(const char *fmt, ...)
 	daemon_notify(msg);
 }
 
-int daemon_lock(const char *rundir, int *fd)
+int daemon_lock(const char *what, const char *suffix, int *fd)
 {
 	_cleanup_free_ char *path = NULL;
 	char pid[32];
 	int r;
 
-	if (asprintf(&path, "%s/statd.lock", rundir) < 0)
+	if (asprintf(&path, "%s%s", what, suffix) < 0)
 		return -ENOMEM;
-	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (*fd < 0) {
 		r = -errno;
-		daemon_fail_status("%s: %s", path, strerror(-r));
+		daemon_fail_status("%s: cannot take the lock of %s (%s), refusing to run", path, what,
+				   strerror(-r));
 		return r;
 	}
 	if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
 		r = errno == EWOULDBLOCK ? -EALREADY : -errno;
 		if (r == -EALREADY)
 			daemon_fail_status("another vhotplug-statd is running for %s (it holds %s)",
-					   rundir, path);
+					   what, path);
 		else
 			daemon_fail_status("%s: %s", path, strerror(-r));
 		return r;

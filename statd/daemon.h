@@ -9,8 +9,8 @@ void daemon_notify(const char *msg);
 void daemon_fail_status(const char *fmt, ...) _printf_(1, 2);
 
 /*
- * Take RUNDIR/statd.lock (flock, exclusive) for as long as *FD stays open;
- * it then holds our pid. -EALREADY, with an error logged, when another
- * statd has it.
+ * Take the lock file WHAT SUFFIX (flock, exclusive) for as long as *FD
+ * stays open; it then holds our pid. -EALREADY, with an error naming WHAT
+ * (the run directory, the database) logged, when another statd has it.
  */
-int daemon_lock(const char *rundir, int *fd);
+int daemon_lock(const char *what, const char *suffix, int *fd);

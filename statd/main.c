@@ -48,7 +48,7 @@ struct statd {
 	struct loop *loop;
 	struct vmwatch *watch;
 	struct backlog *backlog;
-	int sigfd, wakefd, timerfd, lockfd;
+	int sigfd, wakefd, timerfd, lockfd, dblockfd;
 	struct source sig_src, wake_src, timer_src;
 	bool stopping;
 	int64_t stop_ms;	/* stopping: exit by then, whatever is in flight */
@@ -185,27 +185,34 @@ static int open_signals(struct statd *s)
 
 /* ---- --attach-connected ---- */
 
+/*
+ * One transaction per device: a device whose intake fails is rolled back
+ * alone, so no device is left half-recorded (a row and no intent) and the
+ * others still go in.
+ */
 static int queue_present(void *userdata, const struct device *dev, const struct match_result *m)
 {
 	struct statd *s = userdata;
+	int r;
 
-	if (m->set && intake_add(s->db, s->cfg, NULL, dev, HISTORY_PRESENT) < 0)
-		log_err("%s: not recorded", dev->syspath);
+	if (!m->set)
+		return 0;
+	r = db_begin(s->db);
+	if (r == 0)
+		r = intake_add(s->db, s->cfg, NULL, dev, HISTORY_PRESENT);
+	if (r == 0)
+		r = db_commit(s->db);
+	if (r < 0) {
+		db_rollback(s->db);
+		log_err("%s: already connected, but not recorded: %s", dev->syspath, strerror(-r));
+	}
 	return 0;
 }
 
 /* Like upstream's -a: queue whatever a rule takes among the devices already there. */
 static int attach_connected(struct statd *s)
 {
-	int r = db_begin(s->db);
-
-	if (r == 0)
-		r = present_each(s->cfg, queue_present, s);
-	if (r == 0)
-		r = db_commit(s->db);
-	if (r < 0)
-		db_rollback(s->db);
-	return r;
+	return present_each(s->cfg, queue_present, s);
 }
 
 /* ---- main ---- */
@@ -225,11 +232,19 @@ static int setup(struct statd *s)
 		daemon_fail_status("%s: %s", s->paths.rundir, strerror(-r));
 		return r;
 	}
-	r = daemon_lock(s->paths.rundir, &s->lockfd);
+	r = daemon_lock(s->paths.rundir, "/statd.lock", &s->lockfd);
 	if (r < 0)
 		return -EINVAL;	/* said */
 	if (dbdir && mkdir(dirname(dbdir), 0700) < 0 && errno != EEXIST)
 		log_warn("%s: %m", dbdir);
+	/*
+	 * And one statd per database, whatever its run directory: a second one
+	 * would take over the claims of the first, in flight (a device_add
+	 * twice, a PCI function bound to vfio-pci twice).
+	 */
+	r = daemon_lock(s->paths.db, ".lock", &s->dblockfd);
+	if (r < 0)
+		return -EINVAL;	/* said */
 	r = db_open(s->paths.db, STATD_BUSY_MS, DB_RELAXED, &s->db);
 	if (r == 0)
 		r = db_check_writable(s->db);
@@ -309,6 +324,9 @@ static void teardown(struct statd *s)
 			close(fds[i]);
 	loop_free(s->loop);
 	db_close(s->db);
+	/* After the database's last checkpoint: the next statd may come. */
+	if (s->dblockfd >= 0)
+		close(s->dblockfd);
 	config_free(s->cfg);
 }
 
@@ -378,7 +396,7 @@ static int parse_args(int argc, char **argv, struct statd *s, bool *check)
 
 int main(int argc, char **argv)
 {
-	struct statd s = { .sigfd = -1, .wakefd = -1, .timerfd = -1, .lockfd = -1,
+	struct statd s = { .sigfd = -1, .wakefd = -1, .timerfd = -1, .lockfd = -1, .dblockfd = -1,
 			   .sig_src.dispatch = on_signal, .wake_src.dispatch = on_wake,
 			   .timer_src.dispatch = on_timer };
 	bool check = false;

@@ -97,6 +97,19 @@ spooled_by() {
 	statd_log_has 'imported from the spool (event 3)'
 }
 
+@test "a plug the helper spooled on an older schema is imported once statd has migrated" {
+	sqlite3 "$DB" <"$DATA/schema-v5.sql"
+	qemu_start vm1
+	spooled_by plug mouse
+	assert_equal "$(sql 'PRAGMA user_version')" 5
+
+	statd_start
+	wait_until has_event mouse attached
+	in_vm "$VM1" vhp-usb-046d-c077.1-3
+	assert_equal "$(sql 'PRAGMA user_version')" 6
+	assert_equal "$(spool_count)" 0
+}
+
 @test "an event spooled while statd runs is imported once the lock goes, without another event" {
 	qemu_start vm1
 	statd_start
@@ -154,6 +167,23 @@ spooled_by() {
 	poke
 	[ "$(events mouse decided)" -eq 1 ]
 	[ "$(usb_hosts "$VM1")" -eq 1 ]
+}
+
+# statd decides only 'decide' intents above the last id it looked at: an id
+# that came back once the newest intents were removed would never be decided.
+@test "an undecided plug after the newest intents were removed is still decided" {
+	HELPER_CONFIG=$DIR/helper.json
+	echo '{ "vms": [ oops' >"$HELPER_CONFIG"
+	qemu_start vm1
+	statd_start
+	plug mouse
+	wait_until has_event mouse attached
+	sql "DELETE FROM intents WHERE state IN ('done', 'failed', 'cancelled')"
+	assert_equal "$(sql 'SELECT count(*) FROM intents')" 0
+
+	plug webcam
+	wait_until has_event webcam attached
+	[ "$(events webcam decided)" -eq 1 ]
 }
 
 @test "plug while the config is invalid and statd down: attached once fixed and statd starts" {

@@ -179,3 +179,50 @@ plug_recording() {
 	assert_equal "$(ours_in "$VM2")" "${DEV_QDEV[audio]}"
 	assert_equal "$(usb_hosts "$VM1")" 2
 }
+
+# flip_byte FILE OFFSET: one bit of FILE changed in place, as a bad sector would.
+flip_byte() {
+	"$PYTHON" -S -c 'import sys
+f = open(sys.argv[1], "r+b"); f.seek(int(sys.argv[2])); b = f.read(1)
+f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0x10])); f.close()' "$1" "$2"
+}
+
+@test "a damaged WAL frame: the commits SQLite drops after it are found by their copies, said, and recorded" {
+	plug mouse
+	# statd is down: the helpers' commits stay in the WAL (nothing else opens the database).
+	local before frame=$((24 + 4096))
+	before=$(stat -c %s "$DB-wal")
+	[ $(((before - 32) % frame)) -eq 0 ]
+	plug webcam
+	plug audio
+	# The first frame of the webcam's commit: SQLite's recovery ends the log there.
+	flip_byte "$DB-wal" $((before + 24 + 100))
+
+	statd_start
+	wait_until has_event webcam plugged
+	wait_until has_event audio plugged
+	statd_log_has "add ${DEV_PATH[webcam]} (event 2) was committed by the helper, but the database has lost it"
+	statd_log_has "add ${DEV_PATH[audio]} (event 3) was committed by the helper, but the database has lost it"
+	[ "$(events mouse plugged)" -eq 1 ]
+	[ "$(events webcam plugged)" -eq 1 ]
+	# Every copy is gone once the database has its event.
+	run find "$RUN/committed" -type f
+	assert_output ''
+}
+
+@test "a corrupt database page: the helper and statd say so loudly; the events wait in the spool" {
+	plug mouse
+	local root
+	root=$(sql "PRAGMA wal_checkpoint(TRUNCATE); SELECT rootpage FROM sqlite_master WHERE name = 'history'" | tail -n 1)
+	# Its b-tree page type: no page is of type 0x10.
+	flip_byte "$DB" $(((root - 1) * 4096))
+
+	run plug webcam
+	assert_success
+	assert_output --partial "the database $DB is corrupt: events go to the spool until it is repaired"
+	assert_output --partial 'spooled for statd'
+	statd_start
+	wait_until statd_log_has "the database is corrupt: events wait in $RUN/spool, kept, until it is repaired"
+	run find "$RUN/spool" -type f
+	assert_output --partial "$RUN/spool/0000"
+}

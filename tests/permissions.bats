@@ -46,6 +46,7 @@ make_user() {
 		[ -e "$f" ] || continue
 		assert_equal "$(stat -c %a "$f")" 600
 	done
+	assert_equal "$(stat -c %a "$DB.lock")" 600
 
 	# A database made by an older version, or by hand, is made private by statd.
 	statd_stop
@@ -76,6 +77,9 @@ make_user() {
 socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"intent", sys.argv[1])' "$RUN/statd.sock"
 	assert_failure
 	assert_output --partial 'Permission denied'
+	# Nor hold statd's own lock, which would keep the next statd from starting.
+	run as_user flock -n "$DB.lock" true
+	assert_failure
 	# Nor write to the spool.
 	run as_user touch "$RUN/spool/00000000000000000001-0-0"
 	assert_failure

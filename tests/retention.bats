@@ -76,3 +76,22 @@ ago() {
 	assert_failure
 	assert_output --partial 'general.historyDays'
 }
+
+# Retention removed the newest intent (finished a day ago): its id must not
+# come back, or statd, which reads only ids above the last it saw, never sees
+# the next one.
+@test "after the newest finished intent is removed, the next intent is still seen" {
+	config_with '{ "historyDays": 1 }'
+	qemu_start vm1
+	statd_start
+	run "$CTL" -c "$CONFIG" --db "$DB" --run-dir "$RUN" reconcile --timeout 5 vm1
+	assert_success
+	sql "UPDATE intents SET created = $(ago 2), finished = $(ago 2);
+	     DELETE FROM intents WHERE state IN ('done', 'failed', 'cancelled')
+		AND finished < $(ago 1)"
+	run sql "SELECT count(*) FROM intents"
+	assert_output 0
+
+	run "$CTL" -c "$CONFIG" --db "$DB" --run-dir "$RUN" reconcile --timeout 5 vm1
+	assert_success
+}

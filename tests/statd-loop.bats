@@ -156,6 +156,19 @@ attach_ms() {
 	alive "$STATD_PID"
 }
 
+# Another run directory, the same database: it would take over the claims of
+# the first in flight. timeout bounds the old behaviour, a second statd that runs.
+@test "a second statd on the same database with another run directory is refused" {
+	qemu_start vm1
+	statd_start
+	run timeout 20 "$STATD" -c "$CONFIG" --db "$DB" --run-dir "$DIR/run2"
+	[ "$status" -eq 1 ]
+	assert_output --partial "another vhotplug-statd is running for $DB (it holds $DB.lock)"
+	[ "$(cat "$DB.lock")" = "$STATD_PID" ]
+	plug mouse
+	wait_until has_event mouse attached
+}
+
 @test "SIGTERM with a silent VM: statd exits well before the VM's timeout; the intent is redone at the next start" {
 	STATD_PREFIX=()	# statd's own exit is timed, not umockdev-run's
 	make_config "$CONFIG" vidpid vidpid 60000

@@ -202,6 +202,22 @@ detached"
 	assert_output 1
 }
 
+@test "--attach-connected: a device whose intake fails is rolled back alone; the others go in" {
+	qemu_start vm1
+	sqlite3 "$DB" <"$SCHEMA"
+	# The webcam (1-6) cannot be queued: its devices row and history must not stay either.
+	sql "CREATE TRIGGER test_refuse BEFORE INSERT ON intents
+	     WHEN (SELECT sysname FROM devices WHERE id = new.device_id) = '1-6'
+	     BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+	statd_start -a
+	wait_until has_event mouse attached
+	run sql "SELECT count(*) FROM devices WHERE sysname = '1-6'"
+	assert_output 0
+	[ "$(events webcam present)" -eq 0 ]
+	[ "$(events mouse present)" -eq 1 ]
+	statd_log_has '1-6: already connected, but not recorded'
+}
+
 # ---- configuration reloads --------------------------------------------------------
 # The helper reads its own copy of the config: these are about what statd uses.
 

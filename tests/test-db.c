@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Schema versions: a populated version-1 database migrates to what a new one gets. */
 #include <errno.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -409,6 +412,92 @@ static void test_v5_displaced(void)
 	db_close(db);
 }
 
+/* A process named as statd is, until killed: the owner of a claim that still runs. */
+static pid_t fake_statd(void)
+{
+	int fds[2];
+	char c = 0;
+	pid_t pid;
+
+	CHECK(pipe(fds) == 0);
+	pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_NAME, "vhotplug-statd");
+		if (write(fds[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	CHECK(pid > 0 && read(fds[0], &c, 1) == 1);
+	close(fds[0]);
+	close(fds[1]);
+	return pid;
+}
+
+static void set_claimed_by(const char *path, const char *owner)
+{
+	_cleanup_free_ char *q = NULL;
+	sqlite3 *sql;
+
+	if (asprintf(&q, "UPDATE intents SET state = 'claimed', claimed_by = '%s' WHERE id = 4",
+		     owner) < 0)
+		abort();
+	CHECK(sqlite3_open(path, &sql) == SQLITE_OK);
+	CHECK(exec_sql(sql, q) == SQLITE_OK);
+	sqlite3_close(sql);
+}
+
+/* A claim is taken over only from a statd that is gone; a live one keeps it. */
+static void test_claim_live_owner(void)
+{
+	_cleanup_free_ char *path = path_in_dir("owner.db");
+	char owner[64];
+	struct db *db;
+	sqlite3 *sql;
+	pid_t pid;
+
+	CHECK(db_open(path, 100, 0, &db) == 0);
+	db_close(db);
+	CHECK(sqlite3_open(path, &sql) == SQLITE_OK);
+	CHECK(exec_sql(sql, rows_now) == SQLITE_OK);
+	CHECK(exec_sql(sql, "INSERT INTO intents (device_id, action, vm) VALUES (2, 'attach', 'vm2')")
+	      == SQLITE_OK);
+	sqlite3_close(sql);
+	CHECK(db_open(path, 100, 0, &db) == 0);
+
+	pid = fake_statd();
+	snprintf(owner, sizeof(owner), "%d:1234", (int)pid);
+	set_claimed_by(path, owner);
+	CHECK(db_begin(db) == 0);
+	CHECK(db_claim(db, 4, "me:1", false, 2, "vm2", "k", NULL) == -ESTALE);
+	db_rollback(db);
+	CHECK(count(path, "SELECT count(*) FROM attachments WHERE vm = 'vm2'") == 0);
+	/* Its statd gone, the claim is ours: a zombie not yet reaped too. */
+	kill(pid, SIGKILL);
+	CHECK(waitid(P_PID, pid, &(siginfo_t){ 0 }, WEXITED | WNOWAIT) == 0);
+	CHECK(db_begin(db) == 0);
+	CHECK(db_claim(db, 4, "me:0", false, 2, "vm2", "k", NULL) == 0);
+	CHECK(db_commit(db) == 0);
+	waitpid(pid, NULL, 0);
+	set_claimed_by(path, owner);
+	CHECK(db_begin(db) == 0);
+	CHECK(db_claim(db, 4, "me:1", false, 2, "vm2", "k", NULL) == 0);
+	CHECK(db_commit(db) == 0);
+	CHECK(count(path, "SELECT count(*) FROM intents WHERE id = 4 AND claimed_by = 'me:1'") == 1);
+
+	/* Our own pid is an earlier statd; a pid that runs another program was reused. */
+	snprintf(owner, sizeof(owner), "%d:1", (int)getpid());
+	set_claimed_by(path, owner);
+	CHECK(db_begin(db) == 0);
+	CHECK(db_claim(db, 4, "me:2", false, 2, "vm2", "k", NULL) == 0);
+	CHECK(db_commit(db) == 0);
+	set_claimed_by(path, "1:1");
+	CHECK(db_begin(db) == 0);
+	CHECK(db_claim(db, 4, "me:3", false, 2, "vm2", "k", NULL) == 0);
+	CHECK(db_commit(db) == 0);
+	db_close(db);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -420,6 +509,7 @@ int main(void)
 	test_v4_host();
 	test_v5_claims();
 	test_v5_displaced();
+	test_claim_live_owner();
 	if (!check_failures) {
 		char cmd[sizeof(dir) + 16];
 

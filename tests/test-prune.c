@@ -145,7 +145,8 @@ static void test_devices(void)
 	add_device(&f, 7, false, AGO("-1 days"));	/* unplugged yesterday */
 	exec(&f, "INSERT INTO intents (device_id, action, state, created) VALUES"
 		 " (3, 'attach', 'pending', " AGO("-100 days") "),"
-		 " (6, 'attach', 'done', " AGO("-100 days") ")");
+		 " (6, 'attach', 'done', " AGO("-100 days") "),"
+		 " (2, 'attach', 'done', " AGO("-1 days") ")");	/* the newest stays */
 	exec(&f, "INSERT INTO attachments (device_id, vm, qdev_id) VALUES (4, 'vm1', 'q4')");
 	exec(&f, "INSERT INTO history (time, device_id, device, event) VALUES"
 		 " (" AGO("-1 hours") ", 5, 'dev5', 'plugged'),"
@@ -165,6 +166,21 @@ static int count_commit(void *userdata)
 	return 0;
 }
 
+/* The helper's event names go after a day, whatever historyDays says. */
+static void test_spool_names(void)
+{
+	struct fixture f;
+	struct db_prune_counts c = { 0 };
+
+	fixture_open(&f, "spool");
+	exec(&f, "INSERT INTO spool_imported (name, time) VALUES"
+		 " ('old', " AGO("-25 hours") "), ('new', " AGO("-23 hours") ")");
+	CHECK(db_prune(f.db, 90, 500, -1, &c) == 0);
+	CHECK(c.spool == 1);
+	CHECK(value(&f, "SELECT count(*) FROM spool_imported WHERE name = 'new'") == 1);
+	fixture_close(&f);
+}
+
 /* 10 rows by 3: four transactions for history, one each for the other tables. */
 static void test_batches(void)
 {
@@ -179,8 +195,36 @@ static void test_batches(void)
 	sqlite3_commit_hook(f.db->sql, count_commit, &commits);
 	CHECK(db_prune(f.db, 90, 3, -1, &c) == 0);
 	CHECK(c.history == 10);
-	CHECK(commits == 6);
+	CHECK(commits == 7);
 	sqlite3_commit_hook(f.db->sql, NULL, NULL);
+	fixture_close(&f);
+}
+
+/*
+ * The newest intent stays however old, and its id is never given again:
+ * statd reads only ids above the last it saw, so an id that came back would
+ * be an intent it never sees.
+ */
+static void test_newest_intent(void)
+{
+	struct fixture f;
+	struct db_prune_counts c = { 0 };
+	struct db_intent in = { .device_id = 1, .action = INTENT_ATTACH, .vm = "vm1", .busnum = -1,
+				.devnum = -1 };
+	int64_t id = 0;
+
+	fixture_open(&f, "newest");
+	add_device(&f, 1, true, AGO("-0 days"));
+	exec(&f, "INSERT INTO intents (id, device_id, action, state, created, finished) VALUES"
+		 " (1, 1, 'attach', 'done', " AGO("-100 days") ", " AGO("-100 days") "),"
+		 " (2, 1, 'detach', 'done', " AGO("-100 days") ", " AGO("-100 days") ")");
+	CHECK(db_prune(f.db, 90, 500, -1, &c) == 0);
+	CHECK(c.intents == 1);
+	CHECK(value(&f, "SELECT group_concat(id) FROM intents") == 2);
+	/* Removed by other means (a user's DELETE), its id is not handed out again. */
+	exec(&f, "DELETE FROM intents WHERE id = 2");
+	CHECK(db_intent_add(f.db, &in, &id) == 0);
+	CHECK(id == 3);
 	fixture_close(&f);
 }
 
@@ -198,7 +242,7 @@ static void test_deadline(void)
 	CHECK(db_prune(f.db, 90, 3, 0, &c) == 1);
 	CHECK(c.intents == 3);
 	CHECK(db_prune(f.db, 90, 3, -1, &c) == 0);
-	CHECK(c.intents == 10);
+	CHECK(c.intents == 9);	/* the newest stays */
 	fixture_close(&f);
 }
 
@@ -277,6 +321,8 @@ int main(void)
 	test_intents();
 	test_history();
 	test_devices();
+	test_newest_intent();
+	test_spool_names();
 	test_batches();
 	test_deadline();
 	test_retention_schedule();

@@ -6,10 +6,14 @@
  * device identity that reconcile and lost removes need.
  */
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "db-private.h"
+#include "log.h"
 #include "macro.h"
 
 #define NOW "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
@@ -64,14 +68,78 @@ int db_attachment_find(struct db *db, int64_t device_id, const char *vm, struct 
 	return r;
 }
 
+/*
+ * Is the statd that wrote OWNER ("PID:START", see db_claim()) still running?
+ * Only statd claims, and only the statd holding the database's lock runs, so
+ * a live owner other than us means the lock was not shared (the database
+ * reached by another path, a statd of an older version): leave its work to
+ * it. Our own pid is an earlier statd, gone; a pid that runs another program
+ * was reused; a zombie is gone. A claim in another format is taken over.
+ */
+static bool claim_owner_alive(const char *owner)
+{
+	char path[64], buf[256] = "";
+	const char *open_paren, *close_paren;
+	FILE *f;
+	int pid;
+
+	if (!owner || sscanf(owner, "%d:", &pid) != 1 || pid <= 0 || pid == getpid())
+		return false;
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return false;
+	/* "PID (COMM) STATE ...": COMM may hold anything, ')' too; STATE follows the last. */
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	open_paren = strchr(buf, '(');
+	close_paren = strrchr(buf, ')');
+	if (!open_paren || !close_paren || close_paren < open_paren || close_paren[1] != ' ' ||
+	    close_paren[2] == 'Z' || close_paren[2] == 'X')
+		return false;
+	return (size_t)(close_paren - open_paren - 1) == strlen("vhotplug-statd") &&
+	       strncmp(open_paren + 1, "vhotplug-statd", strlen("vhotplug-statd")) == 0;
+}
+
+/* -ESTALE when intent ID is claimed by another statd that still runs. */
+static int claim_check_owner(struct db *db, int64_t id, const char *owner)
+{
+	sqlite3_stmt *st;
+	int r = db_stmt(db, ST_CLAIM_OWNER,
+			"SELECT claimed_by FROM intents WHERE id = ?1 AND state = 'claimed'"
+			" AND claimed_by IS NOT ?2", &st);
+	int rc;
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, id);
+	db_bind_text(st, 2, owner);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && claim_owner_alive(db_col_text(st, 0))) {
+		log_warn("intent %lld: claimed by vhotplug-statd %s, which still runs: left to it",
+			 (long long)id, db_col_text(st, 0));
+		r = -ESTALE;
+	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		r = db_fail(db, rc, "read claim");
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
 int db_claim(struct db *db, int64_t id, const char *owner, bool detach, int64_t device_id,
 	     const char *vm, const char *key, const char *bus)
 {
 	sqlite3_stmt *st;
-	int r = db_stmt(db, ST_CLAIM,
-			"UPDATE intents SET state = 'claimed', claimed_by = ?2, vmm_key = ?3"
-			" WHERE id = ?1 AND state IN ('pending', 'claimed')", &st);
+	int r = claim_check_owner(db, id, owner);
 
+	if (r < 0)
+		return r;
+	r = db_stmt(db, ST_CLAIM,
+		    "UPDATE intents SET state = 'claimed', claimed_by = ?2, vmm_key = ?3"
+		    " WHERE id = ?1 AND state IN ('pending', 'claimed')", &st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, id);

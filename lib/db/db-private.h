@@ -23,6 +23,7 @@ enum stmt_id {
 	ST_LAST_INTENT,
 	/* db-attach.c */
 	ST_ATTACH_FIND,
+	ST_CLAIM_OWNER,
 	ST_CLAIM,
 	ST_CLAIM_ATTACH,
 	ST_CLAIM_DETACH,
@@ -53,5 +54,8 @@ int db_step_done(struct db *db, sqlite3_stmt *st, const char *what);
 void db_bind_text(sqlite3_stmt *st, int i, const char *s);
 void db_bind_int(sqlite3_stmt *st, int i, int v);
 const char *db_col_text(sqlite3_stmt *st, int i);
-/* Create or migrate the schema to DB_SCHEMA_VERSION, in one write transaction. */
-int db_schema_update(struct db *db);
+/*
+ * Create or migrate the schema to DB_SCHEMA_VERSION, in one write
+ * transaction; with DB_NO_MIGRATE in FLAGS an older schema is -EPROTO.
+ */
+int db_schema_update(struct db *db, unsigned flags);

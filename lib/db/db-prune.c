@@ -23,10 +23,16 @@
 
 /* Each deletes at most ?2 rows older than the cutoff ?1 ("-90 days"). */
 static const char *const prune_sql[] = {
-	/* Finished intents only: pending and waiting ones are work still to do. */
+	/*
+	 * Finished intents only: pending and waiting ones are work still to do.
+	 * The newest stays whatever its age, so max(id) never goes down: statd
+	 * and its backlog read only ids above the last they saw, and without
+	 * AUTOINCREMENT (schema 5) the next intent took the id removed.
+	 */
 	"DELETE FROM intents WHERE id IN (SELECT id FROM intents"
 	" WHERE state IN ('done', 'failed', 'cancelled')"
-	" AND coalesce(finished, created) < " NOW_MINUS " ORDER BY id LIMIT ?2)",
+	" AND coalesce(finished, created) < " NOW_MINUS
+	" AND id < (SELECT max(id) FROM intents) ORDER BY id LIMIT ?2)",
 	"DELETE FROM history WHERE id IN (SELECT id FROM history"
 	" WHERE time < " NOW_MINUS " ORDER BY id LIMIT ?2)",
 	/* A device row goes once nothing refers to it and it is unplugged. */
@@ -36,6 +42,9 @@ static const char *const prune_sql[] = {
 	" AND id NOT IN (SELECT device_id FROM attachments)"
 	" AND id NOT IN (SELECT device_id FROM history WHERE device_id IS NOT NULL)"
 	" ORDER BY id LIMIT ?2)",
+	/* The names of the helper's events and of spool files imported: a day is plenty. */
+	"DELETE FROM spool_imported WHERE name IN (SELECT name FROM spool_imported"
+	" WHERE time < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 day') LIMIT ?2)",
 };
 
 static int64_t now_ms(void)
@@ -91,7 +100,7 @@ static int prune_table(struct db *db, const char *sql, const char *cutoff, int b
 
 int db_prune(struct db *db, int days, int batch, int64_t deadline_ms, struct db_prune_counts *c)
 {
-	int *totals[] = { &c->intents, &c->history, &c->devices };
+	int *totals[] = { &c->intents, &c->history, &c->devices, &c->spool };
 	char cutoff[32];
 	int r = 0;
 

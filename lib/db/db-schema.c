@@ -17,6 +17,7 @@ extern const char db_migrate_2_sql[];
 extern const char db_migrate_3_sql[];
 extern const char db_migrate_4_sql[];
 extern const char db_migrate_5_sql[];
+extern const char db_migrate_6_sql[];
 
 /* MIGRATIONS[i] takes version i + 1 to i + 2. */
 static const char *const migrations[] = {
@@ -24,6 +25,7 @@ static const char *const migrations[] = {
 	db_migrate_3_sql,
 	db_migrate_4_sql,
 	db_migrate_5_sql,
+	db_migrate_6_sql,
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == DB_SCHEMA_VERSION - 1,
@@ -42,7 +44,7 @@ static int user_version(struct db *db, int *version)
 	return rc == SQLITE_ROW ? 0 : db_fail(db, rc, "read schema version");
 }
 
-static int upgrade(struct db *db, int version)
+static int upgrade(struct db *db, int version, unsigned flags)
 {
 	int r = 0;
 
@@ -52,6 +54,11 @@ static int upgrade(struct db *db, int version)
 		log_err("%s: schema version %d is newer than this vhotplug knows (%d): "
 			"run the vhotplug that created it, or a newer one",
 			db->path, version, DB_SCHEMA_VERSION);
+		return -EPROTO;
+	}
+	if (flags & DB_NO_MIGRATE) {
+		log_notice("%s: schema version %d is older than %d: left for vhotplug-statd to migrate",
+			   db->path, version, DB_SCHEMA_VERSION);
 		return -EPROTO;
 	}
 	for (; r == 0 && version < DB_SCHEMA_VERSION; version++) {
@@ -78,13 +85,16 @@ static int check_references(struct db *db)
 	return rc == SQLITE_DONE ? 0 : rc == SQLITE_ROW ? -EPROTO : db_fail(db, rc, "check references");
 }
 
-int db_schema_update(struct db *db)
+int db_schema_update(struct db *db, unsigned flags)
 {
 	int version, r;
 
 	r = user_version(db, &version);
 	if (r < 0 || version == DB_SCHEMA_VERSION)
 		return r;
+	/* Refused before the write lock is taken: the helper does not wait for it. */
+	if (version > 0 && version < DB_SCHEMA_VERSION && (flags & DB_NO_MIGRATE))
+		return upgrade(db, version, flags);
 	/*
 	 * Migrations rebuild tables others refer to (SQLite cannot change a
 	 * constraint in place): with foreign keys off, as SQLite's ALTER TABLE
@@ -100,7 +110,7 @@ int db_schema_update(struct db *db)
 	/* Another process may have migrated while we waited for the lock. */
 	r = user_version(db, &version);
 	if (r == 0 && version != DB_SCHEMA_VERSION)
-		r = upgrade(db, version);
+		r = upgrade(db, version, flags);
 	if (r == 0)
 		r = check_references(db);
 	if (r < 0)

@@ -44,3 +44,8 @@ int db_spool_mark(struct db *db, const char *name)
 
 	return r ?: run(db, "INSERT INTO spool_imported (name) VALUES (?1)", name);
 }
+
+int db_spool_note(struct db *db, const char *name)
+{
+	return run(db, "INSERT INTO spool_imported (name) VALUES (?1)", name);
+}

@@ -58,6 +58,9 @@ int db_errno(int rc)
 		return -ENOMEM;
 	case SQLITE_CONSTRAINT:
 		return -EEXIST;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return -EBADMSG;	/* said loudly: events wait in the spool until it is repaired */
 	default:
 		return -EIO;
 	}
@@ -213,7 +216,7 @@ int db_open(const char *path, int busy_ms, unsigned flags, struct db **out)
 	if (r == 0)
 		r = configure(db, busy_ms, flags);
 	if (r == 0)
-		r = db_schema_update(db);
+		r = db_schema_update(db, flags);
 	if (r < 0) {
 		db_close(db);
 		return r;

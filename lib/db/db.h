@@ -10,7 +10,7 @@
 
 struct db;
 
-#define DB_SCHEMA_VERSION 5
+#define DB_SCHEMA_VERSION 6
 
 enum db_flags {
 	/*
@@ -31,6 +31,12 @@ enum db_flags {
 	 * for ever).
 	 */
 	DB_BUSY_BUDGET = 1u << 2,
+	/*
+	 * Create a new database, but leave an older schema as it is and fail
+	 * with -EPROTO: a migration rebuilds tables and may take seconds, not
+	 * for udev's clock. statd (and vhotplugctl) migrate.
+	 */
+	DB_NO_MIGRATE = 1u << 3,
 };
 
 /*
@@ -38,7 +44,8 @@ enum db_flags {
  * schema up to DB_SCHEMA_VERSION. BUSY_MS bounds every wait for a lock
  * (all of them together with DB_BUSY_BUDGET).
  * Returns 0 or -errno (-EBUSY locked, -EACCES/-EROFS unwritable, -ENOSPC full,
- * -EPROTO a schema newer than this build); errors are logged.
+ * -EPROTO a schema newer than this build, or older with DB_NO_MIGRATE);
+ * errors are logged.
  */
 int db_open(const char *path, int busy_ms, unsigned flags, struct db **out);
 void db_close(struct db *db);
@@ -80,6 +87,7 @@ int db_history_add(struct db *db, int64_t device_id, const char *device, enum hi
 
 struct db_prune_counts {
 	int intents, history, devices;	/* rows removed, added to by db_prune() */
+	int spool;			/* spool_imported names older than a day */
 };
 /*
  * Remove finished intents (done, failed, cancelled) and history rows older
@@ -170,7 +178,9 @@ int db_attachment_find(struct db *db, int64_t device_id, const char *vm, struct 
  * (NULL: none). An attach writes
  * the attachment 'attaching' (an 'attached' one stays so), a detach marks
  * it 'detaching'; VM NULL claims the intent alone. Caller holds a
- * transaction. -ESTALE: the intent is no longer open.
+ * transaction. -ESTALE: the intent is no longer open, or another statd
+ * that still runs claimed it (OWNER is "PID:START"; a claim of a pid that
+ * is gone, is ours, or runs another program is taken over).
  */
 int db_claim(struct db *db, int64_t id, const char *owner, bool detach, int64_t device_id,
 	     const char *vm, const char *key, const char *bus);
@@ -225,6 +235,11 @@ int db_intent_children(struct db *db, int64_t parent, db_child_fn fn, void *user
 int db_spool_imported(struct db *db, const char *name, bool *seen);
 /* NAME is imported: in the importing transaction. */
 int db_spool_mark(struct db *db, const char *name);
+/*
+ * The helper's event NAME (its copy in RUNDIR/committed, lib/spool.h) is in:
+ * in the event's transaction. Retention removes these after a day.
+ */
+int db_spool_note(struct db *db, const char *name);
 
 /* ---- host drivers of PCI functions (db-host.c) ---- */
 

@@ -14,9 +14,13 @@
 
 #define SPOOL_FILE_MAX 4096
 
-static int spool_path(const char *rundir, char *buf, size_t size)
+/* The spool proper, and the copies of events committed (spool_keep()). */
+#define SPOOL_DIR "spool"
+#define KEPT_DIR "committed"
+
+static int spool_path(const char *rundir, const char *sub, char *buf, size_t size)
 {
-	int n = snprintf(buf, size, "%s/spool", rundir);
+	int n = snprintf(buf, size, "%s/%s", rundir, sub);
 
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
@@ -25,11 +29,11 @@ static int spool_path(const char *rundir, char *buf, size_t size)
  * The spool directory, refusing one that another user could write into:
  * whatever is in it becomes a udev event to statd.
  */
-static int open_dir(const char *rundir, bool create, int *out)
+static int open_dir(const char *rundir, const char *sub, bool create, int *out)
 {
 	char path[PATH_MAX];
 	struct stat st;
-	int fd, r = spool_path(rundir, path, sizeof(path));
+	int fd, r = spool_path(rundir, sub, path, sizeof(path));
 
 	if (r < 0)
 		return r;
@@ -56,7 +60,7 @@ int spool_prepare(const char *rundir)
 	char path[PATH_MAX];
 	_cleanup_close_ int fd = -1;
 	struct stat st;
-	int r = spool_path(rundir, path, sizeof(path));
+	int r = spool_path(rundir, SPOOL_DIR, path, sizeof(path));
 
 	if (r < 0)
 		return r;
@@ -75,7 +79,7 @@ int spool_prepare(const char *rundir)
 		return -errno;
 	if (chmod(path, 0700) < 0)
 		return -errno;
-	return open_dir(rundir, false, &fd);
+	return open_dir(rundir, SPOOL_DIR, false, &fd);
 }
 
 static int write_all(int fd, const char *buf, size_t len)
@@ -93,22 +97,28 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-int spool_write(const char *rundir, const char *action, const char *devpath, uint64_t seqnum)
+void spool_name(uint64_t seqnum, char name[static SPOOL_NAME_MAX])
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(name, SPOOL_NAME_MAX, "%020" PRIu64 "-%020" PRIu64 "-%010d", seqnum,
+		 (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec, (int)getpid());
+}
+
+static int write_event(const char *rundir, const char *sub, const char *name, const char *action,
+		       const char *devpath, uint64_t seqnum, bool durable)
 {
 	_cleanup_close_ int dfd = -1;
 	_cleanup_close_ int fd = -1;
-	char name[96], tmp[128], body[SPOOL_DEVPATH_MAX + 128];
-	struct timespec ts;
+	char tmp[SPOOL_NAME_MAX + 8], body[SPOOL_DEVPATH_MAX + 128];
 	int n, r;
 
 	if (strlen(devpath) >= SPOOL_DEVPATH_MAX)
 		return -ENAMETOOLONG;
-	r = open_dir(rundir, true, &dfd);
+	r = open_dir(rundir, sub, true, &dfd);
 	if (r < 0)
 		return r;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	snprintf(name, sizeof(name), "%020" PRIu64 "-%020" PRIu64 "-%010d", seqnum,
-		 (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec, (int)getpid());
 	snprintf(tmp, sizeof(tmp), ".tmp-%s", name);
 	n = snprintf(body, sizeof(body), "ACTION=%s\nDEVPATH=%s\nSEQNUM=%" PRIu64 "\n", action,
 		     devpath, seqnum);
@@ -117,7 +127,7 @@ int spool_write(const char *rundir, const char *action, const char *devpath, uin
 		return -errno;
 	r = write_all(fd, body, n);
 	/* The event must survive a power cut once udev is told we are done. */
-	if (r == 0 && fsync(fd) < 0)
+	if (r == 0 && durable && fsync(fd) < 0)
 		r = -errno;
 	if (r == 0 && renameat(dfd, tmp, dfd, name) < 0)
 		r = -errno;
@@ -125,7 +135,22 @@ int spool_write(const char *rundir, const char *action, const char *devpath, uin
 		unlinkat(dfd, tmp, 0);
 		return r;
 	}
-	return fsync(dfd) < 0 ? -errno : 0;
+	return durable && fsync(dfd) < 0 ? -errno : 0;
+}
+
+int spool_write(const char *rundir, const char *action, const char *devpath, uint64_t seqnum)
+{
+	char name[SPOOL_NAME_MAX];
+
+	spool_name(seqnum, name);
+	return write_event(rundir, SPOOL_DIR, name, action, devpath, seqnum, true);
+}
+
+/* The database holds the event durably: the copy is only a witness, no fsync. */
+int spool_keep(const char *rundir, const char *name, const char *action, const char *devpath,
+	       uint64_t seqnum)
+{
+	return write_event(rundir, KEPT_DIR, name, action, devpath, seqnum, false);
 }
 
 static int visible(const struct dirent *de)
@@ -140,7 +165,7 @@ bool spool_pending(const char *rundir)
 	DIR *d;
 	int fd;
 
-	if (open_dir(rundir, false, &fd) < 0)
+	if (open_dir(rundir, SPOOL_DIR, false, &fd) < 0)
 		return false;
 	d = fdopendir(fd);
 	if (!d) {
@@ -201,27 +226,28 @@ static int by_name(const struct dirent **a, const struct dirent **b)
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-static void set_aside(int dfd, const char *rundir, const char *name, int err)
+static void set_aside(int dfd, const char *rundir, const char *sub, const char *name, int err)
 {
 	char bad[NAME_MAX + 8];
 
 	snprintf(bad, sizeof(bad), ".bad-%s", name);
-	log_err("%s/spool/%s: cannot be imported (%s): kept as %s", rundir, name, strerror(-err),
+	log_err("%s/%s/%s: cannot be imported (%s): kept as %s", rundir, sub, name, strerror(-err),
 		bad);
 	if (renameat(dfd, name, dfd, bad) < 0)
 		unlinkat(dfd, name, 0);
 }
 
-int spool_import(const char *rundir, spool_fn fn, void *userdata, int max, int *n)
+static int import_dir(const char *rundir, const char *sub, spool_fn fn, void *userdata, int max,
+		      int *n)
 {
 	_cleanup_close_ int dfd = -1;
 	char path[PATH_MAX];
 	struct dirent **names = NULL;
-	int count, r = spool_path(rundir, path, sizeof(path));
+	int count, r = spool_path(rundir, sub, path, sizeof(path));
 
 	*n = 0;
 	if (r == 0)
-		r = open_dir(rundir, false, &dfd);
+		r = open_dir(rundir, sub, false, &dfd);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -238,12 +264,12 @@ int spool_import(const char *rundir, spool_fn fn, void *userdata, int max, int *
 			int e = read_event(dfd, names[i]->d_name, &ev);
 
 			if (e < 0) {
-				set_aside(dfd, rundir, names[i]->d_name, e);
+				set_aside(dfd, rundir, sub, names[i]->d_name, e);
 			} else {
 				r = fn(userdata, &ev);
 				if (r == 0 && unlinkat(dfd, names[i]->d_name, 0) < 0)
-					log_err("%s/spool/%s: imported, but not removed: %m", rundir,
-						names[i]->d_name);
+					log_err("%s/%s/%s: imported, but not removed: %m", rundir,
+						sub, names[i]->d_name);
 				if (r == 0)
 					(*n)++;
 			}
@@ -252,4 +278,14 @@ int spool_import(const char *rundir, spool_fn fn, void *userdata, int max, int *
 	}
 	free(names);
 	return r;
+}
+
+int spool_import(const char *rundir, spool_fn fn, void *userdata, int max, int *n)
+{
+	return import_dir(rundir, SPOOL_DIR, fn, userdata, max, n);
+}
+
+int spool_import_kept(const char *rundir, spool_fn fn, void *userdata, int max, int *n)
+{
+	return import_dir(rundir, KEPT_DIR, fn, userdata, max, n);
 }

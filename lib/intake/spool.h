@@ -26,6 +26,20 @@ struct spool_event {
 int spool_write(const char *rundir, const char *action, const char *devpath, uint64_t seqnum);
 
 /*
+ * The copies of events the helper committed, in RUNDIR/committed, kept
+ * until statd has seen each in the database (the helper records NAME in the
+ * same transaction as the event): a copy whose name the database does not
+ * have is an event the database lost after its commit (SQLite ends a WAL at
+ * a damaged frame, and every later commit with it).
+ */
+#define SPOOL_NAME_MAX 64
+/* A new event's file name: sorts in event order (SEQNUM, clock, pid). */
+void spool_name(uint64_t seqnum, char name[static SPOOL_NAME_MAX]);
+/* Write the copy NAME of a committed event (no fsync: /run, a witness only). */
+int spool_keep(const char *rundir, const char *name, const char *action, const char *devpath,
+	       uint64_t seqnum);
+
+/*
  * True when events wait in the spool: the helper then spools too, so that a
  * later event for a device is never committed before an earlier spooled one.
  */
@@ -44,3 +58,5 @@ int spool_prepare(const char *rundir);
  */
 typedef int (*spool_fn)(void *userdata, const struct spool_event *ev);
 int spool_import(const char *rundir, spool_fn fn, void *userdata, int max, int *n);
+/* The same for the copies of committed events (spool_keep()). */
+int spool_import_kept(const char *rundir, spool_fn fn, void *userdata, int max, int *n);
