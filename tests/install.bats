@@ -47,3 +47,43 @@ setup_file() {
 	assert_success
 	assert_output --partial 'Run by udev'
 }
+
+# unit_root: a root for `systemd-analyze verify --root`: the installed tree,
+# plus the host's units every service is ordered against (sysinit.target...)
+# and the host's programs the units name outside vhotplug (/bin/kill). So
+# verify looks for statd and vhotplugctl where the units say, inside INST.
+unit_root() {
+	local root=$BATS_FILE_TMPDIR/root
+	if [ ! -d "$root" ]; then
+		cp -a "$INST" "$root"
+		mkdir -p "$root/usr/lib/systemd" "$root/bin"
+		cp -a /usr/lib/systemd/system "$root/usr/lib/systemd/"
+		cp /bin/kill "$root/bin/"
+	fi
+	echo "$root"
+}
+
+@test "install: the units run the installed statd and vhotplugctl" {
+	local unitdir
+	unitdir=$INST$(make_var systemdsystemunitdir)
+	run grep -h '^ExecStart' "$unitdir/vhotplug-statd.service" "$unitdir/vhotplug-reconcile@.service"
+	assert_equal "${#lines[@]}" 3
+	assert_line --index 0 "ExecStartPre=$(make_var sbindir)/vhotplug-statd --check-config"
+	assert_line --index 1 "ExecStart=$(make_var sbindir)/vhotplug-statd --attach-connected"
+	assert_line --index 2 "ExecStart=$(make_var bindir)/vhotplugctl reconcile --timeout 120 %i"
+	run grep -h '@[a-z]*@' "$unitdir/vhotplug-statd.service" "$unitdir/vhotplug-reconcile@.service"
+	assert_failure 1
+	refute_output
+}
+
+@test "install: systemd-analyze verify accepts the installed units" {
+	local root unitdir u
+	[ -x /usr/bin/systemd-analyze ] || fail "systemd-analyze is needed (apt-get install systemd)"
+	root=$(unit_root)
+	unitdir=$(make_var systemdsystemunitdir)
+	for u in vhotplug-statd.service vhotplug-reconcile@.service; do
+		run /usr/bin/systemd-analyze verify --root="$root" "$unitdir/$u"
+		assert_success
+		refute_output
+	done
+}
