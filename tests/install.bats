@@ -87,3 +87,15 @@ unit_root() {
 		refute_output
 	done
 }
+
+@test "install: the config's and the database's directories are made" {
+	local confdir statedir
+	confdir=$(make_var sysconfdir)/vhotplug
+	statedir=$(make_var localstatedir)/lib/vhotplug
+	[ -d "$INST$confdir" ] || fail "no $INST$confdir"
+	[ -d "$INST$statedir" ] || fail "no $INST$statedir"
+	# ... and they are where the installed statd looks by default.
+	run "$INST$(make_var sbindir)/vhotplug-statd" --help
+	assert_line --partial "(default $confdir/vhotplug.json)"
+	assert_line --partial "(default $statedir/vhotplug.db)"
+}
