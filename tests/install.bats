@@ -99,3 +99,40 @@ unit_root() {
 	assert_line --partial "(default $confdir/vhotplug.json)"
 	assert_line --partial "(default $statedir/vhotplug.db)"
 }
+
+# For the reconfigure tests: a copy of the source (make distdir), configured
+# with ARGS..., and lib/paths.o made.
+reconfigure_make() {
+	local src=$BATS_FILE_TMPDIR/src
+	if [ ! -d "$src" ]; then
+		make -s --no-print-directory -C "$top_builddir" distdir distdir="$src" >/dev/null 2>&1 ||
+			fail "make distdir failed"
+	fi
+	(cd "$src" && ./configure "$@" CFLAGS=-O0 >configure.log 2>&1) || fail "configure $* failed"
+	make -s --no-print-directory -C "$src" lib/paths.o >"$src/make.log" 2>&1 || fail "make lib/paths.o failed"
+	echo "$src/lib/paths.o"
+}
+
+@test "reconfigure: another prefix rebuilds the objects that carry the default paths" {
+	local obj
+	obj=$(reconfigure_make --prefix=/opt/vhp-a)
+	run grep -a -o -e '/opt/vhp-a/[a-z/]*/vhotplug\.[a-z]*' "$obj"
+	assert_line /opt/vhp-a/etc/vhotplug/vhotplug.json
+	assert_line /opt/vhp-a/var/lib/vhotplug/vhotplug.db
+	obj=$(reconfigure_make --prefix=/usr --sysconfdir=/etc --localstatedir=/var)
+	run grep -a -c /opt/vhp-a "$obj"
+	assert_output 0
+	run grep -a -o -e '/[a-z/]*/vhotplug\.[a-z]*' "$obj"
+	assert_line /etc/vhotplug/vhotplug.json
+	assert_line /var/lib/vhotplug/vhotplug.db
+}
+
+@test "reconfigure: --enable-sanitizers rebuilds the objects with the sanitizers" {
+	local obj
+	obj=$(reconfigure_make --prefix=/opt/vhp-a)
+	run grep -a -c __asan "$obj"
+	assert_output 0
+	obj=$(reconfigure_make --prefix=/opt/vhp-a --enable-sanitizers)
+	run grep -a -c __asan "$obj"
+	refute_output 0
+}
