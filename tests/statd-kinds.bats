@@ -309,7 +309,7 @@ pci_add_until_bound() {
 	wait_until ev_has "$NIC" attach_failed
 	run ev_detail "$NIC" attach_failed
 	assert_output --partial "/dev/vfio/15 did not appear within 5000 ms"
-	! statd_log_has '"driver":"vfio-pci"'
+	refute statd_log_has '"driver":"vfio-pci"'
 	wait_until drivers_restored
 }
 
@@ -341,7 +341,7 @@ nic_looks() {
 	pci_event remove "$NIC"
 	wait_until ev_has "$NIC" attach_cancelled
 	wait_until drivers_restored
-	! statd_log_has '"driver":"vfio-pci"'
+	refute statd_log_has '"driver":"vfio-pci"'
 }
 
 @test "pci: a rule set with only allowedVms is refused, as the original does" {
