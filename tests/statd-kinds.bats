@@ -318,12 +318,15 @@ nic_looks() {
 	grep -c "giving $NIC (group 15" "$STATD_LOG"
 }
 
+nic_looks_are() {
+	[ "$(nic_looks)" -eq "$1" ]
+}
+
 @test "pci: statd looks again when /dev/vfio/GROUP appears, not on a timer" {
 	pci_add_until_bound
-	# The look that failed, and one more once /dev/vfio is watched; with a
-	# timer it would have been ten more by now.
-	sleep 0.5
-	assert_equal "$(nic_looks)" 2
+	# The look that failed, and one more once /dev/vfio is watched; a timer
+	# would add more before the end of the test.
+	wait_until nic_looks_are 2
 	for a in "$NIC" "$SOUND" "$SERIAL"; do kernel_gives_vfio "$a"; done
 	# /dev/vfio does not exist yet: its parent is watched until it does.
 	mkdir -p "$TB/dev/vfio"
