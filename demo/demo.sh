@@ -24,6 +24,9 @@ wait_for() {
 }
 # Wait for N (1) history events EVENT: has_event EVENT [N].
 has_event() { [ "$(sqlite3 "$db" "select count(*) from history where event = '$1'")" -ge "${2:-1}" ]; }
+# has_event_since EVENT ID: an EVENT row after history row ID (a wait for this
+# step's own row, not an older one).
+has_event_since() { [ "$(sqlite3 "$db" "select count(*) from history where event = '$1' and id > $2")" -ge 1 ]; }
 # Harmless on a normal build; lets a sanitizer build run under umockdev's preload.
 export ASAN_OPTIONS=verify_asan_link_order=0
 
@@ -144,10 +147,11 @@ query peripherals
 
 echo
 echo "== plugging a USB Ethernet adapter (umockdev) for the crosvm VM"
+before=$(sqlite3 "$db" "select max(id) from history")
 umockdev-run --device "$top/tests/data/usb-ethernet.umockdev" -- \
 	env ACTION=add DEVPATH=/devices/pci0000:00/0000:00:14.0/usb2/2-1 SUBSYSTEM=usb \
 	DEVTYPE=usb_device SEQNUM=3 "$build/helper/vhotplug-helper" "${opts[@]}"
-wait_for has_event attached 2
+wait_for has_event_since attached "$before"
 show "attachments (for crosvm, the port it gave)" \
 	"select d.label as device, a.vm, a.qdev_id from attachments a join devices d on d.id = a.device_id"
 echo

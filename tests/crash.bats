@@ -39,7 +39,10 @@ device_adds() {
 }
 
 @test "statd killed at random moments, 12 times: every intent final once, no device added twice" {
-	local n=100 k
+	local n=100 k seed=${CRASH_SEED:-$(($(date +%s%N) % 1000000))}
+	# The kill moments follow from the seed: CRASH_SEED=N replays them.
+	echo "# random seed $seed (CRASH_SEED=$seed replays it)" >&3
+	RANDOM=$seed
 	burst_recording $n
 	write_worker
 	qemu_start_logged vm1

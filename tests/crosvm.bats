@@ -178,12 +178,12 @@ node_of() {
 	plug audio
 	wait_until has_event audio attached
 	# Served while cvm1's crosvm still hangs: not killed yet.
-	! statd_log_has 'killing it'
+	refute statd_log_has 'killing it'
 
 	WAIT_S=20 wait_until statd_log_has 'killing it'
 	local pid
 	pid=$(grep -o 'crosvm (pid [0-9]*)' "$STATD_LOG" | grep -o '[0-9]*' | head -n 1)
-	! alive "$pid"
+	wait_until dead "$pid"
 	# Unreachable, so the attach waits and is tried again: the next run answers.
 	WAIT_S=20 wait_until has_event mouse attached
 	run event_detail mouse waiting
@@ -203,7 +203,7 @@ node_of() {
 	alive "$pid"
 	statd_stop
 	[ "$STATD_STATUS" -eq 0 ]
-	! alive "$pid"
+	wait_until dead "$pid"
 	# crosvm was asked: the next statd redoes it from the claim.
 	run intent mouse state
 	assert_output claimed

@@ -51,7 +51,7 @@ plug_recording() {
 
 	statd_start
 	wait_until has_event mouse detached
-	! in_vm "$VM1" "${DEV_QDEV[mouse]}"
+	refute in_vm "$VM1" "${DEV_QDEV[mouse]}"
 	assert_equal "$(sql "SELECT count(*) FROM attachments")" 0
 	assert_equal "$(sql "SELECT count(*) FROM intents WHERE state IN ('pending', 'claimed')")" 0
 	statd_log_has 'a statd that stopped had begun'
@@ -98,7 +98,7 @@ plug_recording() {
 	# vm1 starts: statd reaches QEMU, but cannot claim the intent.
 	qemu_start vm1
 	wait_until statd_log_has 'could not claim its intent, the VM is not asked'
-	! in_vm "$VM1" "${DEV_QDEV[mouse]}"
+	refute in_vm "$VM1" "${DEV_QDEV[mouse]}"
 	touch "$DIR/release"
 	wait "$locker"
 	# Read again on statd's own timer, without another event.
@@ -121,7 +121,7 @@ plug_recording() {
 	plug_recording "$DIR/other.umockdev"
 	wait_until in_vm "$VM1" vhp-usb-04f2-b605.1-3
 	wait_until has_event mouse detached
-	! in_vm "$VM1" "${DEV_QDEV[mouse]}"
+	refute in_vm "$VM1" "${DEV_QDEV[mouse]}"
 	run event_detail mouse unplugged
 	assert_output --regexp '^its removal was not seen; usb 04f2:b605 .* is plugged at 1-3 now$'
 	assert_equal "$(sql "SELECT qdev_id FROM attachments")" vhp-usb-04f2-b605.1-3

@@ -575,11 +575,12 @@ release_write_lock() {
 	hold_write_lock
 	uevent add usb-mouse
 	assert_exit0
-	# 100 ms lock budget plus the start; the bound is lenient for ASan and loaded CI
-	# machines: the point is that the helper does not wait for the lock to go.
-	[ "$(cat "$ELAPSED")" -lt 1000 ] || fail "helper took $(cat "$ELAPSED") ms"
 	assert_output --partial "add $MOUSE: spooled for statd (database locked for more than 100 ms)"
 	refute_output --partial 'NOT recorded'
+	# The helper did not wait for the lock to go: the locker still holds it
+	# (it lets go when released, or after 30 s). bench/helper.sh times the helper.
+	run q 'BEGIN IMMEDIATE; ROLLBACK;'
+	assert_output --partial 'database is locked'
 	# A removal meets the same lock.
 	uevent remove usb-webcam
 	assert_exit0
@@ -606,7 +607,6 @@ release_write_lock() {
 	DB=$BATS_TEST_TMPDIR/no/such/dir/vhotplug.db
 	uevent add usb-mouse
 	assert_exit0
-	[ "$(cat "$ELAPSED")" -lt 1000 ] || fail "helper took $(cat "$ELAPSED") ms"
 	assert_output --partial "$DB: open: unable to open database file"
 	assert_output --partial "add $MOUSE: spooled for statd (database: No such file or directory)"
 	[ ! -e "$BATS_TEST_TMPDIR/no" ]

@@ -98,7 +98,7 @@ bind_group() {
 	assert_output "$NIC|e1000|vm1
 $SOUND|snd_ens1371|vm1
 $SERIAL||vm1"
-	! statd_log_has '"driver":"vfio-pci"'
+	refute statd_log_has '"driver":"vfio-pci"'
 	for a in "$NIC" "$SOUND" "$SERIAL"; do kernel_gives_vfio "$a"; done
 	mkdir -p "$TB/dev/vfio"
 	: >"$TB/dev/vfio/15"

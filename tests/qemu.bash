@@ -78,6 +78,11 @@ alive() {
 	[ -n "$state" ] && [ "$state" != Z ]
 }
 
+# dead PID: PID has exited (for wait_until; a bare `! alive` never fails a test).
+dead() {
+	if alive "$1"; then return 1; fi
+}
+
 # stop_pid PID [SIGNAL]: signal PID and wait up to 10 s, then SIGKILL it.
 stop_pid() {
 	local pid=$1 i

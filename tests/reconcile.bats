@@ -110,7 +110,7 @@ reconciled"
 	run "$CTL" -c "$CONFIG" --db "$DB" --run-dir "$RUN" reconcile vm1
 	assert_success
 	assert_line --partial '0 to attach, 1 to detach, 1 kept'
-	! in_vm "$VM1" "${DEV_QDEV[mouse]}"
+	refute in_vm "$VM1" "${DEV_QDEV[mouse]}"
 	in_vm "$VM1" "${DEV_QDEV[webcam]}"
 	[ -z "$(attached_to mouse)" ]
 }
@@ -172,7 +172,7 @@ reconciled"
 	run "$CTL" -c "$CONFIG" --db "$DB" --run-dir "$RUN" reconcile vm1
 	assert_success
 	assert_line --partial '0 to attach, 1 to detach'
-	! in_vm "$VM1" "${DEV_QDEV[mouse]}"
+	refute in_vm "$VM1" "${DEV_QDEV[mouse]}"
 	assert_equal "$(sql "SELECT count(*) FROM intents WHERE action = 'attach' AND vm = 'vm2' AND state = 'pending'")" 1
 	qemu_start vm2
 	wait_until attached_to_is mouse vm2

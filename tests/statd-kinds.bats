@@ -309,7 +309,7 @@ pci_add_until_bound() {
 	wait_until ev_has "$NIC" attach_failed
 	run ev_detail "$NIC" attach_failed
 	assert_output --partial "/dev/vfio/15 did not appear within 5000 ms"
-	! statd_log_has '"driver":"vfio-pci"'
+	refute statd_log_has '"driver":"vfio-pci"'
 	wait_until drivers_restored
 }
 
@@ -318,12 +318,15 @@ nic_looks() {
 	grep -c "giving $NIC (group 15" "$STATD_LOG"
 }
 
+nic_looks_are() {
+	[ "$(nic_looks)" -eq "$1" ]
+}
+
 @test "pci: statd looks again when /dev/vfio/GROUP appears, not on a timer" {
 	pci_add_until_bound
-	# The look that failed, and one more once /dev/vfio is watched; with a
-	# timer it would have been ten more by now.
-	sleep 0.5
-	assert_equal "$(nic_looks)" 2
+	# The look that failed, and one more once /dev/vfio is watched; a timer
+	# would add more before the end of the test.
+	wait_until nic_looks_are 2
 	for a in "$NIC" "$SOUND" "$SERIAL"; do kernel_gives_vfio "$a"; done
 	# /dev/vfio does not exist yet: its parent is watched until it does.
 	mkdir -p "$TB/dev/vfio"
@@ -341,7 +344,7 @@ nic_looks() {
 	pci_event remove "$NIC"
 	wait_until ev_has "$NIC" attach_cancelled
 	wait_until drivers_restored
-	! statd_log_has '"driver":"vfio-pci"'
+	refute statd_log_has '"driver":"vfio-pci"'
 }
 
 @test "pci: a rule set with only allowedVms is refused, as the original does" {

@@ -35,8 +35,15 @@ statd_cpu_ticks() {
 		sleep 0.2
 		alive "$STATD_PID" || fail "statd died"
 	done
-	statd_log_has 'QMP timeout' || has_event mouse attached
+	# The deadline was reached, so the case under test came up.
+	statd_log_has 'QMP timeout'
 	alive "$STATD_PID"
+	# And statd is not wedged: once vm1 answers in time, the mouse goes in.
+	kill "$(cat "$DIR/peer-vm1.sock.pid")"
+	rm -f "$VM1" "$DIR/peer-vm1.sock.pid"
+	qemu_start vm1
+	WAIT_S=30 wait_until has_event mouse attached
+	in_vm "$VM1" vhp-usb-046d-c077.1-3
 }
 
 # attach_ms NAME: milliseconds from NAME's last attach intent to its 'attached' row.
@@ -50,30 +57,26 @@ attach_ms() {
 }
 
 @test "a peer flooding events is cut off and backed off; another VM is served at once" {
-	make_config "$CONFIG" vidpid vidpid 1000
+	make_config "$CONFIG" vidpid vidpid 60000
 	peer_start "$VM1" flood
 	qemu_start vm2
 	statd_start
 	plug mouse	# to the flooding vm1
 	wait_until statd_log_has 'QMP peer floods events'
 
-	# Were vm2 served behind vm1, every attach would wait out vm1's 1 s QMP
-	# timeout or its backoff. The median of three is held to that bound, as
-	# one attach on a loaded 2-core CI machine once took 1.8 s (they take
-	# 12 to 25 ms here).
-	local before after i ms times=()
+	# Were vm2 served behind vm1, an attach would wait out vm1's 60 s QMP
+	# timeout, far past wait_until's bound: vm1 is cut off for its flood, not
+	# by the timeout. The times are printed, not held to a bound.
+	local before after i ms
 	before=$(statd_cpu_ticks)
 	for i in 1 2 3; do
 		plug audio	# to the real QEMU vm2
 		wait_until has_event audio attached "$i"
 		ms=$(attach_ms audio)
 		echo "# attach to the healthy VM took $ms ms" >&3
-		times+=("$ms")
 		unplug audio
 		wait_until has_event audio detached "$i"
 	done
-	ms=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p)
-	[ "$ms" -lt 1000 ] || fail "attaches took ${times[*]} ms"
 	sleep 1
 	after=$(statd_cpu_ticks)
 	echo "# statd CPU during that: $((after - before)) ticks of $(getconf CLK_TCK)/s" >&3
@@ -177,14 +180,9 @@ attach_ms() {
 	plug mouse
 	wait_until statd_log_has '"execute":"qmp_capabilities"'
 
-	local start end
-	start=$(date +%s%N)
+	# It waits 0.5 s for the command in flight, not the VM's 60 s timeout:
+	# statd_stop waits up to 10 s for the exit, then SIGKILLs (status 137).
 	statd_stop TERM
-	end=$(date +%s%N)
-	echo "# statd exited $(((end - start) / 1000000)) ms after SIGTERM" >&3
-	# It waits 0.5 s for the command in flight, not the VM's 60 s timeout.
-	# The bound is loose: a loaded CI machine once took over 2 s to exit.
-	[ $(((end - start) / 1000000)) -lt 10000 ]
 	[ "$STATD_STATUS" -eq 0 ]
 	statd_log_has 'exiting with a command in flight'
 	run intent mouse state
