@@ -121,6 +121,14 @@ static void on_wake(struct source *src, uint32_t events)
 	vmm_poke(s->vmm);
 }
 
+/* After each batch of events: the scheduler does what the handlers noted. */
+static void on_post(void *userdata)
+{
+	struct statd *s = userdata;
+
+	vmm_dispatch(s->vmm);
+}
+
 static void on_timer(struct source *src, uint32_t events)
 {
 	struct statd *s = container_of(src, struct statd, timer_src);
@@ -259,6 +267,7 @@ static int setup(struct statd *s)
 		r = vmwatch_new(s->loop, on_appeared, s, &s->watch);
 	if (r < 0)
 		return r;
+	loop_set_post(s->loop, on_post, s);
 	vmwatch_set_config(s->watch, s->cfg);
 	if (s->attach_connected && attach_connected(s) < 0)
 		log_err("could not queue the devices already connected");
@@ -272,6 +281,7 @@ static int run(struct statd *s)
 	/* After them, in each VM's queue: whatever happened meanwhile, set right. */
 	vmm_reconcile_all(s->vmm, "statd started");
 	vmm_drain(s->vmm);
+	vmm_dispatch(s->vmm);
 	daemon_notify("READY=1");
 	log_info("ready: config %s, database %s", s->paths.config, s->paths.db);
 	for (;;) {
