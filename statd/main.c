@@ -32,6 +32,7 @@
 #include "paths.h"
 #include "qmp.h"
 #include "loop.h"
+#include "timer.h"
 #include "vmm.h"
 #include "watch.h"
 
@@ -62,17 +63,11 @@ static int watch(struct statd *s, int fd, struct source *src)
 
 static void arm_timer(struct statd *s)
 {
-	struct itimerspec its = {};
 	int64_t due = vmm_next_deadline(s->vmm);
 
 	if (s->stopping && (due < 0 || s->stop_ms < due))
 		due = s->stop_ms;
-	if (due >= 0) {
-		/* 0 would disarm: a deadline already past fires in 1 ns. */
-		its.it_value.tv_sec = due / 1000;
-		its.it_value.tv_nsec = (due % 1000) * 1000000 ?: 1;
-	}
-	timerfd_settime(s->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
+	timer_arm(s->timerfd, due, true);	/* a failure is logged; the next batch arms it again */
 }
 
 /* A VM's QMP socket appearing means the VM (re)started. */
