@@ -25,6 +25,9 @@ struct vmm_job {
 	enum dev_kind kind;
 	bool detach;
 	bool reconcile;		/* list what the VM has (ops->list): the rest is unset */
+	/* Asked before (claimed by a statd that died, or no answer in time): the
+	 * VMM may have it already, and must not get it twice. */
+	bool redo;
 	int64_t device_id;
 	const char *vm;		/* the VM's name */
 	const char *label;	/* for log messages */

@@ -101,6 +101,9 @@ static void start(struct worker *w, struct job *j)
 	if (j->claimed)
 		log_info("%s: a %s a statd that stopped had begun: done again, idempotently",
 			 j->label, j->pub.detach ? "detach" : "attach");
+	/* Claimed by a statd that died: the VM may have it (outcome.c: or this one lost it). */
+	if (j->claimed)
+		j->pub.redo = true;
 	w->cur = j;
 	w->tried_ms = qmp_now_ms();
 	/* Its answer may come from inside: it only lands on the finished list. */

@@ -95,6 +95,9 @@ void outcome_unreachable(struct worker *w, struct job *j, int err, const char *n
 		outcome_end(m, j, END_NO_VM, w->note);
 		return;
 	}
+	/* Asked, and no answer: the VM may have done it. */
+	if (j->key)
+		j->pub.redo = true;
 	sched_enqueue(w, j, true);
 	/* Missing, and now refusing: the socket has just appeared, though its
 	 * inotify event may not be read yet. Maybe bound but not listening. */
