@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # statd end to end for what issue 10 adds besides USB into QEMU: the host-side
-# checks before an attach (statd/prep.c), evdev and PCI into a real QEMU, and
+# checks before an attach (statd/prep/prep.c), evdev and PCI into a real QEMU, and
 # the faults QEMU will not produce on demand against tests/qmp-peer.py.
 # statd runs under umockdev when it must see the device's sysfs.
 
