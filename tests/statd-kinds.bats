@@ -313,6 +313,23 @@ pci_add_until_bound() {
 	wait_until drivers_restored
 }
 
+@test "pci: an emulated device with the NIC's vendor:device in the guest is not taken for the NIC" {
+	pci_config
+	# QEMU's e1000e is 8086:10d3, like a real 82574L: the NIC is made one.
+	QEMU_EXTRA=(-device e1000e,id=emulated,bus=pcie.0)
+	qemu_ports_start vm1
+	PCI_TB_EXTRA="printf 0x10d3 >\"\$UMOCKDEV_DIR/sys/bus/pci/devices/$NIC/device\""
+	pci_statd_start
+	pci_event add "$NIC"
+	bind_group
+	wait_until ev_has "$NIC" attach_failed
+	statd_log_has '"execute":"qom-get","arguments":{"path":"\/machine\/peripheral\/emulated","property":"host"}'
+	statd_log_has '{"driver":"vfio-pci","host":"0000:06:00.0","id":"vhp-pci-0000-06-00.0","bus":"rp1","addr":"0"}'
+	run ev_detail "$NIC" attach_failed
+	assert_output --partial "no such host device"
+	[ "$(ev_events "$NIC" attached)" -eq 0 ]
+}
+
 # How many times statd gave the NIC to vfio-pci: once per look while it waits.
 nic_looks() {
 	grep -c "giving $NIC (group 15" "$STATD_LOG"
