@@ -151,7 +151,7 @@ int qemu_args_free_ports(struct json_object *query_pci, const char *const *busy,
 }
 
 /*
- * statd's own qdev ids (statd/job.c): those devices it knows by id, and a
+ * statd's own qdev ids (statd/sched/job.c): those devices it knows by id, and a
  * function it added must not hide another function with the same ids (the
  * second port of a dual-port NIC, with pciIommuAddAll).
  */
