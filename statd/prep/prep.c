@@ -1,22 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Per-kind host preparation (see prep.h). USB: never a hub or a device that
- * backs a mount, swap or the boot disk (lib/safety.c), whatever the rules
- * say. evdev: only a real /dev/input/eventN node. PCI: every function of
- * the IOMMU group to vfio-pci, each one's driver recorded first, and given
- * back once no function of the group is attached any more.
+ * Per-kind host preparation (see prep.h): one row per device kind, each
+ * kind in its own file (prep-private.h).
  */
-#include <errno.h>
-#include <stdio.h>
-#include <string.h>
-
-#include "db.h"
-#include "log.h"
-#include "macro.h"
 #include "prep.h"
-#include "qemu-args.h"
-#include "safety.h"
-#include "vfio.h"
+#include "prep-private.h"
 
 struct prep_kind {
 	/* NULL: nothing to prepare. */
@@ -25,142 +13,10 @@ struct prep_kind {
 	int (*restore)(struct db *db, const struct vmm_job *j, char *detail, size_t size);
 };
 
-static int usb_prepare(struct db *db, const struct vmm_job *j, char *reason, size_t size)
-{
-	char why[256];
-	int r;
-
-	if (!j->devpath[0]) {
-		snprintf(reason, size, "cannot tell whether it is safe to pass: no sysfs path");
-		return PREP_REFUSED;
-	}
-	r = safety_check_usb(j->devpath, why, sizeof(why));
-	/*
-	 * Gone from sysfs: it backs nothing and is no hub here now (hubs are
-	 * refused by the helper from the event, too); its remove event follows.
-	 */
-	if (r == -ENOENT)
-		return PREP_READY;
-	if (r < 0) {
-		snprintf(reason, size, "cannot tell whether it is safe to pass: %s", strerror(-r));
-		return PREP_REFUSED;
-	}
-	if (r > 0)
-		snprintf(reason, size, "never passed to a VM: it %s", why);
-	return r ? PREP_REFUSED : PREP_READY;
-}
-
-/* A mouseN or jsN node in the guest broke a touchpad: only eventN. */
-static int evdev_prepare(struct db *db, const struct vmm_job *j, char *reason, size_t size)
-{
-	if (strncmp(j->sysname, "event", 5) != 0 || !j->devnode ||
-	    !qemu_args_evdev_node_valid(j->devnode)) {
-		snprintf(reason, size, "not an evdev event node: %s", j->devnode ?: j->sysname);
-		return PREP_REFUSED;
-	}
-	return PREP_READY;
-}
-
-static int pci_plan(const char *addr, struct vfio_group *g, char *reason, size_t size)
-{
-	int r = vfio_group_plan(addr, g);
-
-	if (r == -ENODEV)
-		snprintf(reason, size, "%s has no IOMMU group: is the IOMMU on (intel_iommu=on)?", addr);
-	else if (r < 0)
-		snprintf(reason, size, "cannot read the IOMMU group of %s: %s", addr, strerror(-r));
-	return r;
-}
-
-/* Every member's driver, in one transaction, before the first sysfs write. */
-static int pci_save_drivers(struct db *db, const struct vfio_group *g, const char *vm)
-{
-	int r = db_begin(db);
-
-	for (size_t i = 0; r == 0 && i < g->n; i++)
-		if (!g->members[i].bridge)
-			r = db_host_driver_save(db, g->members[i].addr, g->members[i].driver, vm);
-	if (r == 0)
-		r = db_commit(db);
-	if (r < 0)
-		db_rollback(db);
-	return r;
-}
-
-static int pci_prepare(struct db *db, const struct vmm_job *j, char *reason, size_t size)
-{
-	struct vfio_group g;
-	char node[256];
-	int r = pci_plan(j->sysname, &g, reason, size);
-
-	if (r < 0)
-		return r;
-	r = pci_save_drivers(db, &g, j->vm);
-	if (r < 0) {
-		snprintf(reason, size, "cannot record the host drivers of group %d: %s", g.group,
-			 strerror(-r));
-		return r;
-	}
-	/* The kernel keeps bridges: vfio only needs their downstream functions. */
-	for (size_t i = 0; i < g.n; i++) {
-		const struct vfio_member *m = &g.members[i];
-
-		if (m->bridge || streq(m->driver, "vfio-pci"))
-			continue;
-		log_info("%s: giving %s (group %d, driver %s) to vfio-pci", j->label, m->addr, g.group,
-			 m->driver[0] ? m->driver : "none");
-		r = vfio_bind_member(m->addr);
-		if (r < 0) {
-			snprintf(reason, size, "cannot give %s to vfio-pci: %s", m->addr, strerror(-r));
-			return r;
-		}
-	}
-	if (!vfio_dev_ready(g.group)) {
-		vfio_dev_path(g.group, node, sizeof(node));
-		snprintf(reason, size, "%s did not appear", node);
-		return PREP_NOT_YET;
-	}
-	return PREP_READY;
-}
-
-static int pci_restore(struct db *db, const struct vmm_job *j, char *detail, size_t size)
-{
-	const char *addrs[VFIO_GROUP_MAX];
-	struct vfio_group g;
-	size_t n = 0;
-	int others = 0, r = pci_plan(j->sysname, &g, detail, size);
-
-	if (r == -ENOENT)
-		return db_host_driver_del(db, j->sysname);	/* unplugged: nothing to give back */
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < g.n; i++)
-		if (!g.members[i].bridge)
-			addrs[n++] = g.members[i].addr;
-	r = db_pci_attached_count(db, addrs, n, j->device_id, &others);
-	if (r < 0 || others > 0)
-		return r;	/* the group is still in a VM */
-	for (size_t i = 0; i < n; i++) {
-		_cleanup_free_ char *driver = NULL;
-
-		if (db_host_driver_get(db, addrs[i], &driver) < 0)
-			continue;	/* not ours */
-		log_info("%s: giving %s back to %s", j->label, addrs[i], driver[0] ? driver : "the PCI core");
-		r = vfio_restore_member(addrs[i], driver);
-		if (r < 0) {
-			snprintf(detail, size, "cannot give %s back to %s: %s", addrs[i],
-				 driver[0] ? driver : "its driver", strerror(-r));
-			return r;
-		}
-		db_host_driver_del(db, addrs[i]);
-	}
-	return 0;
-}
-
 static const struct prep_kind kinds[DEV_KIND_MAX] = {
-	[DEV_USB] = { .prepare = usb_prepare },
-	[DEV_PCI] = { .prepare = pci_prepare, .restore = pci_restore },
-	[DEV_EVDEV] = { .prepare = evdev_prepare },
+	[DEV_USB] = { .prepare = prep_usb_prepare },
+	[DEV_PCI] = { .prepare = prep_pci_prepare, .restore = prep_pci_restore },
+	[DEV_EVDEV] = { .prepare = prep_evdev_prepare },
 };
 
 int prep_attach(struct db *db, const struct vmm_job *j, char *reason, size_t size)
