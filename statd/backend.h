@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 /*
- * The line between statd's scheduler (vmm.c) and the VMM backends (qemu.c;
- * crosvm.c to come), in the manner of ndctl's struct ndctl_dimm_ops: the
- * scheduler picks one ops table per VM, by the VM's type, when it makes the
- * VM's worker, and hands the backend one job at a time. The backend does the
- * VM I/O and says how the job ended with vmm_job_done(). It never writes to
+ * The line between statd's scheduler (sched/) and the VMM backends (qemu/,
+ * crosvm/), in the manner of ndctl's struct ndctl_dimm_ops: the scheduler
+ * picks one ops table per VM from a table indexed by the VM's type
+ * (sched/queue.c), when it makes the VM's worker, and hands the backend one
+ * job at a time. The backend does the VM I/O and says how the job ended
+ * with vmm_job_done(), which only queues the answer: the scheduler acts on
+ * it after the loop's batch, never on the backend's stack. It never writes to
  * the database and never retries on its own: recording outcomes, retries,
  * backoff and cancellation all belong to the scheduler.
  *
@@ -25,6 +27,9 @@ struct vmm_job {
 	enum dev_kind kind;
 	bool detach;
 	bool reconcile;		/* list what the VM has (ops->list): the rest is unset */
+	/* Asked before (claimed by a statd that died, or no answer in time): the
+	 * VMM may have it already, and must not get it twice. */
+	bool redo;
 	int64_t device_id;
 	const char *vm;		/* the VM's name */
 	const char *label;	/* for log messages */

@@ -13,6 +13,7 @@
 #include "macro.h"
 #include "loop.h"
 #include "spool.h"
+#include "timer.h"
 #include "wake.h"
 
 /* Retry of an import or decision the database refused (busy). */
@@ -245,9 +246,7 @@ static int decide_all(struct backlog *b)
 
 static void arm_retry(struct backlog *b, long ms)
 {
-	struct itimerspec its = { .it_value.tv_nsec = ms * 1000000L };
-
-	timerfd_settime(b->timerfd, 0, &its, NULL);
+	timer_arm(b->timerfd, ms, false);	/* a failure is logged; the next wake runs it */
 }
 
 void backlog_run(struct backlog *b, const struct config *cfg)

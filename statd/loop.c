@@ -10,6 +10,8 @@
 struct loop {
 	int epfd;
 	struct source *dead;	/* removed, to release after the batch */
+	loop_post_fn post;
+	void *post_data;
 };
 
 static void release_dead(struct loop *l)
@@ -64,6 +66,12 @@ int loop_mod(struct loop *l, int fd, uint32_t events, struct source *s)
 	return ctl(l, EPOLL_CTL_MOD, fd, events, s);
 }
 
+void loop_set_post(struct loop *l, loop_post_fn fn, void *userdata)
+{
+	l->post = fn;
+	l->post_data = userdata;
+}
+
 void loop_del(struct loop *l, int fd)
 {
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
@@ -91,6 +99,9 @@ int loop_dispatch(struct loop *l, int timeout_ms)
 		if (!src->dead)
 			src->dispatch(src, events[i].events);
 	}
+	/* Handlers only note what is to be done; the hook does it, on a stack of its own. */
+	if (n > 0 && l->post)
+		l->post(l->post_data);
 	release_dead(l);
 	return 0;
 }

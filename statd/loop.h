@@ -34,5 +34,13 @@ void loop_del(struct loop *l, int fd);
 /* Stop watching FD for good: S is not dispatched again, and released after the batch. */
 void loop_remove(struct loop *l, int fd, struct source *s);
 
-/* Wait up to TIMEOUT_MS (-1: for ever) and dispatch one batch of events. */
+/*
+ * FN runs after each batch of events is dispatched (sd-event's post
+ * sources): a handler only notes work, the hook does it, so nothing a
+ * handler starts can re-enter another handler's caller on the same stack.
+ */
+typedef void (*loop_post_fn)(void *userdata);
+void loop_set_post(struct loop *l, loop_post_fn fn, void *userdata);
+
+/* Wait up to TIMEOUT_MS (-1: for ever), dispatch one batch of events, then run the post hook. */
 int loop_dispatch(struct loop *l, int timeout_ms);

@@ -32,6 +32,7 @@
 #include "paths.h"
 #include "qmp.h"
 #include "loop.h"
+#include "timer.h"
 #include "vmm.h"
 #include "watch.h"
 
@@ -62,17 +63,11 @@ static int watch(struct statd *s, int fd, struct source *src)
 
 static void arm_timer(struct statd *s)
 {
-	struct itimerspec its = {};
 	int64_t due = vmm_next_deadline(s->vmm);
 
 	if (s->stopping && (due < 0 || s->stop_ms < due))
 		due = s->stop_ms;
-	if (due >= 0) {
-		/* 0 would disarm: a deadline already past fires in 1 ns. */
-		its.it_value.tv_sec = due / 1000;
-		its.it_value.tv_nsec = (due % 1000) * 1000000 ?: 1;
-	}
-	timerfd_settime(s->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
+	timer_arm(s->timerfd, due, true);	/* a failure is logged; the next batch arms it again */
 }
 
 /* A VM's QMP socket appearing means the VM (re)started. */
@@ -119,6 +114,14 @@ static void on_wake(struct source *src, uint32_t events)
 		;
 	backlog_run(s->backlog, s->cfg);
 	vmm_poke(s->vmm);
+}
+
+/* After each batch of events: the scheduler does what the handlers noted. */
+static void on_post(void *userdata)
+{
+	struct statd *s = userdata;
+
+	vmm_dispatch(s->vmm);
 }
 
 static void on_timer(struct source *src, uint32_t events)
@@ -274,6 +277,7 @@ static int setup(struct statd *s)
 		r = vmwatch_new(s->loop, on_appeared, s, &s->watch);
 	if (r < 0)
 		return r;
+	loop_set_post(s->loop, on_post, s);
 	vmwatch_set_config(s->watch, s->cfg);
 	if (s->attach_connected && attach_connected(s) < 0)
 		log_err("could not queue the devices already connected");
@@ -287,6 +291,7 @@ static int run(struct statd *s)
 	/* After them, in each VM's queue: whatever happened meanwhile, set right. */
 	vmm_reconcile_all(s->vmm, "statd started");
 	vmm_drain(s->vmm);
+	vmm_dispatch(s->vmm);
 	daemon_notify("READY=1");
 	log_info("ready: config %s, database %s", s->paths.config, s->paths.db);
 	for (;;) {

@@ -273,6 +273,43 @@ node_of() {
 	assert_output --regexp '^1 04f2 '
 }
 
+@test "crosvm: statd killed between crosvm's ok and its record: the redo lists first, not attached twice" {
+	listen_start "$CVM1"
+	statd_start
+	plug mouse
+	wait_until has_event mouse attached
+	statd_stop
+	# What a statd leaves that was killed after crosvm's ok: the intent
+	# claimed, the row written before crosvm ran, the port not recorded.
+	sql "UPDATE intents SET state = 'claimed', claimed_by = 'dead:1' WHERE action = 'attach';
+	     UPDATE attachments SET qdev_id = 'vhp-usb-046d-c077.1-3', state = 'attaching'"
+	statd_start
+	wait_until sql_is done "SELECT state FROM intents WHERE action = 'attach'"
+	[ "$(runs 'usb attach')" -eq 1 ]
+	run attachment_key mouse
+	assert_output 1
+	run event_detail mouse attached
+	assert_output "already attached (port 1)"
+	run cat "$FAKE_CROSVM_STATE/ports"
+	assert_output --regexp '^1 046d c077 '
+	assert_equal "$(wc -l <"$FAKE_CROSVM_STATE/ports")" 1
+}
+
+@test "crosvm: an attach whose crosvm was killed at the deadline after it attached is not attached twice" {
+	crosvm_config "$CONFIG" 3000
+	listen_start "$CVM1"
+	# crosvm attaches (port 1), then hangs until killed: statd never hears its ok.
+	script attach-then-hang
+	statd_start
+	plug mouse
+	WAIT_S=20 wait_until statd_log_has 'killing it'
+	WAIT_S=20 wait_until has_event mouse attached
+	[ "$(runs 'usb attach')" -eq 1 ]
+	run attachment_key mouse
+	assert_output 1
+	assert_equal "$(wc -l <"$FAKE_CROSVM_STATE/ports")" 1
+}
+
 @test "crosvm detach: a port crosvm already freed (device gone) is a detach, not a failure" {
 	listen_start "$CVM1"
 	statd_start

@@ -2,12 +2,13 @@
 # (statd with evdev and PCI devices); sourced with `load kinds` after
 # `load common` and `load qemu`. Tests set VM1 (the VM's QMP socket).
 
-# qemu_ports_start NAME: a paused q35 with three free pcie-root-ports rp1..rp3.
+# qemu_ports_start NAME: a paused q35 with three free pcie-root-ports rp1..rp3,
+# and the arguments of the array QEMU_EXTRA if set.
 qemu_ports_start() {
 	local sock=$DIR/$1.sock
 	qemu-system-x86_64 -M q35 -nodefaults -display none -S -device qemu-xhci,id=xhci \
 		-device pcie-root-port,id=rp1,chassis=1 -device pcie-root-port,id=rp2,chassis=2 \
-		-device pcie-root-port,id=rp3,chassis=3 \
+		-device pcie-root-port,id=rp3,chassis=3 ${QEMU_EXTRA[@]+"${QEMU_EXTRA[@]}"} \
 		-qmp "unix:$sock,server=on,wait=off" </dev/null >"$DIR/$1.qemu.log" 2>&1 3>&- &
 	echo $! >"$DIR/qemu-$1.pid"
 	wait_until test -S "$sock"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The device_add arguments of statd/qemu-args.c against a real QEMU: a paused
+# The device_add arguments of statd/qemu/qemu-args.c against a real QEMU: a paused
 # q35 with an xHCI controller, three pcie-root-ports rp1..rp3 and a
 # virtio-rng-pci on rp2. There is no host PCI device or evdev node to pass
 # here, so each test checks that QEMU took the arguments and failed only on

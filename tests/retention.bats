@@ -53,12 +53,12 @@ ago() {
 	assert_output 'keyboard plugged'
 }
 
-@test "without historyDays, 90 days are kept; a pending intent is never removed" {
+@test "without historyDays, 90 days are kept; an open intent is never removed" {
 	config_with '{}'
 	sql "INSERT INTO devices (id, kind, ident, devpath, sysname, label, present) VALUES
 		(1, 'usb', 'usb:0:0@1-1', '/devices/usb1/1-1', '1-1', 'mouse', 1);
 	     INSERT INTO intents (device_id, action, vm, state, created) VALUES
-		(1, 'attach', 'vm9', 'pending', $(ago 200));
+		(1, 'select', NULL, 'held', $(ago 200));
 	     INSERT INTO history (time, device_id, device, event) VALUES
 		($(ago 100), 1, 'mouse', 'plugged'), ($(ago 60), 1, 'mouse', 'queued')"
 	statd_start
@@ -66,7 +66,7 @@ ago() {
 
 	run sql "SELECT event FROM history WHERE event IN ('plugged', 'queued')"
 	assert_output queued
-	run sql "SELECT count(*) FROM intents WHERE state = 'pending'"
+	run sql "SELECT count(*) FROM intents WHERE state = 'held'"
 	assert_output 1
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # statd end to end for what issue 10 adds besides USB into QEMU: the host-side
-# checks before an attach (statd/prep.c), evdev and PCI into a real QEMU, and
+# checks before an attach (statd/prep/prep.c), evdev and PCI into a real QEMU, and
 # the faults QEMU will not produce on demand against tests/qmp-peer.py.
 # statd runs under umockdev when it must see the device's sysfs.
 
@@ -313,6 +313,23 @@ pci_add_until_bound() {
 	wait_until drivers_restored
 }
 
+@test "pci: an emulated device with the NIC's vendor:device in the guest is not taken for the NIC" {
+	pci_config
+	# QEMU's e1000e is 8086:10d3, like a real 82574L: the NIC is made one.
+	QEMU_EXTRA=(-device e1000e,id=emulated,bus=pcie.0)
+	qemu_ports_start vm1
+	PCI_TB_EXTRA="printf 0x10d3 >\"\$UMOCKDEV_DIR/sys/bus/pci/devices/$NIC/device\""
+	pci_statd_start
+	pci_event add "$NIC"
+	bind_group
+	wait_until ev_has "$NIC" attach_failed
+	statd_log_has '"execute":"qom-get","arguments":{"path":"\/machine\/peripheral\/emulated","property":"host"}'
+	statd_log_has '{"driver":"vfio-pci","host":"0000:06:00.0","id":"vhp-pci-0000-06-00.0","bus":"rp1","addr":"0"}'
+	run ev_detail "$NIC" attach_failed
+	assert_output --partial "no such host device"
+	[ "$(ev_events "$NIC" attached)" -eq 0 ]
+}
+
 # How many times statd gave the NIC to vfio-pci: once per look while it waits.
 nic_looks() {
 	grep -c "giving $NIC (group 15" "$STATD_LOG"
@@ -345,6 +362,67 @@ nic_looks_are() {
 	wait_until ev_has "$NIC" attach_cancelled
 	wait_until drivers_restored
 	refute statd_log_has '"driver":"vfio-pci"'
+}
+
+# The peer that stands for vm1 stops, as a VM does: its socket goes.
+peer_stop_vm1() {
+	kill "$(cat "$DIR/peer-vm1.sock.pid")"
+	rm -f "$VM1" "$VM1.listening" "$DIR/peer-vm1.sock.pid"
+	wait_until sql_is vm_stopped "SELECT state FROM attachments"
+}
+
+@test "pci: its VM leaves the config while statd waits for /dev/vfio/GROUP: attach_failed, the drivers given back" {
+	pci_add_until_bound
+	for a in "$NIC" "$SOUND" "$SERIAL"; do kernel_gives_vfio "$a"; done
+	cat >"$CONFIG" <<-EOF
+	{ "pciPassthrough": [ { "targetVm": "vm2", "allow": [ { "address": "$NIC" } ] } ],
+	  "vms": [ { "name": "vm2", "type": "qemu", "socket": "$DIR/vm2.sock" } ] }
+	EOF
+	kill -HUP "$STATD_PID"
+	wait_until ev_has "$NIC" attach_failed
+	run ev_detail "$NIC" attach_failed
+	assert_output "VM vm1 was removed from the config"
+	wait_until drivers_restored
+}
+
+@test "pci: unplugged while its VM is stopped: the row goes, the functions get their drivers back" {
+	pci_config
+	peer_start "$VM1" ports
+	pci_statd_start
+	pci_event add "$NIC"
+	bind_group
+	wait_until ev_has "$NIC" attached
+	peer_stop_vm1
+	pci_event remove "$NIC"
+	wait_until ev_has "$NIC" detached
+	run ev_detail "$NIC" detached
+	assert_output "its VM had stopped"
+	run sql "SELECT count(*) FROM attachments"
+	assert_output 0
+	wait_until drivers_restored
+}
+
+@test "pci: a reconcile forgets a row no rule wants any more: the functions get their drivers back" {
+	pci_config
+	peer_start "$VM1" ports
+	pci_statd_start
+	pci_event add "$NIC"
+	bind_group
+	wait_until ev_has "$NIC" attached
+	peer_stop_vm1
+	# The rules no longer send the NIC anywhere.
+	cat >"$CONFIG" <<-EOF
+	{ "pciPassthrough": [ { "targetVm": "vm1", "allow": [ { "address": "0000:99:00.0" } ] } ],
+	  "vms": [ { "name": "vm1", "type": "qemu", "socket": "$VM1" } ] }
+	EOF
+	kill -HUP "$STATD_PID"
+	wait_until statd_log_has 'reloaded'
+	# vm1 starts again: its reconcile finds the NIC's row not in it.
+	peer_start "$VM1" ports
+	wait_until ev_has "$NIC" forgotten
+	wait_until drivers_restored
+	run sql "SELECT count(*) FROM intents WHERE action = 'attach' AND state = 'pending'"
+	assert_output 0
 }
 
 @test "pci: a rule set with only allowedVms is refused, as the original does" {

@@ -223,6 +223,24 @@ attach_ms() {
 	alive "$STATD_PID"
 }
 
+@test "an intent for a VM not in statd's config fails, and says which VM" {
+	HELPER_CONFIG=$DIR/helper.json
+	make_config "$HELPER_CONFIG" vidpid vidpid
+	# statd knows vm2 only: the helper's rule sends the mouse to vm1.
+	cat >"$CONFIG" <<-EOF
+	{ "usbPassthrough": [ { "targetVm": "vm2", "allow": [ { "vendorId": "0d8c" } ] } ],
+	  "vms": [ { "name": "vm2", "type": "qemu", "socket": "$VM2", "usbAttachBy": "vidpid" } ] }
+	EOF
+	statd_start
+	plug mouse
+	wait_until has_event mouse attach_failed
+	run event_detail mouse attach_failed
+	assert_output 'no VM named "vm1" in the config'
+	run sql "SELECT state FROM intents WHERE action = 'attach'"
+	assert_output failed
+	alive "$STATD_PID"
+}
+
 @test "a database statd cannot write: refused at start, with a STATUS= for systemd" {
 	# statd will run as nobody: everything it needs must be reachable for nobody.
 	RO=$(mktemp -d)

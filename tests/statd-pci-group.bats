@@ -145,3 +145,25 @@ failed"
 	assert_output 0
 	wait_until drivers_restored
 }
+
+@test "pci: pciIommuAddAll: a reconcile keeps the functions brought along in the VM" {
+	PCI_TB_EXTRA="rm \"\$UMOCKDEV_DIR/sys/kernel/iommu_groups/15/devices/$SERIAL\""
+	add_all_config '{ "address": "'$NIC'" }'
+	peer_start "$VM1" ports
+	pci_statd_start
+	pci_event add "$NIC"
+	wait_until overridden "$SOUND"
+	for a in "$NIC" "$SOUND" "$SERIAL"; do kernel_gives_vfio "$a"; done
+	mkdir -p "$TB/dev/vfio"
+	: >"$TB/dev/vfio/15"
+	wait_until ev_has "$NIC" attached
+	wait_until ev_has "$SOUND" attached
+
+	run "$CTL" -c "$CONFIG" --db "$DB" --run-dir "$RUN" reconcile vm1
+	assert_success
+	assert_line --partial "0 to attach, 0 to detach, 2 kept"
+	run ev_has "$SOUND" detached
+	assert_failure
+	run sql "SELECT count(*) FROM attachments WHERE state = 'attached'"
+	assert_output 2
+}

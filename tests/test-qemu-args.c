@@ -143,6 +143,26 @@ static void test_own_device_does_not_hide_its_twin(void)
 	json_object_put(q);
 }
 
+/* Devices with the same ids are named for the caller to ask each one's host: not ours, not anonymous. */
+static void test_devices_named_like(void)
+{
+	static const char text[] =
+		"[{\"bus\":0,\"devices\":[{\"qdev_id\":\"emulated\",\"id\":{\"vendor\":32902,\"device\":4307}},"
+		"{\"qdev_id\":\"\",\"id\":{\"vendor\":32902,\"device\":4307}},"
+		"{\"qdev_id\":\"rp1\",\"id\":{\"vendor\":6966,\"device\":12},\"pci_bridge\":{\"devices\":["
+		"{\"qdev_id\":\"vhp-pci-0000-06-00.0\",\"id\":{\"vendor\":32902,\"device\":4307}},"
+		"{\"qdev_id\":\"nic0\",\"id\":{\"vendor\":32902,\"device\":4307}}]}}]}]";
+	struct json_object *q = json_tokener_parse(text);
+	char ids[4][QEMU_ARGS_ID_MAX];
+
+	CHECK(q && qemu_args_named_like(q, 0x8086, 0x10d3, ids, 4) == 2);
+	CHECK(streq(ids[0], "emulated"));	/* on the root bus */
+	CHECK(streq(ids[1], "nic0"));		/* behind a bridge; statd's own is left out */
+	CHECK(qemu_args_named_like(q, 0x8086, 0x10d3, ids, 1) == 1);
+	CHECK(qemu_args_named_like(q, 0x8086, 0x100e, ids, 4) == 0);
+	json_object_put(q);
+}
+
 /* The descriptions as QEMU gives them (measured with device_add; the grab
  * failure as virtio-input-host words it). */
 static void test_errors_that_matter(void)
@@ -166,6 +186,7 @@ int main(void)
 	test_free_ports_of_nonsense();
 	test_device_already_in_the_guest();
 	test_own_device_does_not_hide_its_twin();
+	test_devices_named_like();
 	test_errors_that_matter();
 	return check_result();
 }

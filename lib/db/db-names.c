@@ -43,7 +43,6 @@ static const char *const history_event_table[HISTORY_EVENT_MAX] = {
 	[HISTORY_WAITING] = "waiting",
 	[HISTORY_ATTACHED] = "attached",
 	[HISTORY_ATTACH_FAILED] = "attach_failed",
-	[HISTORY_ATTACH_TIMEOUT] = "attach_timeout",
 	[HISTORY_ATTACH_CANCELLED] = "attach_cancelled",
 	[HISTORY_DETACHED] = "detached",
 	[HISTORY_DETACH_FAILED] = "detach_failed",

@@ -151,7 +151,7 @@ int qemu_args_free_ports(struct json_object *query_pci, const char *const *busy,
 }
 
 /*
- * statd's own qdev ids (statd/job.c): those devices it knows by id, and a
+ * statd's own qdev ids (statd/sched/job.c): those devices it knows by id, and a
  * function it added must not hide another function with the same ids (the
  * second port of a dual-port NIC, with pciIommuAddAll).
  */
@@ -163,32 +163,60 @@ static bool is_ours(struct json_object *dev)
 	       strncmp(json_object_get_string(qid) ?: "", "vhp-", 4) == 0;
 }
 
-static bool has_device(struct json_object *devs, uint16_t vendor, uint16_t device)
+/* The devices VENDOR:DEVICE in DEVS, behind bridges too, not statd's own: named into IDS, or *ANON. */
+static void same_device(struct json_object *devs, uint16_t vendor, uint16_t device,
+			char ids[][QEMU_ARGS_ID_MAX], size_t max, size_t *n, bool *anon)
 {
 	for (size_t i = 0; i < json_object_array_length(devs); i++) {
-		struct json_object *dev = json_object_array_get_idx(devs, i), *behind;
+		struct json_object *dev = json_object_array_get_idx(devs, i), *behind, *qid;
+		const char *id;
 
-		if (dev_is(dev, vendor, device) && !is_ours(dev))
-			return true;
+		if (dev_is(dev, vendor, device) && !is_ours(dev)) {
+			id = json_object_object_get_ex(dev, "qdev_id", &qid) ?
+			     json_object_get_string(qid) : NULL;
+			if (id && *id && strlen(id) < QEMU_ARGS_ID_MAX && *n < max)
+				snprintf(ids[(*n)++], QEMU_ARGS_ID_MAX, "%s", id);
+			else
+				*anon = true;
+		}
 		behind = bridge_devices(dev);
-		if (behind && has_device(behind, vendor, device))
-			return true;
+		if (behind)
+			same_device(behind, vendor, device, ids, max, n, anon);
 	}
-	return false;
 }
 
-bool qemu_args_has_device(struct json_object *query_pci, uint16_t vendor, uint16_t device)
+static size_t same_devices(struct json_object *query_pci, uint16_t vendor, uint16_t device,
+			   char ids[][QEMU_ARGS_ID_MAX], size_t max, bool *anon)
 {
+	size_t n = 0;
+
+	*anon = false;
 	if (!json_object_is_type(query_pci, json_type_array))
-		return false;
+		return 0;
 	for (size_t i = 0; i < json_object_array_length(query_pci); i++) {
 		struct json_object *devs;
 
 		if (json_object_object_get_ex(json_object_array_get_idx(query_pci, i), "devices", &devs) &&
-		    json_object_is_type(devs, json_type_array) && has_device(devs, vendor, device))
-			return true;
+		    json_object_is_type(devs, json_type_array))
+			same_device(devs, vendor, device, ids, max, &n, anon);
 	}
-	return false;
+	return n;
+}
+
+bool qemu_args_has_device(struct json_object *query_pci, uint16_t vendor, uint16_t device)
+{
+	char ids[1][QEMU_ARGS_ID_MAX];
+	bool anon;
+
+	return same_devices(query_pci, vendor, device, ids, 1, &anon) > 0 || anon;
+}
+
+size_t qemu_args_named_like(struct json_object *query_pci, uint16_t vendor, uint16_t device,
+			    char ids[][QEMU_ARGS_ID_MAX], size_t max)
+{
+	bool anon;
+
+	return same_devices(query_pci, vendor, device, ids, max, &anon);
 }
 
 bool qemu_args_port_occupied(const char *desc)

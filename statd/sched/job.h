@@ -3,7 +3,7 @@
 /*
  * The scheduler's jobs (one per pending intent it works on) and their
  * records: the only code in statd that writes an outcome to the database.
- * Private to the scheduler (vmm.c); backends see only the struct vmm_job.
+ * Private to the scheduler; backends see only the struct vmm_job.
  */
 #include <stdint.h>
 
@@ -34,6 +34,10 @@ struct job {
 	bool node_wait;		/* on m->retry until a device node shows up (or the bound) */
 	bool prepared;		/* host-side preparation was asked: give back if dropped */
 	int64_t due_ms;		/* when waiting for a retry */
+	/* The backend's answer (vmm_job_done()), kept until the outcome runs. */
+	enum vmm_outcome outcome;
+	int err;
+	char *detail;
 };
 
 /* NULL when out of memory, or for a kind statd does not know. */
@@ -70,5 +74,10 @@ int job_claim(struct db *db, struct job *j, const char *owner);
  * changes. The same note twice in a row costs no database write.
  */
 void job_defer(struct db *db, struct job *j, const char *note);
+/*
+ * The same for every job from HEAD on (a queue whose VM cannot be reached):
+ * one transaction for them all.
+ */
+void job_defer_all(struct db *db, struct job *head, const char *note);
 /* Cancel the attach intents of J's device older than J (a detach), except EXCEPT_ID. */
 int job_cancel_attaches(struct db *db, const struct job *detach, int64_t except_id);

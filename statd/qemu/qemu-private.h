@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "qemu-args.h"
 #include "loop.h"
 #include "qemu-kinds.h"
 #include "qemu-ports.h"
@@ -37,6 +38,10 @@ struct vmm_backend {
 	bool in_qmp;		/* in a qmp_*() call, which must not be closed under it */
 	bool shutdown;		/* QEMU said SHUTDOWN on this connection */
 	bool idle;		/* the worker has no work: hang up after that call */
+	/* A PCI attach: the guest's devices with the same vendor:device, whose
+	 * "host" is asked before device_add (same ids are not the same device). */
+	char like[8][QEMU_ARGS_ID_MAX];
+	size_t n_like, i_like;
 };
 
 /* End the job in flight with O: the backend's only way to answer. */

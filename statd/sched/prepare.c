@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The scheduler's side of host-side preparation (prep.c): ask before an
+ * The scheduler's side of host-side preparation (prep/): ask before an
  * attach goes to the backend, look again when a device node appears while
- * it is under way, record a refusal, and give back after a detach or a failed attach.
+ * it is under way, and give back what it took. Recording is the outcome's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,17 +13,16 @@
 #include "nodewatch.h"
 #include "prep.h"
 #include "qmp.h"
-#include "sched.h"
+#include "sched-private.h"
 #include "vfio.h"
 
-/* The device is out of the VM: the host gets back what preparation took. */
-void sched_restore(struct vmm *m, struct job *j)
+void sched_restore(struct vmm *m, const struct vmm_job *j)
 {
 	char detail[512];
 
-	if (prep_restore(m->db, &j->pub, detail, sizeof(detail)) < 0) {
+	if (prep_restore(m->db, j, detail, sizeof(detail)) < 0) {
 		log_warn("%s: %s", j->label, detail);
-		db_history_add(m->db, j->pub.device_id, j->label, HISTORY_RESTORE_FAILED, j->vm, detail);
+		db_history_add(m->db, j->device_id, j->label, HISTORY_RESTORE_FAILED, j->vm, detail);
 	}
 }
 
@@ -65,9 +64,8 @@ static int watch_nodes(struct vmm *m)
 }
 
 /* Host-side preparation is under way: look again when a node shows up, within its bound. */
-static bool prep_later(struct job *j)
+static bool prep_later(struct vmm *m, struct job *j)
 {
-	struct vmm *m = j->w->m;
 	int64_t now = qmp_now_ms();
 	int r;
 
@@ -78,43 +76,26 @@ static bool prep_later(struct job *j)
 	r = watch_nodes(m);
 	j->due_ms = r == 1 ? now : r == 0 ? j->prep_ms + PREP_WAIT_MS : now + PREP_RECHECK_MS;
 	j->node_wait = true;
-	j->next = m->retry;
-	m->retry = j;
+	sched_retry_add(m, j);
 	return true;
 }
 
-/* Host-side preparation said no: recorded, never attached, not retried. */
-static void prepare_failed(struct worker *w, struct job *j, int r, const char *reason)
+enum prepare_result sched_prepare(struct worker *w, struct job *j, char *reason, size_t size)
 {
-	log_notice("%s: not attached to %s: %s", j->label, w->name, reason);
-	sched_record_failed(w->m, job_record(w->m->db, j, r == PREP_REFUSED ? HISTORY_IGNORED :
-					     HISTORY_ATTACH_FAILED,
-					     r == PREP_REFUSED ? INTENT_DONE : INTENT_FAILED,
-					     reason, JOB_ROW_KEEP));
-	if (r < 0)
-		sched_restore(w->m, j);	/* a half-done preparation is undone */
-	job_free(j);
-}
-
-bool sched_prepare(struct worker *w, struct job *j)
-{
-	char note[512];
 	int r;
 
 	j->prepared = true;
 	j->node_wait = false;
-	r = prep_attach(w->m->db, &j->pub, note, sizeof(note));
+	r = prep_attach(w->m->db, &j->pub, reason, size);
 
-	if (r == PREP_NOT_YET && prep_later(j))
-		return false;
+	if (r == PREP_NOT_YET && prep_later(w->m, j))
+		return PREPARE_LATER;
 	if (r == PREP_NOT_YET) {
-		snprintf(note + strlen(note), sizeof(note) - strlen(note), " within %d ms",
+		snprintf(reason + strlen(reason), size - strlen(reason), " within %d ms",
 			 PREP_WAIT_MS);
-		r = -ETIMEDOUT;
+		return PREPARE_FAILED;
 	}
-	if (r != PREP_READY) {
-		prepare_failed(w, j, r, note);
-		return false;
-	}
-	return true;
+	if (r == PREP_REFUSED)
+		return PREPARE_REFUSED;
+	return r == PREP_READY ? PREPARE_READY : PREPARE_FAILED;
 }

@@ -1,33 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The scheduler's intake: pending intents read from the database become
- * jobs on their VM's worker; a detach first cancels the attaches it makes
- * pointless.
+ * jobs on their VM's queue; a detach first cancels the attaches it makes
+ * pointless. It never starts a job: the dispatcher does, after it.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "job.h"
+#include "log.h"
 #include "macro.h"
-#include "sched.h"
-
-static bool known(const struct vmm *m, int64_t intent_id)
-{
-	for (const struct job *j = m->retry; j; j = j->next)
-		if (j->intent_id == intent_id)
-			return true;
-	for (size_t i = 0; i < m->n_workers; i++) {
-		const struct worker *w = m->workers[i];
-
-		if (w->cur && w->cur->intent_id == intent_id)
-			return true;
-		for (const struct job *j = w->head; j; j = j->next)
-			if (j->intent_id == intent_id)
-				return true;
-	}
-	return false;
-}
+#include "sched-private.h"
 
 static struct job *unlink_attach(struct job **list, int64_t device_id)
 {
@@ -68,6 +53,14 @@ static struct worker *in_flight(struct vmm *m, int64_t device_id)
 	return NULL;
 }
 
+/* Queue J on W; if W is waiting, J waits too, with W's note. */
+static void enqueue(struct worker *w, struct job *j)
+{
+	sched_enqueue(w, j, false);
+	if (w->waiting && w->note)
+		job_defer(w->m->db, j, w->note);
+}
+
 /*
  * Detach from wherever the device is attached (an unplug), or from the VM
  * the intent names (a reconcile's). Attaches still to come for a device that
@@ -85,20 +78,16 @@ static void submit_detach(struct vmm *m, struct job *j)
 		w = NULL;	/* a reconcile's detach is about its own VM only */
 
 	/* An unplug (no VM named) makes attaches still to come pointless; a reconcile's detach does not. */
-	while (!j->vm && (waiting = take_waiting(m, j->pub.device_id))) {
-		/* Waiting for its vfio group node, or for a port: the host gets back what it gave. */
-		if (waiting->prepared)
-			sched_restore(m, waiting);
-		job_free(waiting);	/* job_cancel_attaches() closes their intents too */
-	}
+	while (!j->vm && (waiting = take_waiting(m, j->pub.device_id)))
+		/* Waiting for its vfio group node, or for a port: job_cancel_attaches() closes it. */
+		outcome_end(m, waiting, END_CANCELLED, NULL);
 	r = j->vm ? 0 : job_cancel_attaches(m->db, j, w ? w->cur->intent_id : 0);
 	if (r < 0) {
 		/*
 		 * The attaches dropped above are still pending in the database:
 		 * read everything again shortly, in order, this detach included.
 		 */
-		sched_record_failed(m, r);
-		job_free(j);
+		outcome_end(m, j, END_REREAD, NULL);
 		return;
 	}
 	/* A reconcile's detach names its VM; the helper's (an unplug) takes the oldest. */
@@ -110,9 +99,7 @@ static void submit_detach(struct vmm *m, struct job *j)
 		db_attachment_clear(&a);
 		if (!j->key)
 			j->key = j->qdev_id ? strdup(j->qdev_id) : NULL;
-		sched_record_failed(m, job_record(m->db, j, HISTORY_DETACHED, INTENT_DONE,
-						  "its VM had stopped", JOB_ROW_DROP));
-		job_free(j);
+		outcome_end(m, j, END_VM_STOPPED, "its VM had stopped");
 		return;
 	}
 	if (r == 0) {
@@ -122,26 +109,25 @@ static void submit_detach(struct vmm *m, struct job *j)
 		w = sched_worker_get(m, j->vm);
 	} else if (r != -ENOENT) {
 		/* Busy or failing: not a "not attached". Read again and redone. */
-		sched_record_failed(m, r);
-		job_free(j);
+		outcome_end(m, j, END_REREAD, NULL);
 		return;
 	} else if (!w) {
-		sched_record_failed(m, job_record(m->db, j, HISTORY_EVENT_INVALID, INTENT_DONE,
-						  "not attached", JOB_ROW_KEEP));
-		job_free(j);
+		outcome_end(m, j, END_NOT_ATTACHED, "not attached");
 		return;
 	}
 	if (!w) {
-		job_free(j);
+		log_err("%s: no memory for the worker of %s: read again shortly", j->label, j->vm);
+		outcome_end(m, j, END_REREAD, NULL);
 		return;
 	}
 	if (!j->vm)
 		job_set_target(j, strdup(w->name), strdup(j->qdev_id));
-	sched_submit(w, j);
+	enqueue(w, j);
 }
 
 static void submit(struct vmm *m, struct job *j)
 {
+	char detail[512];
 	struct worker *w;
 
 	if (j->pub.detach) {
@@ -149,16 +135,21 @@ static void submit(struct vmm *m, struct job *j)
 		return;
 	}
 	if (!j->vm || !config_find_vm(m->cfg, j->vm)) {
-		job_defer(m->db, j, "its VM is not in the config");
-		job_free(j);
+		/* Nothing would ever take it: the intent fails, and says why. */
+		snprintf(detail, sizeof(detail), "no VM named \"%s\" in the config",
+			 j->vm ?: "");
+		log_warn("%s: not attached: %s", j->label, detail);
+		outcome_end(m, j, END_NO_VM, detail);
 		return;
 	}
 	w = sched_worker_get(m, j->vm);
 	if (!w) {
-		job_free(j);
+		/* Its intent stays pending: read again, like a record that failed. */
+		log_err("%s: no memory for the worker of %s: read again shortly", j->label, j->vm);
+		outcome_end(m, j, END_REREAD, NULL);
 		return;
 	}
-	sched_submit(w, j);
+	enqueue(w, j);
 }
 
 struct collect {
@@ -177,7 +168,7 @@ static int collect_one(void *userdata, const struct db_pending *p)
 	if (p->action != INTENT_ATTACH && p->action != INTENT_DETACH &&
 	    p->action != INTENT_RECONCILE)
 		return 0;
-	if (known(c->m, p->intent_id))
+	if (sched_known(c->m, p->intent_id))
 		return 0;
 	j = job_new(p);
 	if (!j)
@@ -212,22 +203,12 @@ static int drain(struct vmm *m, int64_t after_id)
 	return r;
 }
 
-int vmm_drain(struct vmm *m)
+int intake_read(struct vmm *m, bool all)
 {
-	m->rescan_ms = -1;
-	sched_reconcile_due(m);
-	return drain(m, 0);
-}
-
-int sched_drain_new(struct vmm *m)
-{
-	if (m->rescan_ms >= 0)
-		return vmm_drain(m);
+	if (all || m->rescan_ms >= 0) {
+		m->rescan_ms = -1;
+		sched_reconcile_due(m);
+		return drain(m, 0);
+	}
 	return drain(m, m->last_id);
-}
-
-int vmm_poke(struct vmm *m)
-{
-	sched_wake_all(m);
-	return sched_drain_new(m);
 }

@@ -1,4 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Reconcile a VM: what it should have (devices plugged in now, known to the
+ * database, that the rules send to it) against what its VMM says it has.
+ * Missing devices get attach intents, devices statd put there and no longer
+ * wanted get detach intents, rows for devices the VM lost are forgotten, and
+ * whatever else the VM has is left alone. The new intents go through the
+ * VM's queue like any other, after the reconcile; one 'reconciled' history
+ * row gives the counts. A forgotten PCI function that no rule wants any
+ * more goes back to its host driver: nothing else would give it back.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,9 +19,9 @@
 #include "job.h"
 #include "log.h"
 #include "macro.h"
+#include "pcigroup.h"
 #include "present.h"
-#include "reconcile.h"
-#include "vmm.h"
+#include "sched-private.h"
 
 /* A device the VM should have. */
 struct want {
@@ -30,8 +40,16 @@ struct row {
 	bool dropped;		/* forgotten: its key is free */
 };
 
+/* A forgotten row no rule wants back: its PCI function goes back to the host. */
+struct lost {
+	int64_t device_id;
+	char *label;
+};
+
 struct plan {
 	struct vmm *m;
+	struct lost *lost;
+	size_t n_lost;
 	struct job *j;
 	struct want *want;
 	size_t n_want;
@@ -56,18 +74,15 @@ static struct want *wanted(struct plan *p, int64_t device_id)
 	return NULL;
 }
 
-static int want_one(void *userdata, const struct device *dev, const struct match_result *m)
+/* DEV, plugged in now, is for this VM: wanted if the database knows it as plugged. */
+static int want_add(struct plan *p, const struct device *dev)
 {
-	struct plan *p = userdata;
-	_cleanup_free_ char *ident = NULL;
+	_cleanup_free_ char *ident = ident_make(dev);
 	struct want *v, w = { .busnum = dev->busnum, .devnum = dev->devnum };
 	int r;
 
 	snprintf(w.model, sizeof(w.model), "%04x:%04x", dev->vendor_id & 0xffff,
 		 dev->product_id & 0xffff);
-	if (!m->set || !m->set->target_vm || !streq(m->set->target_vm, p->j->vm))
-		return 0;
-	ident = ident_make(dev);
 	if (!ident)
 		return -ENOMEM;
 	/*
@@ -76,8 +91,10 @@ static int want_one(void *userdata, const struct device *dev, const struct match
 	 * plugged; a device goes back only when both agree.
 	 */
 	r = db_device_find(p->m->db, ident, &w.device_id, &w.label);
-	if (r < 0 || w.device_id == 0)
+	if (r < 0 || w.device_id == 0 || wanted(p, w.device_id)) {
+		free(w.label);
 		return r;
+	}
 	w.qdev_id = ident_qdev_id(dev_kind_to_string(dev->kind), ident);
 	v = w.qdev_id ? realloc(p->want, (p->n_want + 1) * sizeof(*v)) : NULL;
 	if (!v) {
@@ -88,6 +105,27 @@ static int want_one(void *userdata, const struct device *dev, const struct match
 	p->want = v;
 	p->want[p->n_want++] = w;
 	return 0;
+}
+
+/* A function pciIommuAddAll brings along with one its rule set takes: wanted as well. */
+static int want_member(void *userdata, const char *addr, const struct device *member)
+{
+	return member ? want_add(userdata, member) : 0;
+}
+
+static int want_one(void *userdata, const struct device *dev, const struct match_result *m)
+{
+	struct plan *p = userdata;
+	int r;
+
+	if (!m->set || !m->set->target_vm || !streq(m->set->target_vm, p->j->vm))
+		return 0;
+	r = want_add(p, dev);
+	/* The helper queued the group's other functions with it (lib/intake.c): they stay too. */
+	if (r == 0 && dev->kind == DEV_PCI && m->set->kind == DEV_PCI && m->set->pci.iommu_add_all &&
+	    pcigroup_foreach_other(p->m->cfg, m->set, dev, want_member, p) == -ENOMEM)
+		r = -ENOMEM;
+	return r;
 }
 
 static int row_one(void *userdata, const struct db_attachment *a)
@@ -124,6 +162,18 @@ static int queue(struct plan *p, enum intent_action action, int64_t device_id, i
 	return r;
 }
 
+static int lost_add(struct plan *p, const struct db_attachment *a)
+{
+	struct lost *v = realloc(p->lost, (p->n_lost + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	p->lost = v;
+	v[p->n_lost].device_id = a->device_id;
+	v[p->n_lost].label = strdup(a->label);
+	return v[p->n_lost++].label ? 0 : -ENOMEM;
+}
+
 /* One row of the VM's attachments against what it has. */
 static int settle_row(struct plan *p, struct row *row)
 {
@@ -136,7 +186,10 @@ static int settle_row(struct plan *p, struct row *row)
 		/* Gone with a restart, or removed by hand: forgotten; the plan below re-adds it. */
 		p->forgotten++;
 		row->dropped = true;
-		r = db_attachment_drop(db, a->vm, a->qdev_id);
+		if (!w)
+			r = lost_add(p, a);
+		if (r == 0)
+			r = db_attachment_drop(db, a->vm, a->qdev_id);
 		return r ?: db_history_add(db, a->device_id, a->label, HISTORY_FORGOTTEN, a->vm,
 					  "not in the VM at reconcile");
 	}
@@ -244,6 +297,29 @@ static int apply(struct plan *p, char *detail, size_t size)
 	return r;
 }
 
+/* A present PCI function whose row was forgotten and that no rule wants: given back. */
+static int give_back_one(void *userdata, const struct device *dev, const struct match_result *mr)
+{
+	struct plan *p = userdata;
+	_cleanup_free_ char *ident = NULL;
+	_cleanup_free_ char *label = NULL;
+	int64_t id = 0;
+
+	if (dev->kind != DEV_PCI)
+		return 0;
+	ident = ident_make(dev);
+	if (!ident || db_device_find(p->m->db, ident, &id, &label) < 0 || id == 0)
+		return 0;
+	for (size_t i = 0; i < p->n_lost; i++) {
+		struct vmm_job vj = { .kind = DEV_PCI, .device_id = id, .vm = p->j->vm,
+				      .label = p->lost[i].label, .sysname = dev->sysname };
+
+		if (p->lost[i].device_id == id)
+			sched_restore(p->m, &vj);
+	}
+	return 0;
+}
+
 static void plan_free(struct plan *p)
 {
 	for (size_t i = 0; i < p->n_want; i++) {
@@ -254,51 +330,20 @@ static void plan_free(struct plan *p)
 	for (size_t i = 0; i < p->n_rows; i++)
 		db_attachment_clear(&p->rows[i].a);
 	free(p->rows);
+	for (size_t i = 0; i < p->n_lost; i++)
+		free(p->lost[i].label);
+	free(p->lost);
 }
 
-void reconcile_done(struct worker *w, struct job *j, enum vmm_outcome o, const char *detail)
+int reconcile_apply(struct vmm *m, struct job *j, char *summary, size_t size)
 {
-	struct plan p = { .m = w->m, .j = j };
-	char summary[256];
-	int r;
+	struct plan p = { .m = m, .j = j };
+	int r = apply(&p, summary, size);
 
-	if (o != VMM_OK) {
-		log_warn("reconcile of %s failed: %s", w->name, detail);
-		sched_record_failed(w->m, job_record(w->m->db, j, job_failed_event(j), INTENT_FAILED,
-						     detail, JOB_ROW_KEEP));
-		job_free(j);
-		return;
-	}
-	r = apply(&p, summary, sizeof(summary));
+	if (r == 0 && p.n_lost > 0)
+		present_each(m->cfg, give_back_one, &p);
 	plan_free(&p);
-	job_free(j);
-	if (r < 0) {
-		/* Nothing written: the claimed reconcile is redone at the next read. */
-		log_err("reconcile of %s not recorded: %s", w->name, strerror(-r));
-		sched_record_failed(w->m, r);
-		return;
-	}
-	log_info("reconciled %s: %s", w->name, summary);
-	sched_drain_new(w->m);
-}
-
-void sched_vm_stopped(struct vmm *m, const char *name, const char *why)
-{
-	int n = 0, r = db_begin(m->db);
-
-	if (r == 0)
-		r = db_attachments_stopped(m->db, name, why, &n);
-	if (r == 0)
-		r = db_commit(m->db);
-	if (r < 0) {
-		db_rollback(m->db);
-		/* Not lost: the reconcile that follows finds those rows not in the VM and forgets them. */
-		log_warn("%s stopped (%s); its attachments could not be marked: %s", name, why,
-			 strerror(-r));
-		return;
-	}
-	if (n > 0)
-		log_notice("%s stopped (%s): %d attachment(s) kept as vm_stopped", name, why, n);
+	return r;
 }
 
 /*
@@ -329,7 +374,7 @@ static int queue_reconcile(struct vmm *m, const char *name, const char *why)
 void sched_reconcile(struct vmm *m, const char *name, const char *why)
 {
 	queue_reconcile(m, name, why);
-	sched_drain_new(m);
+	sched_want_read(m, false);
 }
 
 void sched_reconcile_due(struct vmm *m)

@@ -46,6 +46,7 @@ struct vmm_backend {
 	struct crosvm_run *run;	/* its crosvm, while one runs */
 	char *bin, *socket;	/* from the config the job started with */
 	int sock_fd;	/* O_PATH: the socket job_begin checked, which crosvm connects through */
+	char devnode[512];	/* the attach's device node */
 	int timeout_ms;
 };
 
@@ -193,6 +194,34 @@ static void inventory(struct vmm_backend *b, struct vmm_job *j, const struct cro
 		finish(b, VMM_OK, 0, NULL);
 }
 
+/*
+ * A redone attach: crosvm may have the device from the first time (killed
+ * at the deadline after it attached, or statd killed before it recorded the
+ * port). Found by vid:pid, it is not attached twice.
+ */
+static void redo_attach(struct vmm_backend *b, struct vmm_job *j, const struct crosvm_result *res)
+{
+	char detail[64], key[16];
+	int port = res->status == CROSVM_DEVICES ?
+		   crosvm_find_port(res, (uint16_t)j->vendor_id, (uint16_t)j->product_id) : -EIO;
+
+	if (port == -ENOENT) {
+		run_or_fail(b, STEP_ATTACH, b->devnode, 0);
+		return;
+	}
+	if (port < 0) {
+		finish(b, VMM_REFUSED, -EIO, res->text);
+		return;
+	}
+	snprintf(key, sizeof(key), "%d", port);
+	if (vmm_job_set_key(j, key) < 0) {
+		finish(b, VMM_UNREACHABLE, -ENOMEM, "out of memory");
+		return;
+	}
+	snprintf(detail, sizeof(detail), "already attached (port %d)", port);
+	finish(b, VMM_OK, 0, detail);
+}
+
 static void on_result(struct vmm_backend *b, enum step step, const struct crosvm_result *res)
 {
 	struct vmm_job *j = b->job;
@@ -227,6 +256,10 @@ static void on_result(struct vmm_backend *b, enum step step, const struct crosvm
 	case STEP_LIST:
 		if (j->reconcile) {
 			inventory(b, j, res);
+			return;
+		}
+		if (!j->detach) {
+			redo_attach(b, j, res);
 			return;
 		}
 		port = res->status == CROSVM_DEVICES ?
@@ -287,7 +320,8 @@ static bool job_begin(struct vmm_backend *b, const struct config *cfg, const str
 static void crosvm_attach(struct vmm_backend *b, const struct config *cfg, const struct vm *vm,
 			  struct vmm_job *j)
 {
-	char devnode[512];
+	char *devnode = b->devnode;
+	size_t size = sizeof(b->devnode);
 	const char *root;
 
 	if (!job_begin(b, cfg, vm, j))
@@ -301,13 +335,15 @@ static void crosvm_attach(struct vmm_backend *b, const struct config *cfg, const
 	 * command line. VHOTPLUG_DEV_ROOT stands for /dev in tests, as for vfio.
 	 */
 	root = getenv("VHOTPLUG_DEV_ROOT");
-	if ((size_t)snprintf(devnode, sizeof(devnode), "%s/bus/usb/%03d/%03d",
-			     root && *root ? root : "/dev", j->busnum, j->devnum) >= sizeof(devnode)) {
+	if ((size_t)snprintf(devnode, size, "%s/bus/usb/%03d/%03d",
+			     root && *root ? root : "/dev", j->busnum, j->devnum) >= size) {
 		finish(b, VMM_REFUSED, -ENAMETOOLONG, "device node path too long");
 		return;
 	}
 	if (vmm_job_attempt(j) < 0)
 		finish(b, VMM_UNREACHABLE, -EAGAIN, "not recorded");
+	else if (j->redo)
+		run_or_fail(b, STEP_LIST, NULL, 0);	/* then attach, unless it is there */
 	else
 		run_or_fail(b, STEP_ATTACH, devnode, 0);
 }

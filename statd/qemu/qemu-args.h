@@ -44,6 +44,13 @@ int qemu_args_free_ports(struct json_object *query_pci, const char *const *busy,
  * statd's own ids ("vhp-...") do not count: statd finds those by id.
  */
 bool qemu_args_has_device(struct json_object *query_pci, uint16_t vendor, uint16_t device);
+/*
+ * The qdev ids of those devices that have one (up to MAX into IDS; how
+ * many). Same ids are not the same device (an emulated e1000e is 8086:10d3
+ * like a real 82574L): the caller asks each one's "host".
+ */
+size_t qemu_args_named_like(struct json_object *query_pci, uint16_t vendor, uint16_t device,
+			    char ids[][QEMU_ARGS_ID_MAX], size_t max);
 
 /*
  * QEMU's error descriptions that change what the caller does next:

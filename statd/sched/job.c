@@ -9,6 +9,8 @@
 #include "log.h"
 #include "loop.h"
 #include "macro.h"
+#include "qmp.h"
+#include "sched-private.h"
 
 /* The first "not yet" retry comes after this; each next one after twice as long. */
 #define RETRY_FIRST_MS 20
@@ -73,6 +75,7 @@ void job_free(struct job *j)
 	free(j->note);
 	free(j->key);
 	free(j->bus);
+	free(j->detail);
 	free_strv(j->seen, j->n_seen);
 	free_strv(j->models, j->n_seen);
 	free(j);
@@ -255,6 +258,48 @@ void job_defer(struct db *db, struct job *j, const char *note)
 		log_notice("%s: waiting: %s", j->label, note);
 }
 
+/* Keep J's intent pending with NOTE, in the caller's transaction: 1 when its note is new. */
+static int defer_one(struct db *db, struct job *j, const char *note, bool *first)
+{
+	int r;
+
+	*first = false;
+	if (streq(j->note, note))
+		return 0;
+	r = db_intent_defer(db, j->intent_id, note, first);
+	/* A reconcile is the VM's own business: its waits are in the intent only. */
+	if (r == 0 && *first && !j->pub.reconcile)
+		r = db_history_add(db, j->pub.device_id, j->label, HISTORY_WAITING, j->vm, note);
+	return r < 0 ? r : 1;
+}
+
+void job_defer_all(struct db *db, struct job *head, const char *note)
+{
+	int r = db_begin(db);
+
+	for (struct job *j = head; r == 0 && j; j = j->next) {
+		bool first;
+
+		r = defer_one(db, j, note, &first);
+		r = r < 0 ? r : 0;
+		if (r == 0 && first)
+			log_notice("%s: waiting: %s", j->label, note);
+	}
+	if (r == 0)
+		r = db_commit(db);
+	if (r < 0) {
+		/* Not written: the next note (or the same one next time) is. */
+		db_rollback(db);
+		return;
+	}
+	for (struct job *j = head; j; j = j->next) {
+		if (streq(j->note, note))
+			continue;
+		free(j->note);
+		j->note = strdup(note);
+	}
+}
+
 int job_cancel_attaches(struct db *db, const struct job *detach, int64_t except_id)
 {
 	int n = 0, r = db_begin(db);
@@ -269,4 +314,42 @@ int job_cancel_attaches(struct db *db, const struct job *detach, int64_t except_
 	if (r < 0)
 		db_rollback(db);
 	return r;
+}
+
+/* ---- the backend's answers (backend.h): noted, for the dispatcher to act on ---- */
+
+int vmm_job_attempt(struct vmm_job *pub)
+{
+	struct job *j = container_of(pub, struct job, pub);
+	int r;
+
+	if (!j->first_ms)
+		j->first_ms = qmp_now_ms();
+	r = job_claim(j->w->m->db, j, j->w->m->owner);
+	j->claim_failed = r < 0;
+	j->stale = r == -ESTALE;
+	return r;
+}
+
+void vmm_job_done(struct vmm_job *pub, enum vmm_outcome o, int err, const char *detail)
+{
+	struct job *j = container_of(pub, struct job, pub);
+	struct worker *w = j->w;
+	struct vmm *m = w->m;
+
+	if (w->cur == j)
+		w->cur = NULL;
+	if (m->freeing) {
+		job_free(j);	/* its intent stays pending: the next start redoes it */
+		return;
+	}
+	j->outcome = o;
+	j->err = err;
+	free(j->detail);
+	j->detail = strdup(detail ?: "");
+	if (!j->detail)
+		log_err("%s: out of memory for its answer", j->label);
+	j->next = NULL;
+	*m->done_tail = j;
+	m->done_tail = &j->next;
 }

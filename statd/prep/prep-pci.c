@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Per-kind host preparation (see prep.h). USB: never a hub or a device that
- * backs a mount, swap or the boot disk (lib/rules/safety.c), whatever the rules
- * say. evdev: only a real /dev/input/eventN node. PCI: every function of
- * the IOMMU group to vfio-pci, each one's driver recorded first, and given
- * back once no function of the group is attached any more.
+ * PCI: every function of the IOMMU group to vfio-pci, each one's driver
+ * recorded first, and given back once no function of the group is attached
+ * any more.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,52 +12,8 @@
 #include "log.h"
 #include "macro.h"
 #include "prep.h"
-#include "qemu-args.h"
-#include "safety.h"
+#include "prep-private.h"
 #include "vfio.h"
-
-struct prep_kind {
-	/* NULL: nothing to prepare. */
-	int (*prepare)(struct db *db, const struct vmm_job *j, char *reason, size_t size);
-	/* NULL: nothing to give back. */
-	int (*restore)(struct db *db, const struct vmm_job *j, char *detail, size_t size);
-};
-
-static int usb_prepare(struct db *db, const struct vmm_job *j, char *reason, size_t size)
-{
-	char why[256];
-	int r;
-
-	if (!j->devpath[0]) {
-		snprintf(reason, size, "cannot tell whether it is safe to pass: no sysfs path");
-		return PREP_REFUSED;
-	}
-	r = safety_check_usb(j->devpath, why, sizeof(why));
-	/*
-	 * Gone from sysfs: it backs nothing and is no hub here now (hubs are
-	 * refused by the helper from the event, too); its remove event follows.
-	 */
-	if (r == -ENOENT)
-		return PREP_READY;
-	if (r < 0) {
-		snprintf(reason, size, "cannot tell whether it is safe to pass: %s", strerror(-r));
-		return PREP_REFUSED;
-	}
-	if (r > 0)
-		snprintf(reason, size, "never passed to a VM: it %s", why);
-	return r ? PREP_REFUSED : PREP_READY;
-}
-
-/* A mouseN or jsN node in the guest broke a touchpad: only eventN. */
-static int evdev_prepare(struct db *db, const struct vmm_job *j, char *reason, size_t size)
-{
-	if (strncmp(j->sysname, "event", 5) != 0 || !j->devnode ||
-	    !qemu_args_evdev_node_valid(j->devnode)) {
-		snprintf(reason, size, "not an evdev event node: %s", j->devnode ?: j->sysname);
-		return PREP_REFUSED;
-	}
-	return PREP_READY;
-}
 
 static int pci_plan(const char *addr, struct vfio_group *g, char *reason, size_t size)
 {
@@ -87,7 +41,7 @@ static int pci_save_drivers(struct db *db, const struct vfio_group *g, const cha
 	return r;
 }
 
-static int pci_prepare(struct db *db, const struct vmm_job *j, char *reason, size_t size)
+int prep_pci_prepare(struct db *db, const struct vmm_job *j, char *reason, size_t size)
 {
 	struct vfio_group g;
 	char node[256];
@@ -123,7 +77,7 @@ static int pci_prepare(struct db *db, const struct vmm_job *j, char *reason, siz
 	return PREP_READY;
 }
 
-static int pci_restore(struct db *db, const struct vmm_job *j, char *detail, size_t size)
+int prep_pci_restore(struct db *db, const struct vmm_job *j, char *detail, size_t size)
 {
 	const char *addrs[VFIO_GROUP_MAX];
 	struct vfio_group g;
@@ -155,26 +109,4 @@ static int pci_restore(struct db *db, const struct vmm_job *j, char *detail, siz
 		db_host_driver_del(db, addrs[i]);
 	}
 	return 0;
-}
-
-static const struct prep_kind kinds[DEV_KIND_MAX] = {
-	[DEV_USB] = { .prepare = usb_prepare },
-	[DEV_PCI] = { .prepare = pci_prepare, .restore = pci_restore },
-	[DEV_EVDEV] = { .prepare = evdev_prepare },
-};
-
-int prep_attach(struct db *db, const struct vmm_job *j, char *reason, size_t size)
-{
-	const struct prep_kind *k = &kinds[j->kind];
-
-	reason[0] = '\0';
-	return k->prepare ? k->prepare(db, j, reason, size) : PREP_READY;
-}
-
-int prep_restore(struct db *db, const struct vmm_job *j, char *detail, size_t size)
-{
-	const struct prep_kind *k = &kinds[j->kind];
-
-	detail[0] = '\0';
-	return k->restore ? k->restore(db, j, detail, size) : 0;
 }

@@ -22,7 +22,15 @@ int vmm_new(struct loop *loop, struct db *db, const struct config *cfg, struct v
 void vmm_free(struct vmm *m);
 void vmm_set_config(struct vmm *m, const struct config *cfg);
 
-/* Read every pending intent from the database and start on the new ones. */
+/*
+ * The loop's post hook (loop_set_post()): after each batch of events, run
+ * the outcomes of the jobs the backends answered, read the intents asked
+ * for, start the next job of every free VM. Everything below only notes
+ * work for it; call it once before the loop's first wait, too.
+ */
+void vmm_dispatch(struct vmm *m);
+
+/* Read every pending intent from the database and start on the new ones (at the next dispatch). */
 int vmm_drain(struct vmm *m);
 /*
  * statd was poked: read only the intents newer than the last one read, and
