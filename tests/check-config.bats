@@ -252,3 +252,8 @@ check_bad() {
 		done <<<"$stderr"
 	done
 }
+
+@test "the example config that make install puts in docdir passes, without a warning" {
+	check_ok "$top_srcdir/examples/vhotplug.json"
+	assert_equal "$stderr" ""
+}

@@ -47,3 +47,20 @@ setup_file() {
 	assert_success
 	assert_output --partial 'Run by udev'
 }
+
+@test "install: man pages carry this build's paths; the example goes to docdir, not over a config" {
+	local man5 man8
+	man5=$INST$(make_var mandir)/man5
+	man8=$INST$(make_var mandir)/man8
+	[ -f "$man5/vhotplug.json.5" ] || fail "no $man5/vhotplug.json.5"
+	for p in vhotplug-statd vhotplug-helper vhotplugctl; do
+		[ -f "$man8/$p.8" ] || fail "no $man8/$p.8"
+	done
+	run grep -h '%[A-Z]*%' "$man5"/*.5 "$man8"/*.8
+	assert_output ""
+	run grep -c "$(make_var sysconfdir)/vhotplug/vhotplug.json" "$man8/vhotplug-statd.8"
+	refute_output 0
+	cmp "$INST$(make_var docdir)/examples/vhotplug.json" "$top_srcdir/examples/vhotplug.json"
+	[ -d "$INST$(make_var sysconfdir)/vhotplug" ]
+	[ ! -e "$INST$(make_var sysconfdir)/vhotplug/vhotplug.json" ]
+}
