@@ -290,3 +290,8 @@ many_rules() {
 		done <<<"$stderr"
 	done
 }
+
+@test "the example config that make install puts in docdir passes, without a warning" {
+	check_ok "$top_srcdir/examples/vhotplug.json"
+	assert_equal "$stderr" ""
+}

@@ -82,9 +82,11 @@ unit_root() {
 	root=$(unit_root)
 	unitdir=$(make_var systemdsystemunitdir)
 	# The unit directory is not one systemd searches when it is below a
-	# prefix (distcheck's); the trailing : keeps the usual ones.
+	# prefix (distcheck's); the trailing : keeps the usual ones. The man
+	# pages are looked up where this install put them (man -M).
 	for u in vhotplug-statd.service vhotplug-reconcile@.service; do
-		SYSTEMD_UNIT_PATH="$unitdir:" run /usr/bin/systemd-analyze verify --root="$root" "$unitdir/$u"
+		MANPATH="$INST$(make_var mandir):" SYSTEMD_UNIT_PATH="$unitdir:" \
+			run /usr/bin/systemd-analyze verify --root="$root" "$unitdir/$u"
 		assert_success
 		refute_output
 	done
@@ -137,4 +139,21 @@ reconfigure_make() {
 	obj=$(reconfigure_make --prefix=/opt/vhp-a --enable-sanitizers)
 	run grep -a -c __asan "$obj"
 	refute_output 0
+}
+
+@test "install: man pages carry this build's paths; the example goes to docdir, not over a config" {
+	local man5 man8
+	man5=$INST$(make_var mandir)/man5
+	man8=$INST$(make_var mandir)/man8
+	[ -f "$man5/vhotplug.json.5" ] || fail "no $man5/vhotplug.json.5"
+	for p in vhotplug-statd vhotplug-helper vhotplugctl; do
+		[ -f "$man8/$p.8" ] || fail "no $man8/$p.8"
+	done
+	run grep -h '%[A-Z]*%' "$man5"/*.5 "$man8"/*.8
+	assert_output ""
+	run grep -c "$(make_var sysconfdir)/vhotplug/vhotplug.json" "$man8/vhotplug-statd.8"
+	refute_output 0
+	cmp "$INST$(make_var docdir)/examples/vhotplug.json" "$top_srcdir/examples/vhotplug.json"
+	[ -d "$INST$(make_var sysconfdir)/vhotplug" ]
+	[ ! -e "$INST$(make_var sysconfdir)/vhotplug/vhotplug.json" ]
 }
