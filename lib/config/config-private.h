@@ -177,4 +177,6 @@ int config_parse_api(struct parser *p, struct json_object *general);
 void config_extras_free(struct config *cfg);
 /* Parse usbPassthrough, pciPassthrough and evdevPassthrough of ROOT into p->cfg->sets. */
 int config_parse_sections(struct parser *p, struct json_object *root);
+/* config-vms.c: the "vms" list (before the rule sets, which name VMs). */
+int config_parse_vms(struct parser *p, struct json_object *root);
 void config_ruleset_free(struct ruleset *set);

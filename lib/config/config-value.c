@@ -163,7 +163,7 @@ static int parse_regex(struct parser *p, struct json_object *val, const char *pa
 	return regex_compile(p, val, path, k->name, pattern, out);
 }
 
-static int removable_bit(struct parser *p, struct json_object *val, const char *path,
+static int parse_removable_bit(struct parser *p, struct json_object *val, const char *path,
 			 const char *key, unsigned *bits)
 {
 	static const char *const names[] = { "removable", "fixed", "unknown" };
@@ -190,7 +190,7 @@ static int parse_removable(struct parser *p, struct json_object *val, const char
 	int r = 0;
 
 	if (is_type(val, json_type_string))
-		return removable_bit(p, val, path, key, bits);
+		return parse_removable_bit(p, val, path, key, bits);
 	if (!is_type(val, json_type_array))
 		return config_report(p, path, key, "expected a string or an array of strings");
 	n = json_object_array_length(val);
@@ -201,7 +201,7 @@ static int parse_removable(struct parser *p, struct json_object *val, const char
 		char indexed[KEY_MAX_LEN];
 
 		snprintf(indexed, sizeof(indexed), "%s[%zu]", key, i);
-		if (removable_bit(p, json_object_array_get_idx(val, i), path, indexed, bits) < 0)
+		if (parse_removable_bit(p, json_object_array_get_idx(val, i), path, indexed, bits) < 0)
 			r = -EINVAL;
 	}
 	return r;
