@@ -18,6 +18,7 @@
 #include <sys/timerfd.h>
 #include <sys/un.h>
 
+#include "clock.h"
 #include "backlog.h"
 #include "config.h"
 #include "datagram.h"
@@ -131,7 +132,7 @@ static void on_timer(struct source *src, uint32_t events)
 
 	if (read(s->timerfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		log_debug("timerfd: %m");
-	vmm_timer(s->vmm, qmp_now_ms());
+	vmm_timer(s->vmm, clock_now_ms());
 }
 
 /* ---- signals ---- */
@@ -165,7 +166,7 @@ static void on_signal(struct source *src, uint32_t events)
 			log_info("%s: finishing the current step, then exiting",
 				 strsignal((int)si.ssi_signo));
 			if (!s->stopping)
-				s->stop_ms = qmp_now_ms() + STOP_GRACE_MS;
+				s->stop_ms = clock_now_ms() + STOP_GRACE_MS;
 			s->stopping = true;
 		}
 	}
@@ -298,11 +299,11 @@ static int run(struct statd *s)
 		int r;
 
 		/* Retention: at start, then at most hourly (it keeps its own clock). */
-		db_retention(s->db, s->cfg->history_days, qmp_now_ms());
+		db_retention(s->db, s->cfg->history_days, clock_now_ms());
 		arm_timer(s);
 		if (s->stopping && vmm_quiesce(s->vmm))
 			break;
-		if (s->stopping && qmp_now_ms() >= s->stop_ms) {
+		if (s->stopping && clock_now_ms() >= s->stop_ms) {
 			log_notice("exiting with a command in flight: it is redone at the next start");
 			break;
 		}

@@ -20,6 +20,7 @@
 
 #include <json-c/json.h>
 
+#include "clock.h"
 #include "log.h"
 #include "macro.h"
 #include "check.h"
@@ -31,9 +32,9 @@
 /* Pump Q until COND holds, it fails, or MS pass; evaluates to the last error. */
 #define RUN_UNTIL(q, cond, ms)                                                 \
 	({                                                                     \
-		int64_t end_ = qmp_now_ms() + (ms);                            \
+		int64_t end_ = clock_now_ms() + (ms);                            \
 		int r_ = 0;                                                    \
-		while (!(cond) && r_ == 0 && qmp_now_ms() < end_)             \
+		while (!(cond) && r_ == 0 && clock_now_ms() < end_)             \
 			r_ = pump((q), 50);                                    \
 		r_;                                                            \
 	})
@@ -97,7 +98,7 @@ static int pump(struct qmp *q, int max_ms)
 {
 	uint32_t want = qmp_wanted_events(q), ev = 0;
 	struct pollfd pfd = { .fd = qmp_fd(q) };
-	int64_t deadline = qmp_deadline_ms(q), now = qmp_now_ms();
+	int64_t deadline = qmp_deadline_ms(q), now = clock_now_ms();
 	int timeout = max_ms, n, r;
 
 	if (deadline >= 0 && deadline - now < timeout)
@@ -113,7 +114,7 @@ static int pump(struct qmp *q, int max_ms)
 		if (r < 0)
 			return r;
 	}
-	return qmp_check_timeout(q, qmp_now_ms());
+	return qmp_check_timeout(q, clock_now_ms());
 }
 
 static int command(struct qmp *q, const char *execute, const char *args_json, struct reply *r)
@@ -210,13 +211,13 @@ static int peer_puts(struct peer *p, struct qmp *q, const char *s)
 /* Pump the client until it has sent one command line; return its id, or -1. */
 static int64_t peer_expect(struct peer *p, struct qmp *q, const char *execute)
 {
-	int64_t end = qmp_now_ms() + WAIT_MS, id = -1;
+	int64_t end = clock_now_ms() + WAIT_MS, id = -1;
 	struct json_object *cmd, *o;
 	char *nl;
 	ssize_t n;
 
 	while (!(nl = memchr(p->buf, '\n', p->len))) {
-		if (qmp_now_ms() > end || p->len == sizeof(p->buf))
+		if (clock_now_ms() > end || p->len == sizeof(p->buf))
 			return -1;
 		n = recv(p->fd, p->buf + p->len, sizeof(p->buf) - p->len, 0);
 		if (n > 0)
@@ -308,13 +309,13 @@ static bool test_timeout(void)
 	int failures = check_failures;
 
 	REQUIRE(peer_start(&p, &opts, false, &q) == 0);
-	start = qmp_now_ms();
+	start = clock_now_ms();
 	REQUIRE(command(q, "query-status", NULL, &a) == 0);
 	REQUIRE(peer_puts(&p, q, greeting) == 0);
 	REQUIRE(peer_expect(&p, q, "qmp_capabilities") == 0);
 	REQUIRE(qmp_deadline_ms(q) >= 0);
 	REQUIRE(RUN_UNTIL(q, a.calls, 3000) == -ETIMEDOUT);
-	elapsed = qmp_now_ms() - start;
+	elapsed = clock_now_ms() - start;
 	REQUIRE(elapsed >= 200 && elapsed < 1500);
 	REQUIRE(a.calls == 1 && a.err == -ETIMEDOUT);
 	REQUIRE(strstr(a.msg, "qmp_capabilities"));
@@ -639,7 +640,7 @@ static bool test_partial_write(void)
 	REQUIRE(args);
 	json_object_object_add(args, "blob", json_object_new_string(blob));
 	REQUIRE(qmp_command(q, "x-blob", args, on_reply, &a) == 0);
-	for (end = qmp_now_ms() + WAIT_MS; qmp_now_ms() < end;) {
+	for (end = clock_now_ms() + WAIT_MS; clock_now_ms() < end;) {
 		saw_pollout |= !!(qmp_wanted_events(q) & EPOLLOUT);
 		REQUIRE(pump(q, 10) == 0);
 		n = recv(p.fd, buf + got, cap - got, 0);
@@ -729,7 +730,7 @@ static pid_t start_qemu(const char *sock)
 
 static int connect_qemu(pid_t pid, const char *sock, const struct qmp_options *opts, struct qmp **q)
 {
-	int64_t end = qmp_now_ms() + 10000;
+	int64_t end = clock_now_ms() + 10000;
 	int r;
 
 	do {
@@ -739,7 +740,7 @@ static int connect_qemu(pid_t pid, const char *sock, const struct qmp_options *o
 		if (waitpid(pid, NULL, WNOHANG) != 0)
 			return -ECHILD;
 		usleep(20 * 1000);
-	} while (qmp_now_ms() < end);
+	} while (clock_now_ms() < end);
 	return r;
 }
 

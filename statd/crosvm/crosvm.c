@@ -17,6 +17,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "backend.h"
 #include "crosvm-run.h"
 #include "log.h"
@@ -146,7 +147,7 @@ static int run_start(struct vmm_backend *b, enum step step, const char *devnode,
 	}
 	log_debug("%s: crosvm usb %s (pid %d)", b->name,
 		  step == STEP_ATTACH ? "attach" : step == STEP_DETACH ? "detach" : "list", (int)r->c.pid);
-	r->deadline_ms = qmp_now_ms() + b->timeout_ms;
+	r->deadline_ms = clock_now_ms() + b->timeout_ms;
 	b->run = r;
 	if (loop_add(b->loop, r->c.out_fd, EPOLLIN, &r->src) < 0 ||
 	    loop_add(b->loop, r->c.err_fd, EPOLLIN, &r->src) < 0 ||
@@ -417,8 +418,8 @@ static int64_t crosvm_deadline(const struct vmm_backend *b)
 
 	if (!r)
 		return -1;
-	if (r->c.pidfd < 0 && !r->c.exited && qmp_now_ms() + REAP_POLL_MS < r->deadline_ms)
-		return qmp_now_ms() + REAP_POLL_MS;
+	if (r->c.pidfd < 0 && !r->c.exited && clock_now_ms() + REAP_POLL_MS < r->deadline_ms)
+		return clock_now_ms() + REAP_POLL_MS;
 	return r->deadline_ms;
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "clock.h"
 #include "log.h"
 #include "macro.h"
 #include "qemu-args.h"
@@ -260,12 +261,12 @@ static void on_device_del(struct qmp *q, void *userdata, struct json_object *ret
 
 	if (err == 0 && b->kind->waits_deleted && !b->deleted) {
 		/* The guest is asked to let go: done at DEVICE_DELETED, or timed out. */
-		b->delete_due_ms = qmp_now_ms() + b->delete_timeout_ms;
+		b->delete_due_ms = clock_now_ms() + b->delete_timeout_ms;
 		return;
 	}
 	if (err == -EIO && b->kind->waits_deleted && strstr(errstr, "in the process of unplug")) {
 		/* Asked before (the connection was lost meanwhile): wait on. */
-		b->delete_due_ms = qmp_now_ms() + b->delete_timeout_ms;
+		b->delete_due_ms = clock_now_ms() + b->delete_timeout_ms;
 		return;
 	}
 	if (err == 0 || (err == -EIO && strstr(errstr, "not found")))

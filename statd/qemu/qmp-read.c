@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "clock.h"
 #include "device.h"
 #include "log.h"
 #include "qmp-private.h"
@@ -90,7 +91,7 @@ static int handle_event(struct qmp *q, struct json_object *msg, struct json_obje
 {
 	struct json_object *data = NULL;
 	_cleanup_free_ char *name = NULL;
-	int64_t now = qmp_now_ms();
+	int64_t now = clock_now_ms();
 
 	if (!json_object_is_type(event, json_type_string))
 		return qmp_fail(q, -EPROTO, "QMP protocol error: event name is not a string");
@@ -130,7 +131,7 @@ static int handle_message(struct qmp *q, struct json_object *msg)
 		q->wbuf = caps_line;
 		q->wlen = sizeof(caps_line) - 1;
 		q->woff = 0;
-		q->wait_start = qmp_now_ms();
+		q->wait_start = clock_now_ms();
 		return 0;
 	}
 	if (json_object_object_get_ex(msg, "event", &o))

@@ -13,19 +13,12 @@
 
 #include <json-c/json.h>
 
+#include "clock.h"
 #include "log.h"
 #include "qmp-private.h"
 
 #define QMP_DEFAULT_TIMEOUT_MS 5000
 #define QMP_DEFAULT_MAX_REPLY (1024 * 1024)
-
-int64_t qmp_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void cmd_free(struct qmp_cmd *c)
 {
@@ -93,7 +86,7 @@ void qmp_start_next(struct qmp *q)
 	q->wbuf = c->line;
 	q->wlen = c->len;
 	q->woff = 0;
-	q->wait_start = qmp_now_ms();
+	q->wait_start = clock_now_ms();
 }
 
 static int flush(struct qmp *q)
@@ -152,7 +145,7 @@ int qmp_dispatch(struct qmp *q, uint32_t revents)
 	}
 	r = flush(q);
 	/* Traffic does not move a deadline: it holds whatever the peer sends. */
-	return r < 0 ? r : qmp_check_timeout(q, qmp_now_ms());
+	return r < 0 ? r : qmp_check_timeout(q, clock_now_ms());
 }
 
 static const char *wait_what(const struct qmp *q)
@@ -340,7 +333,7 @@ int qmp_open(const char *path, const struct qmp_options *opts, struct qmp **out)
 	if (r < 0)
 		goto err;
 	q->state = r > 0 ? QMP_CONNECTING : QMP_GREETING;
-	q->wait_start = qmp_now_ms();
+	q->wait_start = clock_now_ms();
 	log_debug("qmp %s: connecting", q->path);
 	*out = q;
 	return 0;

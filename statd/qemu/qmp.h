@@ -60,4 +60,3 @@ int qmp_command(struct qmp *q, const char *execute, struct json_object *args, qm
 /* Commands queued or sent and not yet answered. */
 unsigned qmp_pending(const struct qmp *q);
 
-int64_t qmp_now_ms(void);

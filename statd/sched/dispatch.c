@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "backend.h"
 #include "job.h"
 #include "log.h"
@@ -105,7 +106,7 @@ static void start(struct worker *w, struct job *j)
 	if (j->claimed)
 		j->pub.redo = true;
 	w->cur = j;
-	w->tried_ms = qmp_now_ms();
+	w->tried_ms = clock_now_ms();
 	/* Its answer may come from inside: it only lands on the finished list. */
 	fn(w->b, w->m->cfg, vm, &j->pub);
 }

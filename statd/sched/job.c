@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "ident.h"
 #include "job.h"
 #include "log.h"
@@ -324,7 +325,7 @@ int vmm_job_attempt(struct vmm_job *pub)
 	int r;
 
 	if (!j->first_ms)
-		j->first_ms = qmp_now_ms();
+		j->first_ms = clock_now_ms();
 	r = job_claim(j->w->m->db, j, j->w->m->owner);
 	j->claim_failed = r < 0;
 	j->stale = r == -ESTALE;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "job.h"
 #include "log.h"
 #include "macro.h"
@@ -83,7 +84,7 @@ static void backoff(struct worker *w)
 	if (backoff_past_quiet(w->backoff_ms))
 		w->appeared = false;
 	w->waiting = true;
-	w->due_ms = qmp_now_ms() + w->backoff_ms;
+	w->due_ms = clock_now_ms() + w->backoff_ms;
 	log_debug("%s: unreachable, next attempt in %d ms", w->name, w->backoff_ms);
 }
 
@@ -184,7 +185,7 @@ void outcome_answer(struct vmm *m, struct job *j)
 		}
 		return;
 	case VMM_NOT_YET:
-		if (backoff_not_yet(w->ops, j->first_ms, qmp_now_ms(), &j->delay_ms, &j->due_ms)) {
+		if (backoff_not_yet(w->ops, j->first_ms, clock_now_ms(), &j->delay_ms, &j->due_ms)) {
 			log_debug("%s: %s; retrying in %d ms", j->label, detail, j->delay_ms / 2);
 			sched_retry_add(m, j);
 			return;

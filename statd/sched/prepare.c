@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "job.h"
 #include "log.h"
 #include "nodewatch.h"
@@ -30,7 +31,7 @@ void sched_restore(struct vmm *m, const struct vmm_job *j)
 static void nodes_changed(void *userdata)
 {
 	struct vmm *m = userdata;
-	int64_t now = qmp_now_ms();
+	int64_t now = clock_now_ms();
 
 	for (struct job *j = m->retry; j; j = j->next)
 		if (j->node_wait)
@@ -66,7 +67,7 @@ static int watch_nodes(struct vmm *m)
 /* Host-side preparation is under way: look again when a node shows up, within its bound. */
 static bool prep_later(struct vmm *m, struct job *j)
 {
-	int64_t now = qmp_now_ms();
+	int64_t now = clock_now_ms();
 	int r;
 
 	if (!j->prep_ms)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "job.h"
 #include "log.h"
 #include "macro.h"
@@ -134,7 +135,7 @@ bool sched_known(const struct vmm *m, int64_t intent_id)
 void sched_record_failed(struct vmm *m, int r)
 {
 	if (r < 0 && m->rescan_ms < 0)
-		m->rescan_ms = qmp_now_ms() + RESCAN_MS;
+		m->rescan_ms = clock_now_ms() + RESCAN_MS;
 }
 
 void sched_want_read(struct vmm *m, bool all)
@@ -159,7 +160,7 @@ static void wake(struct worker *w, int64_t now)
 
 void sched_wake_all(struct vmm *m)
 {
-	int64_t now = qmp_now_ms();
+	int64_t now = clock_now_ms();
 
 	for (size_t i = 0; i < m->n_workers; i++)
 		wake(m->workers[i], now);
@@ -179,7 +180,7 @@ int vmm_new(struct loop *loop, struct db *db, const struct config *cfg, struct v
 	m->rescan_ms = -1;
 	m->done_tail = &m->done;
 	/* Claims name the statd that made them: any other one's are redone. */
-	if (asprintf(&m->owner, "%d:%lld", (int)getpid(), (long long)qmp_now_ms()) < 0) {
+	if (asprintf(&m->owner, "%d:%lld", (int)getpid(), (long long)clock_now_ms()) < 0) {
 		free(m);
 		return -ENOMEM;
 	}

@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "clock.h"
 #include "log.h"
 #include "macro.h"
 #include "qmp.h"
@@ -40,7 +41,7 @@ void vmm_vm_appeared(struct vmm *m, const char *name)
 		if (streq(w->name, name) && w->waiting) {
 			w->appeared = true;
 			w->backoff_ms = 0;
-			w->due_ms = qmp_now_ms();
+			w->due_ms = clock_now_ms();
 		}
 	}
 	sched_wake_all(m);
