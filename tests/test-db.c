@@ -498,6 +498,29 @@ static void test_claim_live_owner(void)
 	db_close(db);
 }
 
+/*
+ * A brief begin gives up at its own short bound, not the connection's
+ * (a minute here): SIGALRM's default action ends the test if it waits that.
+ */
+static void test_begin_brief(void)
+{
+	_cleanup_free_ char *path = path_in_dir("brief.db");
+	struct db *db;
+	sqlite3 *holder;
+
+	CHECK(db_open(path, 60000, 0, &db) == 0);
+	CHECK(sqlite3_open(path, &holder) == SQLITE_OK);
+	CHECK(exec_sql(holder, "BEGIN IMMEDIATE") == SQLITE_OK);
+	alarm(20);
+	CHECK(db_begin_brief(db, 10) == -EBUSY);
+	alarm(0);
+	CHECK(exec_sql(holder, "ROLLBACK") == SQLITE_OK);
+	CHECK(db_begin_brief(db, 10) == 0);
+	CHECK(db_commit(db) == 0);
+	sqlite3_close(holder);
+	db_close(db);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -510,6 +533,7 @@ int main(void)
 	test_v5_claims();
 	test_v5_displaced();
 	test_claim_live_owner();
+	test_begin_brief();
 	if (!check_failures) {
 		char cmd[sizeof(dir) + 16];
 

@@ -39,6 +39,7 @@ struct db {
 	sqlite3_stmt *stmts[ST_MAX];
 	int64_t prune_due_ms;	/* db_retention(): CLOCK_MONOTONIC ms of the next run */
 	int64_t busy_deadline_ms;	/* DB_BUSY_BUDGET: CLOCK_MONOTONIC */
+	int busy_ms;		/* otherwise: SQLite's busy timeout, db_begin_brief() restores it */
 };
 
 /* Log WHAT failed with SQLite's message and return -errno. */

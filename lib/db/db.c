@@ -181,6 +181,7 @@ static int configure(struct db *db, int busy_ms, unsigned flags)
 		db->busy_deadline_ms = now_ms() + busy_ms;
 		sqlite3_busy_handler(db->sql, busy_budget, db);
 	} else {
+		db->busy_ms = busy_ms;
 		sqlite3_busy_timeout(db->sql, busy_ms);
 	}
 	r = db_exec(db, "PRAGMA journal_mode = WAL", "enable WAL");
@@ -260,6 +261,18 @@ int db_check_writable(struct db *db)
 int db_begin(struct db *db)
 {
 	return run_simple(db, ST_BEGIN, "begin transaction");
+}
+
+int db_begin_brief(struct db *db, int busy_ms)
+{
+	int r;
+
+	if (db->busy_deadline_ms)
+		return db_begin(db);	/* a budget already bounds the whole run */
+	sqlite3_busy_timeout(db->sql, busy_ms);
+	r = db_begin(db);
+	sqlite3_busy_timeout(db->sql, db->busy_ms);
+	return r;
 }
 
 int db_commit(struct db *db)

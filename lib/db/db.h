@@ -54,6 +54,12 @@ int db_check_writable(struct db *db);
 
 /* BEGIN IMMEDIATE: take the write lock up front, so later steps cannot deadlock. */
 int db_begin(struct db *db);
+/*
+ * db_begin() waiting at most BUSY_MS for the lock (not the connection's
+ * bound): for writes that may as well be made next time, so that the one
+ * loop of statd never waits long for them. -EBUSY when the lock is held.
+ */
+int db_begin_brief(struct db *db, int busy_ms);
 int db_commit(struct db *db);
 void db_rollback(struct db *db);
 

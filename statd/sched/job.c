@@ -13,6 +13,8 @@
 #include "qmp.h"
 #include "sched-private.h"
 
+/* A note waits this long for the database lock at most; it is written next time otherwise. */
+#define NOTE_BUSY_MS 10
 /* The first "not yet" retry comes after this; each next one after twice as long. */
 #define RETRY_FIRST_MS 20
 
@@ -236,27 +238,12 @@ int job_claim(struct db *db, struct job *j, const char *owner)
 
 void job_defer(struct db *db, struct job *j, const char *note)
 {
-	bool first = false;
-	int r;
+	struct job *next = j->next;
 
-	if (streq(j->note, note))
-		return;
-	r = db_begin(db);
-	if (r == 0)
-		r = db_intent_defer(db, j->intent_id, note, &first);
-	/* A reconcile is the VM's own business: its waits are in the intent only. */
-	if (r == 0 && first && !j->pub.reconcile)
-		r = db_history_add(db, j->pub.device_id, j->label, HISTORY_WAITING, j->vm, note);
-	if (r == 0)
-		r = db_commit(db);
-	if (r < 0) {
-		db_rollback(db);
-		return;
-	}
-	free(j->note);
-	j->note = strdup(note);
-	if (first)
-		log_notice("%s: waiting: %s", j->label, note);
+	/* J alone: a list of one. */
+	j->next = NULL;
+	job_defer_all(db, j, note);
+	j->next = next;
 }
 
 /* Keep J's intent pending with NOTE, in the caller's transaction: 1 when its note is new. */
@@ -276,7 +263,15 @@ static int defer_one(struct db *db, struct job *j, const char *note, bool *first
 
 void job_defer_all(struct db *db, struct job *head, const char *note)
 {
-	int r = db_begin(db);
+	bool any = false;
+	int r = 0;
+
+	for (struct job *j = head; j && !any; j = j->next)
+		any = !streq(j->note, note);
+	if (!any)
+		return;	/* the same note again: no write at all */
+	/* Only a note: a held lock costs the loop NOTE_BUSY_MS, and the note comes next time. */
+	r = db_begin_brief(db, NOTE_BUSY_MS);
 
 	for (struct job *j = head; r == 0 && j; j = j->next) {
 		bool first;
