@@ -296,20 +296,32 @@ static const char *devnode(struct udev_device *d)
 	return udev_device_get_devnode(d);
 }
 
+/* One row per device kind: the udev devices it is (NULL: any devtype or name). */
+static const struct {
+	const char *subsystem, *devtype, *sysname_prefix;
+} kind_udev[DEV_KIND_MAX] = {
+	[DEV_USB] = { "usb", "usb_device", NULL },
+	[DEV_PCI] = { "pci", NULL, NULL },
+	[DEV_EVDEV] = { "input", NULL, "event" },
+};
+
 static int kind_of(struct udev_device *d, enum dev_kind *kind)
 {
 	const char *subsystem = udev_device_get_subsystem(d);
+	const char *devtype = udev_device_get_devtype(d);
 	const char *sysname = udev_device_get_sysname(d);
 
-	if (streq(subsystem, "usb") && streq(udev_device_get_devtype(d), "usb_device"))
-		*kind = DEV_USB;
-	else if (streq(subsystem, "pci"))
-		*kind = DEV_PCI;
-	else if (streq(subsystem, "input") && sysname && strncmp(sysname, "event", 5) == 0)
-		*kind = DEV_EVDEV;
-	else
-		return -ENOTSUP;
-	return 0;
+	for (int k = 0; k < DEV_KIND_MAX; k++) {
+		const char *prefix = kind_udev[k].sysname_prefix;
+
+		if (!streq(subsystem, kind_udev[k].subsystem) ||
+		    (kind_udev[k].devtype && !streq(devtype, kind_udev[k].devtype)) ||
+		    (prefix && (!sysname || strncmp(sysname, prefix, strlen(prefix)) != 0)))
+			continue;
+		*kind = k;
+		return 0;
+	}
+	return -ENOTSUP;
 }
 
 int device_from_udev(struct udev_device *d, struct device **out)

@@ -171,9 +171,10 @@ static unsigned removable_bit(const char *s)
 	return REMOVABLE_UNKNOWN;
 }
 
-static bool usb_rule(const struct rule *r, const struct device *dev, struct kmods *kmods,
+static bool usb_rule(const struct config *cfg, const struct rule *r, const struct device *dev,
 		     FILE *why)
 {
+	struct kmods *kmods = cfg->kmods;
 	unsigned f = r->fields;
 
 	if (!hex_field(f, RF_VENDOR_ID, r->vendor_id, dev->vendor_id, "vendorId", why) ||
@@ -198,7 +199,8 @@ static bool usb_rule(const struct rule *r, const struct device *dev, struct kmod
 	return driver_field(r, dev, kmods, why);
 }
 
-static bool pci_rule(const struct rule *r, const struct device *dev, FILE *why)
+static bool pci_rule(const struct config *cfg, const struct rule *r, const struct device *dev,
+		     FILE *why)
 {
 	unsigned f = r->fields;
 
@@ -216,7 +218,8 @@ static bool pci_rule(const struct rule *r, const struct device *dev, FILE *why)
 			 why);
 }
 
-static bool evdev_rule(const struct rule *r, const struct device *dev, FILE *why)
+static bool evdev_rule(const struct config *cfg, const struct rule *r, const struct device *dev,
+		       FILE *why)
 {
 	unsigned f = r->fields;
 
@@ -238,6 +241,36 @@ static bool evdev_rule(const struct rule *r, const struct device *dev, FILE *why
 	return true;
 }
 
+static const char *usb_never(const struct device *dev)
+{
+	if (dev->dev_class == 9)
+		return "USB hubs are never passed through";
+	for (int i = 0; i < dev->n_ifaces; i++)
+		if (dev->ifaces[i].cls == 9)
+			return "USB hubs are never passed through";
+	return NULL;
+}
+
+static const char *evdev_never(const struct device *dev)
+{
+	if (streq(device_property(dev, "ID_BUS"), "usb"))
+		return "USB input devices are passed through as USB devices, not evdev";
+	if (!streq(device_property(dev, "ID_INPUT"), "1"))
+		return "not an input device (ID_INPUT is not 1)";
+	return NULL;
+}
+
+/* One row per device kind: how a rule matches it, and what no rule may pass (NULL: nothing). */
+static const struct {
+	bool (*rule)(const struct config *cfg, const struct rule *r, const struct device *dev,
+		     FILE *why);
+	const char *(*never)(const struct device *dev);
+} kinds[DEV_KIND_MAX] = {
+	[DEV_USB] = { .rule = usb_rule, .never = usb_never },
+	[DEV_PCI] = { .rule = pci_rule },
+	[DEV_EVDEV] = { .rule = evdev_rule, .never = evdev_never },
+};
+
 bool match_rule(const struct config *cfg, const struct rule *rule, const struct device *dev,
 		FILE *why)
 {
@@ -246,31 +279,12 @@ bool match_rule(const struct config *cfg, const struct rule *rule, const struct 
 		say(why, "no field to match: matches nothing");
 		return false;
 	}
-	switch (dev->kind) {
-	case DEV_USB:
-		return usb_rule(rule, dev, cfg->kmods, why);
-	case DEV_PCI:
-		return pci_rule(rule, dev, why);
-	default:
-		return evdev_rule(rule, dev, why);
-	}
+	return kinds[dev->kind].rule(cfg, rule, dev, why);
 }
 
 const char *match_never_reason(const struct device *dev)
 {
-	if (dev->kind == DEV_USB) {
-		if (dev->dev_class == 9)
-			return "USB hubs are never passed through";
-		for (int i = 0; i < dev->n_ifaces; i++)
-			if (dev->ifaces[i].cls == 9)
-				return "USB hubs are never passed through";
-	} else if (dev->kind == DEV_EVDEV) {
-		if (streq(device_property(dev, "ID_BUS"), "usb"))
-			return "USB input devices are passed through as USB devices, not evdev";
-		if (!streq(device_property(dev, "ID_INPUT"), "1"))
-			return "not an input device (ID_INPUT is not 1)";
-	}
-	return NULL;
+	return kinds[dev->kind].never ? kinds[dev->kind].never(dev) : NULL;
 }
 
 static const char *label(const struct rule *r)
