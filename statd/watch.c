@@ -98,14 +98,46 @@ int watch_add_nearest(int fd, const char *dir, uint32_t mask, char **at)
 	return wd;
 }
 
+/* Does the part of DIR right below its ancestor AT exist now? */
+static bool next_part_exists(const char *at, const char *dir)
+{
+	size_t len = strlen(at);
+	const char *end;
+	struct stat st;
+	char *next;
+	bool r;
+
+	if (strncmp(at, dir, len) != 0 || (dir[len] != '/' && !streq(at, "/")))
+		return false;
+	end = strchr(dir + len + 1, '/');
+	next = strndup(dir, end ? (size_t)(end - dir) : strlen(dir));
+	r = next && stat(next, &st) == 0 && S_ISDIR(st.st_mode);
+	free(next);
+	return r;
+}
+
 /* Watch DIR, or its nearest existing parent. Adds to *DIRS; returns the path watched or NULL. */
 static const char *watch_nearest(struct vmwatch *vw, const char *dir, struct dirwatch **dirs,
 				 size_t *n)
 {
 	char *p = NULL;
 	struct dirwatch *v;
-	int wd = watch_add_nearest(vw->fd, dir, DIR_EVENTS, &p);
+	int wd;
 
+	for (int tries = 0;; tries++) {
+		wd = watch_add_nearest(vw->fd, dir, DIR_EVENTS, &p);
+		/*
+		 * A parent is watched: the next part of the path may have been
+		 * made after it was found missing and before the watch (mkdir -p),
+		 * and no event will say so. Go deeper while it is there.
+		 */
+		if (wd < 0 || streq(p, dir) || tries == 8 || !next_part_exists(p, dir))
+			break;
+		if (!find_wd(*dirs, *n, wd) && !find_wd(vw->dirs, vw->n_dirs, wd))
+			inotify_rm_watch(vw->fd, wd);
+		free(p);
+		p = NULL;
+	}
 	if (wd < 0)
 		return NULL;
 	if (find_wd(*dirs, *n, wd)) {
