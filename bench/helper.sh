@@ -18,6 +18,7 @@
 # Prints:  helper median_ms=0.812 p99_ms=1.402 peak_rss_kb=3120 events=1000
 #          baseline_true median_ms=0.400 p99_ms=0.700 events=200
 #          parallel32 events_per_s=310.2 events=500 spooled=0 lost=0
+#          parallel_true32 events_per_s=900.5 events=500
 # The second line is the floor: /bin/true started the same way in the same session
 # (at most 200 times), to tell the helper's own cost from this machine's fork+exec.
 #
@@ -39,7 +40,8 @@
 # - The parallel line: PAR_EVENTS (500) adds of the mouse through PAR_WORKERS (32)
 #   helpers at a time (xargs -P), on a fresh database; events per second over the
 #   whole batch; how many went to the spool (no statd imports them here) and how
-#   many were lost (must be 0).
+#   many were lost (must be 0). Its floor, the parallel_true32 line: as many
+#   /bin/true started the same way (xargs -P, env with the same environment).
 #
 # Environment: HELPER (default: the helper of the build tree), top_srcdir,
 # top_builddir (default: this script's tree).
@@ -101,6 +103,14 @@ parallel() {
 	lost=$(grep -c 'NOT recorded' "$dir/log" || true)
 	awk -v us=$((${t1/./} - ${t0/./})) -v n="$PAR_EVENTS" -v p="$PAR_WORKERS" -v s="$spooled" \
 		-v l="$lost" 'BEGIN { printf "parallel%d events_per_s=%.1f events=%d spooled=%d lost=%d\n", p, n / (us / 1e6), n, s, l }'
+	# The floor: /bin/true started the same way, as many at a time.
+	t0=$EPOCHREALTIME
+	for ((i = 1; i <= PAR_EVENTS; i++)); do
+		echo "SEQNUM=$((10000 + i))"
+	done | xargs -P"$PAR_WORKERS" -I{} env "${EV[@]}" {} /bin/true
+	t1=$EPOCHREALTIME
+	awk -v us=$((${t1/./} - ${t0/./})) -v n="$PAR_EVENTS" -v p="$PAR_WORKERS" \
+		'BEGIN { printf "parallel_true%d events_per_s=%.1f events=%d\n", p, n / (us / 1e6), n }'
 }
 
 # Inside umockdev-run: the measurements.
