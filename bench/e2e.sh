@@ -17,6 +17,14 @@
 #    Each add is followed by the remove event (timed too, not the headline),
 #    so every add really attaches. The VM uses "usbAttachBy": "vidpid", so
 #    QEMU accepts the usb-host although the host has no such device.
+#    The same events measured on QEMU's clock: this QEMU runs with
+#    `-trace handle_qmp_command -trace monitor_qmp_respond -msg timestamp=on`,
+#    which stamps each command's arrival and its reply with the wall clock;
+#    the event's time is the wall clock just before the helper is spawned.
+#    plug_qemu: event to QEMU's reply to the device_add (and to the first
+#    command of any kind reaching QEMU); unplug_qemu: event to the reply to
+#    device_del. Their floor, qemu_median_ms: QEMU's own time from the
+#    command's arrival to its reply.
 # 2. Backlog: statd stopped, BACKLOG attach intents (distinct vid:pid) are
 #    written straight into the database; then the time from starting statd
 #    until all are attached, checked against pending_intents afterwards.
@@ -26,6 +34,8 @@
 #
 # Prints:
 #   e2e median_ms=1.234 p99_ms=3.456 events=200
+#   plug_qemu median_ms=... p99_ms=... qemu_median_ms=... first_cmd_median_ms=... events=200
+#   unplug_qemu median_ms=... p99_ms=... qemu_median_ms=... events=200
 #   backlog intents=1000 drain_s=0.812
 # plus the helper's own run time and the detach latency, for context.
 set -euo pipefail
@@ -68,6 +78,8 @@ import threading
 import time
 
 SRCDIR = os.environ["SRCDIR"]
+sys.path.insert(0, os.path.join(SRCDIR, "bench"))
+import qemutrace  # noqa: E402
 BUILDDIR = os.environ["BUILDDIR"]
 EVENTS = int(os.environ["EVENTS"])
 BACKLOG = int(os.environ["BACKLOG"])
@@ -181,15 +193,16 @@ def ms(x):
     return "%.3f" % (x * 1000)
 
 
-def start_qemus(names):
+def start_qemus(names, trace=None):
     socks = [os.path.join(tmp, name + ".sock") for name in names]
+    args = qemutrace.ARGS if trace else []
     for path in socks:
         procs.append(subprocess.Popen(
             ["qemu-system-x86_64", "-M", "q35", "-nodefaults", "-display", "none", "-S",
              "-device", "qemu-xhci,id=xhci,p2=15,p3=15",
-             "-qmp", "unix:%s,server=on,wait=off" % path],
-            env=clean_env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+             "-qmp", "unix:%s,server=on,wait=off" % path] + args,
+            env=clean_env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=open(trace, "w") if trace else subprocess.DEVNULL))
     for _ in range(1000):
         if all(os.path.exists(path) for path in socks):
             return
@@ -197,19 +210,34 @@ def start_qemus(names):
     die("QEMU did not create its QMP socket")
 
 
-start_qemus(["vm1"])
+def to_qemu(events, cmds, name):
+    """For each event time: (to the first NAME command's reply, QEMU's time for it,
+    to the first command of any kind)."""
+    out = []
+    for t in events:
+        reply = next(c for c in cmds if c[0] == name and c[1] >= t)
+        first = next(c for c in cmds if c[1] >= t)
+        out.append((reply[2] - t, reply[2] - reply[1], first[1] - t))
+    return out
+
+
+trace = os.path.join(tmp, "vm1.trace")
+start_qemus(["vm1"], trace)
 
 try:
     statd = Statd()
     attach, detach, helper_runs = [], [], []
+    plug_wall, unplug_wall = [], []
     with open(os.path.join(tmp, "helper.log"), "w") as log:
         for i in range(EVENTS):
+            plug_wall.append(time.time())
             t0 = time.monotonic()
             p = helper("add", 2 * i + 1, log)
             reaper = threading.Thread(target=reap, args=(p, t0, helper_runs))
             reaper.start()
             attach.append(statd.wait_for(b": attached to vm1 as vhp-usb-046d-c077.1-3") - t0)
             reaper.join()
+            unplug_wall.append(time.time())
             t0 = time.monotonic()
             p = helper("remove", 2 * i + 2, log)
             detach.append(statd.wait_for(b": detached from vm1") - t0)
@@ -220,6 +248,16 @@ try:
                                                          ms(pct(detach, 0.99)), EVENTS))
     print("helper_run median_ms=%s p99_ms=%s (add, spawn to exit, under umockdev)"
           % (ms(statistics.median(helper_runs)), ms(pct(helper_runs, 0.99))))
+    cmds = qemutrace.commands(trace)
+    plug = to_qemu(plug_wall, cmds, "device_add")
+    unplug = to_qemu(unplug_wall, cmds, "device_del")
+    print("plug_qemu median_ms=%s p99_ms=%s qemu_median_ms=%s first_cmd_median_ms=%s events=%d"
+          % (ms(statistics.median(x[0] for x in plug)), ms(pct([x[0] for x in plug], 0.99)),
+             ms(statistics.median(x[1] for x in plug)),
+             ms(statistics.median(x[2] for x in plug)), EVENTS))
+    print("unplug_qemu median_ms=%s p99_ms=%s qemu_median_ms=%s events=%d"
+          % (ms(statistics.median(x[0] for x in unplug)), ms(pct([x[0] for x in unplug], 0.99)),
+             ms(statistics.median(x[1] for x in unplug)), EVENTS))
     statd.stop()
 
     # The backlog: BACKLOG devices with attach intents, written as the helper would.
