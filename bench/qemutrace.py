@@ -10,7 +10,8 @@ LINE = re.compile(r"\d+@(\d+\.\d+):(handle_qmp_command|monitor_qmp_respond) mon 
 
 
 def commands(path):
-    """[(command, arrival, reply)] in order, in seconds since the epoch."""
+    """[(command, arrival, reply, arguments, ok)] in order; times in seconds since
+    the epoch, ok: QEMU answered "return", not "error"."""
     pending, done = {}, []
     for line in open(path, errors="replace"):
         m = LINE.match(line)
@@ -18,8 +19,8 @@ def commands(path):
             continue
         t, what, mon, body = float(m.group(1)), m.group(2), m.group(3), json.loads(m.group(4))
         if what == "handle_qmp_command":
-            pending.setdefault(mon, []).append((body.get("execute"), t))
+            pending.setdefault(mon, []).append((body.get("execute"), t, body.get("arguments")))
         elif "return" in body or "error" in body:	# not the greeting, not an event
-            cmd, arrival = pending[mon].pop(0)	# a monitor answers in order
-            done.append((cmd, arrival, t))
+            cmd, arrival, args = pending[mon].pop(0)	# a monitor answers in order
+            done.append((cmd, arrival, t, args, "return" in body))
     return done
