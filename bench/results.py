@@ -90,8 +90,10 @@ def read_lines():
     return lines, status
 
 
-def why_missing(line, status):
+def why_missing(line, key, lines, status):
     script = SOURCE.get(line, "?")
+    if line in lines:
+        return "bench/%s.sh printed no %s in its %s line" % (script, key, line)
     if script not in status:
         return "bench/%s.sh is not there" % script
     if status[script]["exit"]:
@@ -106,7 +108,7 @@ def figures(lines, status):
         value = lines.get(line, {}).get(key)
         fig = {"name": name, "value": value, "unit": unit, "from": "%s %s" % (line, key)}
         if value is None:
-            fig["missing"] = why_missing(line, status)
+            fig["missing"] = why_missing(line, key, lines, status)
         if floor:
             fvalue = lines.get(floor[1], {}).get(floor[2])
             if fvalue is not None:

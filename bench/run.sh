@@ -36,7 +36,7 @@ if [ "$quick" = 1 ]; then
 	: "${HELPER_EVENTS:=20}" "${PAR_EVENTS:=40}" "${E2E_EVENTS:=5}" "${E2E_BACKLOG:=50}"
 	: "${STARTUP_DEVICES:=20}" "${STARTUP_ROUNDS:=1}" "${IDLE_SECONDS:=1}"
 	: "${POKES_DEFERRED:=50}" "${POKES:=200}" "${REATTACH_DEVICES:=4}" "${REATTACH_ROUNDS:=2}"
-	: "${VFIO_ROUNDS:=2}" "${VFIO_WAIT_MS:=50}"
+	: "${VFIO_ROUNDS:=2}" "${VFIO_WAIT_MS:=50}" "${RSS_DEVICES:=50}" "${BOOT_BURST_ARGS:=30 3 8}"
 fi
 : "${HELPER_EVENTS:=1000}" "${PAR_EVENTS:=500}" "${PAR_WORKERS:=32}"
 : "${E2E_EVENTS:=200}" "${E2E_BACKLOG:=1000}"
@@ -55,6 +55,8 @@ script_args() {
 	statd-pokes) echo "$POKES_DEFERRED $POKES" ;;
 	reattach) echo "$REATTACH_DEVICES $REATTACH_ROUNDS" ;;
 	vfio-wait) echo "$VFIO_ROUNDS $VFIO_WAIT_MS" ;;
+	rss) echo "${RSS_DEVICES:-}" ;;
+	boot-burst) echo "${BOOT_BURST_ARGS:-}" ;;	# EVENTS VMS HELPERS
 	esac
 }
 
