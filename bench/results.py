@@ -147,6 +147,7 @@ def metadata(status):
         "loadavg_before": os.environ["LOAD_BEFORE"].split()[:3],
         "loadavg_after": os.environ["LOAD_AFTER"].split()[:3],
         "uptime": os.environ["UPTIME_TEXT"],
+        "build_s": int(os.environ.get("BUILD_S", 0)),
         "total_s": int(os.environ["TOTAL_S"]),
         "scripts": status,
         "note": "a shared machine's numbers are noisy: compare runs made side by side, "
@@ -173,9 +174,9 @@ def table(result):
         rows.append((f["name"], value, fmt(floor["value"], floor["unit"]) if floor else "-",
                      ratio))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    text = ["%s; load average %s before, %s after; %d s"
+    text = ["%s; load average %s before, %s after; build %d s, benches %d s"
             % (meta["built_from"], " ".join(meta["loadavg_before"]),
-               " ".join(meta["loadavg_after"]), meta["total_s"])]
+               " ".join(meta["loadavg_after"]), meta["build_s"], meta["total_s"])]
     for r in rows:
         text.append("%-*s  %-*s  %-*s  %s" % (widths[0], r[0], widths[1], r[1], widths[2], r[2],
                                               r[3]))
