@@ -30,10 +30,9 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-# Event counts. With these defaults the whole run took 4 minutes (build
-# included) at a load average of 10 on 2 CPUs, and 10 minutes at 20 to 35
-# with 1,000 helper events and 20 vfio rounds; --quick makes every script as
-# short as it can be.
+# Event counts. With these defaults the benches took 389 s on 2 CPUs at a
+# load average of 17 to 43 (a fresh build adds one to two minutes); --quick
+# makes every script as short as it can be.
 if [ "$quick" = 1 ]; then
 	: "${HELPER_EVENTS:=20}" "${PAR_EVENTS:=40}" "${E2E_EVENTS:=5}" "${E2E_BACKLOG:=50}"
 	: "${STARTUP_DEVICES:=20}" "${STARTUP_ROUNDS:=1}" "${IDLE_SECONDS:=1}"
