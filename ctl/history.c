@@ -110,7 +110,8 @@ static int row_print(void *userdata, const struct db_history_row *h)
 	printf("%s %s", h->time, h->event);
 	if (h->vm && *h->vm)
 		printf(" %s", h->vm);
-	printf(": %s", h->device);
+	if (*h->device)
+		printf(": %s", h->device);
 	if (h->detail && *h->detail)
 		printf(": %s", h->detail);
 	putchar('\n');
