@@ -293,3 +293,15 @@ has_reconciled() {
 	assert_failure 2
 	assert_one_error_line
 }
+
+@test "status: a crosvm VM is reached on its SEQPACKET control socket" {
+	local sock=$DIR/cvm.sock
+	sed -i "s|{ \"name\": \"vm2\", \"type\": \"qemu\", \"socket\": \"$VM2\"|{ \"name\": \"vm2\", \"type\": \"crosvm\", \"socket\": \"$sock\"|" "$CONFIG"
+	"$PYTHON" -S "$top_srcdir/tests/seqpacket-listen.py" "$sock" </dev/null >/dev/null 2>&1 3>&- &
+	echo $! >"$DIR/listen.pid"
+	wait_until test -e "$sock.ready"
+	run ctl status --json
+	assert_success
+	assert_json '[(v["name"], v["type"], v["reachable"]) for v in d["vms"]]' \
+		"[('vm1', 'qemu', False), ('vm2', 'crosvm', True)]"
+}
