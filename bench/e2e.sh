@@ -137,11 +137,14 @@ class Statd:
 
     def __init__(self):
         self.t_start = time.monotonic()
+        # statd prefixes "<N>" only on the journal's stream: say the pipe is one.
+        self.fd, w = os.pipe()
+        st = os.fstat(w)
+        env = dict(clean_env, JOURNAL_STREAM="%d:%d" % (st.st_dev, st.st_ino))
         self.p = subprocess.Popen([STATD, "-c", cfg, "--db", db, "--run-dir", run],
-                                  env=clean_env, stdin=subprocess.DEVNULL,
-                                  stderr=subprocess.PIPE)
+                                  env=env, stdin=subprocess.DEVNULL, stderr=w)
+        os.close(w)
         procs.append(self.p)
-        self.fd = self.p.stderr.fileno()
         self.buf = b""
         self.wait_for(b"ready:")
 

@@ -233,15 +233,15 @@ int ctl_explain(const struct paths *paths, int argc, char **argv)
 			       "                    else /lib/modules/$(uname -r))\n");
 			return 0;
 		default:
-			return 2;
+			return ctl_usage_error("explain: unknown option \"%s\"", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc) {
-		log_err("explain: which device? Give a syspath such as /sys/bus/usb/devices/1-3");
-		return 2;
+		return ctl_usage_error("explain: which device? Give a syspath such as "
+				       "/sys/bus/usb/devices/1-3");
 	}
-	if (config_load(file, &cfg, stderr) < 0)
-		return 1;
+	if (ctl_config_load(file, &cfg) < 0)
+		return CTL_EXIT_FAILED;
 	if (module_dir && config_set_module_dir(cfg, module_dir) < 0) {
 		config_free(cfg);
 		return 1;

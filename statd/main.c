@@ -137,11 +137,26 @@ static void on_timer(struct source *src, uint32_t events)
 
 /* ---- signals ---- */
 
+/* The config's errors, one message: each of its lines keeps the error's priority in the journal. */
+static int load_config(const char *file, struct config **cfg)
+{
+	_cleanup_free_ char *errs = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&errs, &len);
+	int r = config_load(file, cfg, f ?: stderr);
+
+	if (f)
+		fclose(f);
+	if (errs && len)
+		log_err("%.*s", (int)(len - (errs[len - 1] == '\n')), errs);
+	return r;
+}
+
 static void reload(struct statd *s)
 {
 	struct config *cfg;
 
-	if (config_load(s->paths.config, &cfg, stderr) < 0) {
+	if (load_config(s->paths.config, &cfg) < 0) {
 		log_err("%s: invalid, keeping the configuration in use", s->paths.config);
 		return;
 	}
@@ -226,7 +241,7 @@ static int setup(struct statd *s)
 	_cleanup_free_ char *dbdir = strdup(s->paths.db);
 	int r;
 
-	if (config_load(s->paths.config, &s->cfg, stderr) < 0) {
+	if (load_config(s->paths.config, &s->cfg) < 0) {
 		daemon_fail_status("%s: invalid configuration", s->paths.config);
 		return -EINVAL;
 	}

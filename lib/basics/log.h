@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+#include <stdbool.h>
 #include <syslog.h>
 
 #include "macro.h"
 
 enum log_target {
-	LOG_TARGET_STDERR,	/* "<N>" prefix so journald keeps the priority */
+	LOG_TARGET_STDERR,	/* "<N>" on every line when stderr is the journal, else as PLAIN */
 	LOG_TARGET_SYSLOG,	/* udev RUN programs: stderr is not kept */
 	LOG_TARGET_PLAIN,	/* interactive tools: no prefix */
 };
 
+/* Is stderr the journal's stream ($JOURNAL_STREAM matches it)? */
+bool log_stderr_is_journal(void);
 void log_open(const char *ident, enum log_target target);
 void log_set_max_level(int level);
 int log_get_max_level(void);

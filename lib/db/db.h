@@ -260,3 +260,54 @@ int db_host_driver_del(struct db *db, const char *address);
 /* How many PCI devices with a sysname in ADDRESSES (N of them) other than DEVICE_ID are attached. */
 int db_pci_attached_count(struct db *db, const char *const *addresses, size_t n, int64_t device_id,
 			  int *count);
+
+/* ---- what people and front ends are shown (db-view.c); strings borrowed ---- */
+
+/* A device and its newest decision (NULL members: none kept). */
+struct db_device_row {
+	int64_t id;
+	const char *kind, *ident, *label, *sysname, *devnode, *last_seen;
+	bool present;
+	const char *action;		/* "attach", "select", "ignore" */
+	const char *rule, *tag;
+	const char *vm;			/* attach: its VM */
+	const char *allowed_vms;	/* select: JSON array text */
+};
+typedef int (*db_device_row_fn)(void *userdata, const struct db_device_row *d);
+/* Every device the database knows, by id. */
+int db_devices_each(struct db *db, db_device_row_fn fn, void *userdata);
+
+struct db_attachment_row {
+	const char *vm, *state, *qdev_id, *since;
+};
+typedef int (*db_attachment_row_fn)(void *userdata, const struct db_attachment_row *a);
+int db_device_attachments(struct db *db, int64_t device_id, db_attachment_row_fn fn,
+			  void *userdata);
+
+struct db_history_row {
+	int64_t id, device_id;	/* device_id 0: none */
+	const char *time, *device, *event, *vm, *detail;
+};
+typedef int (*db_history_row_fn)(void *userdata, const struct db_history_row *h);
+/*
+ * History of DEVICE_ID (0: every device) from SINCE on (ISO-8601 UTC text,
+ * NULL: all), the newest LIMIT rows (<= 0: all), oldest first.
+ */
+int db_history_each(struct db *db, int64_t device_id, const char *since, int limit,
+		    db_history_row_fn fn, void *userdata);
+/* The newest "reconciled" or "reconcile_failed" row of VM (time, event, detail only), if any. */
+int db_last_reconcile(struct db *db, const char *vm, db_history_row_fn fn, void *userdata);
+
+/* A row of the pending_intents view. */
+struct db_open_intent {
+	int64_t id;
+	const char *created, *device, *action, *vm, *state, *rule;
+	int attempts;
+};
+typedef int (*db_open_intent_fn)(void *userdata, const struct db_open_intent *i);
+int db_open_intents_each(struct db *db, db_open_intent_fn fn, void *userdata);
+
+typedef int (*db_named_fn)(void *userdata, int64_t id, const char *label);
+/* The devices whose identity or label is NAME, or whose id is NUMBER (0: none). */
+int db_devices_named(struct db *db, const char *name, int64_t number, db_named_fn fn,
+		     void *userdata);
