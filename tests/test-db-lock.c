@@ -186,6 +186,9 @@ static void test_commit_leaves_queue(void)
 	CHECK(lock_byte0(fd, F_WRLCK) == 0);
 	CHECK(lock_byte0(fd, F_UNLCK) == 0);
 	CHECK(db_begin(db) == 0);
+	/* A BEGIN inside the transaction fails, and leaves the place to it. */
+	CHECK(db_begin(db) < 0);
+	CHECK(lock_byte0(fd, F_WRLCK) < 0 && errno == EAGAIN);
 	db_rollback(db);
 	CHECK(lock_byte0(fd, F_WRLCK) == 0);
 	db_close(db);

@@ -201,6 +201,7 @@ void db_set_lock_wait(struct db *db, int ms)
 /* The writer's place in the queue first, so that SQLite's lock is free when asked for. */
 static int begin(struct db *db, int lock_ms)
 {
+	bool had = db->locked;	/* a BEGIN inside a transaction fails: the place stays its */
 	int64_t t0 = db_now_us();
 	int r = lock_take(db, t0 / 1000 + (db->budget ? db->budget_left_us / 1000 : lock_ms),
 			     db->budget);
@@ -214,7 +215,7 @@ static int begin(struct db *db, int lock_ms)
 			db->path, db->budget ? db->busy_ms : lock_ms);
 	if (r == 0)
 		r = db_run(db, ST_BEGIN, "begin transaction");
-	if (r < 0)
+	if (r < 0 && !had)
 		lock_drop(db);
 	return r;
 }
