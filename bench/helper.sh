@@ -18,6 +18,7 @@
 # Prints:  helper median_ms=0.812 p99_ms=1.402 peak_rss_kb=3120 events=1000
 #          baseline_true median_ms=0.400 p99_ms=0.700 events=200
 #          parallel32 events_per_s=310.2 events=500 spooled=0 lost=0
+#          parallel32_true events_per_s=420.0 events=500
 # The second line is the floor: /bin/true started the same way in the same session
 # (at most 200 times), to tell the helper's own cost from this machine's fork+exec.
 #
@@ -40,6 +41,7 @@
 #   helpers at a time (xargs -P), on a fresh database; events per second over the
 #   whole batch; how many went to the spool (no statd imports them here) and how
 #   many were lost (must be 0).
+#   Then the same PAR_EVENTS runs of /bin/true, its floor.
 #
 # Environment: HELPER (default: the helper of the build tree), top_srcdir,
 # top_builddir (default: this script's tree).
@@ -103,6 +105,19 @@ parallel() {
 		-v l="$lost" 'BEGIN { printf "parallel%d events_per_s=%.1f events=%d spooled=%d lost=%d\n", p, n / (us / 1e6), n, s, l }'
 }
 
+# parallel_true: the parallel line's floor, /bin/true started the same way.
+parallel_true() {
+	local i t0 t1
+	event_env 0
+	t0=$EPOCHREALTIME
+	for ((i = 1; i <= PAR_EVENTS; i++)); do
+		echo "SEQNUM=$((10000 + i))"
+	done | xargs -P"$PAR_WORKERS" -I{} env "${EV[@]}" {} /bin/true
+	t1=$EPOCHREALTIME
+	awk -v us=$((${t1/./} - ${t0/./})) -v n="$PAR_EVENTS" -v p="$PAR_WORKERS" \
+		'BEGIN { printf "parallel%d_true events_per_s=%.1f events=%d\n", p, n / (us / 1e6), n }'
+}
+
 # Inside umockdev-run: the measurements.
 inner() {
 	local n=$1 dir=$2 i t0 t1 times=() rss=0 r
@@ -158,6 +173,7 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$HELPER")
 	done
 	stats baseline_true - "${times[@]}"
 	parallel "$dir"
+	parallel_true
 	if [ -e "$dir/vhotplug.db-wal" ]; then
 		echo "(WAL after the run: $(($(stat -c %s "$dir/vhotplug.db-wal") / 1024)) KiB)" >&2
 	fi
