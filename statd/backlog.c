@@ -38,7 +38,7 @@ struct backlog {
 	bool corrupt_said;	/* the corrupt database was reported */
 };
 
-/* ---- one transaction per event or decision ---- */
+/* ---- one transaction per batch of events, or per decision ---- */
 
 typedef int (*txn_fn)(struct backlog *b, const void *arg);
 
@@ -68,76 +68,126 @@ static int read_device(struct backlog *b, const char *devpath, struct device **d
 	return r;
 }
 
+/* ---- the spool: one transaction per batch ---- */
+
 struct import {
 	const struct spool_event *ev;
-	const struct device *dev;
+	struct device *dev;	/* an add's device, read before the transaction */
+	bool skip;		/* in already, or dropped */
+};
+
+struct batch {
+	struct import *v;
+	int n;
 };
 
 static int import_txn(struct backlog *b, const void *arg)
 {
-	const struct import *im = arg;
-	bool seen = false;
-	int r = db_spool_imported(b->db, im->ev->name, &seen);
+	const struct batch *batch = arg;
+	int r = 0;
 
-	if (r < 0 || seen)
-		return r;	/* in already: a statd stopped before it removed the file */
-	r = im->dev ? intake_add(b->db, b->cfg, NULL, im->dev, HISTORY_PLUGGED) :
-		      intake_remove(b->db, im->ev->devpath);
-	return r ?: db_spool_mark(b->db, im->ev->name);
-}
+	for (int i = 0; r == 0 && i < batch->n; i++) {
+		const struct import *im = &batch->v[i];
 
-static int import_one(void *userdata, const struct spool_event *ev)
-{
-	struct backlog *b = userdata;
-	struct import im = { .ev = ev };
-	_cleanup_free_ char *where = device_escape(ev->devpath);
-	struct device *dev = NULL;
-	int r;
-
-	if (!where)
-		return -ENOMEM;
-	if (!device_devpath_valid(ev->devpath)) {
-		log_err("spool/%s: \"%s\" is not a device path: dropped", ev->name, where);
-		return 0;
+		if (im->skip)
+			continue;
+		r = im->dev ? intake_add(b->db, b->cfg, NULL, im->dev, HISTORY_PLUGGED) :
+			      intake_remove(b->db, im->ev->devpath);
+		if (r == 0)
+			r = db_spool_mark(b->db, im->ev->name);
 	}
-	if (streq(ev->action, "add")) {
-		r = read_device(b, ev->devpath, &dev);
-		if (r == -ENODEV || r == -ENOTSUP) {
-			/* Its remove follows, if it has not been imported already. */
-			log_warn("spool/%s: add %s: not in sysfs any more: dropped", ev->name, where);
-			return 0;
-		}
-		if (r < 0)
-			return r;
-		im.dev = dev;
-	}
-	r = in_transaction(b, import_txn, &im);
-	device_free(dev);
-	if (r == 0)
-		log_info("%s %s: imported from the spool (event %llu)", ev->action, where,
-			 (unsigned long long)ev->seqnum);
 	return r;
 }
 
 /*
- * The helper's copy of an event it committed: gone once the database has it.
- * One it does not have was lost after its commit, as when SQLite ends a
- * damaged WAL at the bad frame and every later commit with it: said loudly,
- * and recorded again from the copy.
+ * What the transaction needs, read before it, so that it is short: whether
+ * the event is in already (a statd stopped before it removed the file; only
+ * this statd imports, so that does not change meanwhile), and an add's
+ * device. KEPT: the helper's copy of an event it committed, which the
+ * database should have; one it does not have was lost after its commit, as
+ * when SQLite ends a damaged WAL at the bad frame and every later commit with
+ * it: said loudly, and recorded again from the copy.
  */
-static int import_kept(void *userdata, const struct spool_event *ev)
+static int import_prepare(struct backlog *b, struct import *im, bool kept)
 {
-	struct backlog *b = userdata;
+	const struct spool_event *ev = im->ev;
 	_cleanup_free_ char *where = device_escape(ev->devpath);
 	bool seen = false;
 	int r = db_spool_imported(b->db, ev->name, &seen);
 
-	if (r < 0 || seen)
+	if (r < 0 || (im->skip = seen))
 		return r;
-	log_crit("%s %s (event %llu) was committed by the helper, but the database has lost it "
-		 "(a damaged WAL?): recorded again from the helper's copy", ev->action,
-		 where ?: "?", (unsigned long long)ev->seqnum);
-	return import_one(userdata, ev);
+	if (!where)
+		return -ENOMEM;
+	if (kept)
+		log_crit("%s %s (event %llu) was committed by the helper, but the database has lost it "
+			 "(a damaged WAL?): recorded again from the helper's copy", ev->action,
+			 where, (unsigned long long)ev->seqnum);
+	if (!device_devpath_valid(ev->devpath)) {
+		log_err("spool/%s: \"%s\" is not a device path: dropped", ev->name, where);
+		im->skip = true;
+		return 0;
+	}
+	if (!streq(ev->action, "add"))
+		return 0;
+	r = read_device(b, ev->devpath, &im->dev);
+	if (r == -ENODEV || r == -ENOTSUP) {
+		/* Its remove follows, if it has not been imported already. */
+		log_warn("spool/%s: add %s: not in sysfs any more: dropped", ev->name, where);
+		im->skip = true;
+		return 0;
+	}
+	return r;
+}
+
+static void import_said(const struct batch *batch)
+{
+	int n = 0;
+
+	for (int i = 0; i < batch->n; i++) {
+		const struct spool_event *ev = batch->v[i].ev;
+		_cleanup_free_ char *where = NULL;
+
+		if (batch->v[i].skip)
+			continue;
+		where = device_escape(ev->devpath);
+		log_info("%s %s: imported from the spool (event %llu)", ev->action, where ?: "?",
+			 (unsigned long long)ev->seqnum);
+		n++;
+	}
+	if (n > 0)
+		log_info("%d event%s imported in one transaction", n, n == 1 ? "" : "s");
+}
+
+static int import_batch(struct backlog *b, const struct spool_event *v, int n, bool kept)
+{
+	struct batch batch = { .v = calloc(n, sizeof(*batch.v)), .n = n };
+	bool any = false;
+	int r = batch.v ? 0 : -ENOMEM;
+
+	for (int i = 0; r == 0 && i < n; i++) {
+		batch.v[i].ev = &v[i];
+		r = import_prepare(b, &batch.v[i], kept);
+		any = any || !batch.v[i].skip;
+	}
+	if (r == 0 && any)
+		r = in_transaction(b, import_txn, &batch);
+	if (r == 0)
+		import_said(&batch);
+	for (int i = 0; batch.v && i < n; i++)
+		device_free(batch.v[i].dev);
+	free(batch.v);
+	return r;
+}
+
+static int import_spooled(void *userdata, const struct spool_event *v, int n)
+{
+	return import_batch(userdata, v, n, false);
+}
+
+static int import_kept(void *userdata, const struct spool_event *v, int n)
+{
+	return import_batch(userdata, v, n, true);
 }
 
 /* ---- undecided plugs ---- */
@@ -258,7 +308,7 @@ void backlog_run(struct backlog *b, const struct config *cfg)
 	r = spool_import_kept(b->paths->rundir, import_kept, b, BACKLOG_BATCH, &kept);
 	n = 0;
 	if (r == 0 && kept < BACKLOG_BATCH)
-		r = spool_import(b->paths->rundir, import_one, b, BACKLOG_BATCH, &n);
+		r = spool_import(b->paths->rundir, import_spooled, b, BACKLOG_BATCH, &n);
 	if (n > 0)
 		log_notice("%d spooled event%s imported", n, n == 1 ? "" : "s");
 	/* An undecided plug spooled after it must wait for it: decide after importing. */

@@ -39,6 +39,12 @@
 
 /* statd may wait this long for the helper's short transactions. */
 #define STATD_BUSY_MS 250
+/*
+ * A wait in the writers' queue (DB.lock) holds up the whole loop: helpers
+ * each hold it for one short transaction, and at most one of them is ahead
+ * of statd. Past this, the write is redone later (a rescan).
+ */
+#define STATD_LOCK_MS 10
 /* SIGTERM: a command in flight gets this long to finish; it is redone at the next start. */
 #define STOP_GRACE_MS 500
 
@@ -267,6 +273,8 @@ static int setup(struct statd *s)
 	r = db_open(s->paths.db, STATD_BUSY_MS, DB_RELAXED, &s->db);
 	if (r == 0)
 		r = db_check_writable(s->db);
+	if (r == 0)
+		db_set_lock_wait(s->db, STATD_LOCK_MS);
 	if (r < 0) {
 		/* Attaching devices it cannot record would leave no trace of them. */
 		daemon_fail_status("%s: database not usable for writing (%s), refusing to run",

@@ -212,3 +212,28 @@ spooled_by() {
 	assert_output 'device gone before a valid config decided on it'
 	[ "$(usb_hosts "$VM1")" -eq 0 ]
 }
+
+@test "a spool of 70 events is imported in 3 transactions of at most 32, in order" {
+	qemu_start vm1
+	mkdir -p "$RUN/spool"
+	chmod 700 "$RUN" "$RUN/spool"
+	# The mouse's add first and its remove last, 68 removes of a device never seen between.
+	local i action devpath
+	for ((i = 1; i <= 70; i++)); do
+		action=remove devpath=/devices/pci0000:00/0000:00:14.0/usb1/1-9
+		((i == 1)) && action=add
+		((i == 1 || i == 70)) && devpath=/devices/pci0000:00/0000:00:14.0/usb1/1-3
+		printf 'ACTION=%s\nDEVPATH=%s\nSEQNUM=%d\n' "$action" "$devpath" "$i" \
+			>"$RUN/spool/$(printf '%020d-%020d-%010d' "$i" 0 1)"
+	done
+	chmod 600 "$RUN/spool/"*
+
+	statd_start
+	wait_until has_event mouse unplugged
+	wait_until test "$(spool_count)" -eq 0
+	run grep -o '[0-9]* events imported in one transaction' "$STATD_LOG"
+	assert_equal "${#lines[@]}" 3
+	assert_equal "$(awk '{ n += $1 } END { print n }' <<<"$output")" 70
+	assert_equal "$(sql "SELECT group_concat(event, ' ') FROM (SELECT event FROM device_history
+		WHERE device LIKE '% at 1-3' AND event IN ('plugged', 'unplugged'))")" 'plugged unplugged'
+}

@@ -34,6 +34,9 @@ teardown() {
 		touch "$BATS_TEST_TMPDIR/release"
 		wait "$LOCKER_PID" || true
 	fi
+	if [ -n "${QUEUE_PID:-}" ]; then
+		kill "$QUEUE_PID" 2>/dev/null || true
+	fi
 }
 
 # The udev environment of an event for the device of recording NAME (add or remove):
@@ -662,4 +665,75 @@ release_write_lock() {
 	plugged=$(sed -n 's/^plugged: //p' <<<"$output")
 	assert_line "queued: $plugged"
 	assert_line "spool: $((n - 1 - plugged))"
+}
+
+# ---- the writers' queue ($DB.lock) ------------------------------------------------
+
+# hold_queue: another writer holds the writers' queue of $DB (byte 0 of $DB.lock; a POSIX
+# lock meets the helper's OFD lock) until killed, at most 30 s.
+hold_queue() {
+	"$PYTHON" - "$DB.lock" "$BATS_TEST_TMPDIR/queued" >/dev/null 2>&1 3>&- <<-'EOF' &
+		import fcntl, os, sys, time
+		fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+		fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 0, os.SEEK_SET)
+		open(sys.argv[2], "w").close()
+		time.sleep(30)
+	EOF
+	QUEUE_PID=$!
+	local i
+	for ((i = 0; i < 400; i++)); do
+		[ -e "$BATS_TEST_TMPDIR/queued" ] && return 0
+		kill -0 "$QUEUE_PID" 2>/dev/null || break
+		sleep 0.025
+	done
+	fail "the other writer did not get the queue"
+}
+
+@test "writers' queue held past the 100 ms budget: the event is spooled, not lost" {
+	uevent add usb-webcam
+	assert_exit0
+	hold_queue
+	uevent add usb-mouse
+	kill "$QUEUE_PID"
+	wait "$QUEUE_PID" || true
+	QUEUE_PID=
+	assert_exit0
+	assert_output --partial "$DB: the writers' queue ($DB.lock) did not move for 100 ms"
+	assert_output --partial "add $MOUSE: spooled for statd (database locked for more than 100 ms)"
+	assert_equal "$(q "SELECT count(*) FROM history WHERE device LIKE '% at 1-3'")" 0
+	assert_equal "$(spooled_field ACTION)" add
+	assert_equal "$(spooled_field DEVPATH)" "$MOUSE"
+}
+
+@test "a lock file that is a symbolic link: said, not followed, and the event is committed" {
+	ln -s "$BATS_TEST_TMPDIR/elsewhere" "$DB.lock"
+	uevent add usb-mouse
+	assert_exit0
+	assert_output --partial "$DB.lock: a symbolic link, not the lock file"
+	[ ! -e "$BATS_TEST_TMPDIR/elsewhere" ]
+	assert_equal "$(q 'SELECT event FROM history')" $'plugged\nqueued'
+	run spooled
+	assert_output ''
+}
+
+@test "a lock file others may open: said, and the event is committed" {
+	touch "$DB.lock"
+	chmod 644 "$DB.lock"
+	uevent add usb-mouse
+	assert_exit0
+	assert_output --partial "$DB.lock: not a regular file of this user closed to others"
+	assert_equal "$(q 'SELECT event FROM history')" $'plugged\nqueued'
+	run spooled
+	assert_output ''
+}
+
+@test "a lock file of another user: said, and the event is committed" {
+	[ "$(id -u)" = 0 ] || skip "needs root to give the file away"
+	touch "$DB.lock"
+	chmod 600 "$DB.lock"
+	chown nobody "$DB.lock"
+	uevent add usb-mouse
+	assert_exit0
+	assert_output --partial "$DB.lock: not a regular file of this user closed to others"
+	assert_equal "$(q 'SELECT event FROM history')" $'plugged\nqueued'
 }

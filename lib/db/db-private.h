@@ -38,8 +38,12 @@ struct db {
 	char *path;
 	sqlite3_stmt *stmts[ST_MAX];
 	int64_t prune_due_ms;	/* db_retention(): CLOCK_MONOTONIC ms of the next run */
-	int64_t busy_deadline_ms;	/* DB_BUSY_BUDGET: CLOCK_MONOTONIC */
+	bool budget;		/* DB_BUSY_BUDGET */
+	int64_t budget_left_us;	/* of it: lock waits take from it, work does not */
 	int busy_ms;		/* otherwise: SQLite's busy timeout, db_begin_brief() restores it */
+	int lock_fd;		/* DB.lock, the writers' queue (db-lock.c); -1: none */
+	int lock_ms;		/* without DB_BUSY_BUDGET: bound of a wait in that queue */
+	bool locked;		/* this connection holds the writer's place */
 };
 
 /* Log WHAT failed with SQLite's message and return -errno. */
@@ -60,3 +64,16 @@ const char *db_col_text(sqlite3_stmt *st, int i);
  * transaction; with DB_NO_MIGRATE in FLAGS an older schema is -EPROTO.
  */
 int db_schema_update(struct db *db, unsigned flags);
+
+/* Run the kept statement ID (BEGIN, COMMIT...), which returns no row. */
+int db_run(struct db *db, enum stmt_id id, const char *what);
+/* CLOCK_MONOTONIC in microseconds: the budget's clock. */
+int64_t db_now_us(void);
+/*
+ * The writers' queue (db-lock.c, with the transactions that use it).
+ * Opening refuses (logged, then none) a lock file that is a link, not a
+ * regular file, not ours, or open to others.
+ */
+int db_lock_open(struct db *db);
+/* Leave the queue and close the lock file. */
+void db_lock_close(struct db *db);

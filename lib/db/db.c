@@ -146,29 +146,31 @@ static int truncate_large_wal(void *userdata, sqlite3 *sql, const char *name, in
 	return SQLITE_OK;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * SQLite's own handler bounds each wait, so a writer that meets the lock at
  * open, at BEGIN and at a checkpoint could wait three times. Sleeps grow
  * from 1 ms to 8 ms: short enough that the lock's release is seen soon.
+ * Writers that queue (db-lock.c) meet it only from those that do not (a
+ * sqlite3 shell) or at open.
  */
+int64_t db_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static int busy_budget(void *userdata, int count)
 {
 	struct db *db = userdata;
-	int64_t left = db->busy_deadline_ms - now_ms();
-	int64_t ms = count < 3 ? 1 << count : 8;
+	int64_t us = (count < 3 ? 1 << count : 8) * 1000, t0 = db_now_us();
 
-	if (left <= 0)
+	if (db->budget_left_us <= 0)
 		return 0;
-	ms = ms < left ? ms : left;
-	nanosleep(&(struct timespec){ .tv_nsec = ms * 1000000 }, NULL);
+	us = us < db->budget_left_us ? us : db->budget_left_us;
+	nanosleep(&(struct timespec){ .tv_nsec = us * 1000 }, NULL);
+	db->budget_left_us -= db_now_us() - t0;
 	return 1;
 }
 
@@ -177,11 +179,12 @@ static int configure(struct db *db, int busy_ms, unsigned flags)
 	int r;
 
 	sqlite3_extended_result_codes(db->sql, 1);
+	db->busy_ms = busy_ms;
 	if (flags & DB_BUSY_BUDGET) {
-		db->busy_deadline_ms = now_ms() + busy_ms;
+		db->budget = true;
+		db->budget_left_us = (int64_t)busy_ms * 1000;
 		sqlite3_busy_handler(db->sql, busy_budget, db);
 	} else {
-		db->busy_ms = busy_ms;
 		sqlite3_busy_timeout(db->sql, busy_ms);
 	}
 	r = db_exec(db, "PRAGMA journal_mode = WAL", "enable WAL");
@@ -211,11 +214,15 @@ int db_open(const char *path, int busy_ms, unsigned flags, struct db **out)
 		free(db);
 		return -ENOMEM;
 	}
+	db->lock_fd = -1;
+	db->lock_ms = busy_ms;
 	rc = sqlite3_open_v2(path, &db->sql,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	r = rc == SQLITE_OK ? 0 : db_fail(db, rc, "open");
 	if (r == 0)
 		r = configure(db, busy_ms, flags);
+	if (r == 0)
+		r = db_lock_open(db);
 	if (r == 0)
 		r = db_schema_update(db, flags);
 	if (r < 0) {
@@ -233,57 +240,17 @@ void db_close(struct db *db)
 	for (int i = 0; i < ST_MAX; i++)
 		sqlite3_finalize(db->stmts[i]);
 	sqlite3_close(db->sql);
+	db_lock_close(db);
 	free(db->path);
 	free(db);
 }
 
-static int run_simple(struct db *db, enum stmt_id id, const char *what)
+int db_run(struct db *db, enum stmt_id id, const char *what)
 {
 	sqlite3_stmt *st;
 	int r = stmt(db, id, &st);
 
 	return r < 0 ? r : db_step_done(db, st, what);
-}
-
-/* SQLite opens a file it may not write read-only without a word: ask, then take the write lock. */
-int db_check_writable(struct db *db)
-{
-	int r;
-
-	if (sqlite3_db_readonly(db->sql, "main") == 1)
-		return -EROFS;
-	r = run_simple(db, ST_BEGIN, "begin transaction");
-	if (r == 0)
-		r = run_simple(db, ST_COMMIT, "commit");
-	return r;
-}
-
-int db_begin(struct db *db)
-{
-	return run_simple(db, ST_BEGIN, "begin transaction");
-}
-
-int db_begin_brief(struct db *db, int busy_ms)
-{
-	int r;
-
-	if (db->busy_deadline_ms)
-		return db_begin(db);	/* a budget already bounds the whole run */
-	sqlite3_busy_timeout(db->sql, busy_ms);
-	r = db_begin(db);
-	sqlite3_busy_timeout(db->sql, db->busy_ms);
-	return r;
-}
-
-int db_commit(struct db *db)
-{
-	return run_simple(db, ST_COMMIT, "commit");
-}
-
-void db_rollback(struct db *db)
-{
-	if (!sqlite3_get_autocommit(db->sql))
-		run_simple(db, ST_ROLLBACK, "rollback");
 }
 
 void db_bind_text(sqlite3_stmt *st, int i, const char *s)

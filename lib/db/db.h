@@ -26,8 +26,8 @@ enum db_flags {
 	DB_RELAXED = 1u << 1,
 	/*
 	 * BUSY_MS is one budget for all lock waits of the connection together,
-	 * counted from db_open(), not a bound per wait: the helper's promise to
-	 * udev. Its WAL checkpoints never wait at all (readers may hold them off
+	 * not a bound per wait: the helper's promise to udev. Only the waits
+	 * count: a start slowed by a busy CPU does not spend it. Its WAL checkpoints never wait at all (readers may hold them off
 	 * for ever).
 	 */
 	DB_BUSY_BUDGET = 1u << 2,
@@ -52,8 +52,16 @@ void db_close(struct db *db);
 /* 0 when the database can be written; -EROFS (or the error met) when not. */
 int db_check_writable(struct db *db);
 
-/* BEGIN IMMEDIATE: take the write lock up front, so later steps cannot deadlock. */
+/*
+ * BEGIN IMMEDIATE: take the write lock up front, so later steps cannot
+ * deadlock. Writers first queue on DB.lock (an OFD lock the kernel hands to
+ * the next waiter on release), waiting at most the budget (DB_BUSY_BUDGET)
+ * or db_set_lock_wait()'s bound (BUSY_MS unless set): -EBUSY past it.
+ * db_commit() and db_rollback() leave the queue.
+ */
 int db_begin(struct db *db);
+/* Bound each wait in the writers' queue to MS (a loop's connection: a few ms). */
+void db_set_lock_wait(struct db *db, int ms);
 /*
  * db_begin() waiting at most BUSY_MS for the lock (not the connection's
  * bound): for writes that may as well be made next time, so that the one

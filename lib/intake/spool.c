@@ -237,10 +237,19 @@ static void set_aside(int dfd, const char *rundir, const char *sub, const char *
 		unlinkat(dfd, name, 0);
 }
 
+static void remove_all(int dfd, const char *rundir, const char *sub, const struct spool_event *v,
+		       int n)
+{
+	for (int i = 0; i < n; i++)
+		if (unlinkat(dfd, v[i].name, 0) < 0)
+			log_err("%s/%s/%s: imported, but not removed: %m", rundir, sub, v[i].name);
+}
+
 static int import_dir(const char *rundir, const char *sub, spool_fn fn, void *userdata, int max,
 		      int *n)
 {
 	_cleanup_close_ int dfd = -1;
+	_cleanup_free_ struct spool_event *v = NULL;
 	char path[PATH_MAX];
 	struct dirent **names = NULL;
 	int count, r = spool_path(rundir, sub, path, sizeof(path));
@@ -257,26 +266,27 @@ static int import_dir(const char *rundir, const char *sub, spool_fn fn, void *us
 	count = scandir(path, &names, visible, by_name);
 	if (count < 0)
 		return -errno;
+	v = calloc(max > 0 ? max : 1, sizeof(*v));
 	for (int i = 0; i < count; i++) {
-		struct spool_event ev;
+		if (v && *n < max) {
+			int e = read_event(dfd, names[i]->d_name, &v[*n]);
 
-		if (r == 0 && *n < max) {
-			int e = read_event(dfd, names[i]->d_name, &ev);
-
-			if (e < 0) {
+			if (e < 0)
 				set_aside(dfd, rundir, sub, names[i]->d_name, e);
-			} else {
-				r = fn(userdata, &ev);
-				if (r == 0 && unlinkat(dfd, names[i]->d_name, 0) < 0)
-					log_err("%s/%s/%s: imported, but not removed: %m", rundir,
-						sub, names[i]->d_name);
-				if (r == 0)
-					(*n)++;
-			}
+			else
+				(*n)++;
 		}
 		free(names[i]);
 	}
 	free(names);
+	if (!v)
+		return -ENOMEM;
+	r = *n > 0 ? fn(userdata, v, *n) : 0;
+	/* Removed only once FN has them all in: a crash before this imports them again. */
+	if (r == 0)
+		remove_all(dfd, rundir, sub, v, *n);
+	else
+		*n = 0;
 	return r;
 }
 

@@ -49,14 +49,15 @@ bool spool_pending(const char *rundir);
 int spool_prepare(const char *rundir);
 
 /*
- * Hand each spooled event to FN, oldest first, deleting its file once FN
- * returned 0. Stops at FN's first error and returns it; the file stays.
- * A file that cannot be parsed is renamed to ".bad-NAME" and logged.
- * At most MAX events a call, so that a caller's event loop is not held up
+ * Hand the oldest spooled events, at most MAX, to FN in one call, oldest
+ * first (V[0]), and delete their files once FN returned 0: FN imports them
+ * all or none (one transaction). On FN's error the files stay and it is
+ * returned. A file that cannot be parsed is renamed to ".bad-NAME" and
+ * logged. At most MAX a call, so that a caller's event loop is not held up
  * by a large spool: *N gets the number imported, and when it is MAX there
  * may be more.
  */
-typedef int (*spool_fn)(void *userdata, const struct spool_event *ev);
+typedef int (*spool_fn)(void *userdata, const struct spool_event *v, int n);
 int spool_import(const char *rundir, spool_fn fn, void *userdata, int max, int *n);
 /* The same for the copies of committed events (spool_keep()). */
 int spool_import_kept(const char *rundir, spool_fn fn, void *userdata, int max, int *n);
