@@ -218,6 +218,9 @@ int main(int argc, char **argv)
 	/* Database, spool and run directory are root's alone, whatever udev's umask. */
 	umask(077);
 	log_open("vhotplug-helper", LOG_TARGET_SYSLOG);
+	r = db_setup_brief();
+	if (r < 0)
+		log_debug("SQLite left as it is: %s", strerror(-r));
 	paths_init(&paths);
 	if (parse_args(argc, argv, &paths))
 		return 0;
