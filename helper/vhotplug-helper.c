@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <libudev.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -195,6 +196,16 @@ static int parse_args(int argc, char **argv, struct paths *paths)
 	return 0;
 }
 
+/* The mark of the WAL known durable is in the run directory: root's, and gone at boot. */
+static int setup_sqlite(const struct paths *paths)
+{
+	char mark[PATH_MAX];
+
+	if (snprintf(mark, sizeof(mark), "%s/wal-synced", paths->rundir) >= (int)sizeof(mark))
+		return db_setup_brief(NULL);
+	return db_setup_brief(mark);
+}
+
 static uint64_t seqnum(void)
 {
 	const char *s = getenv("SEQNUM");
@@ -218,12 +229,12 @@ int main(int argc, char **argv)
 	/* Database, spool and run directory are root's alone, whatever udev's umask. */
 	umask(077);
 	log_open("vhotplug-helper", LOG_TARGET_SYSLOG);
-	r = db_setup_brief();
-	if (r < 0)
-		log_debug("SQLite left as it is: %s", strerror(-r));
 	paths_init(&paths);
 	if (parse_args(argc, argv, &paths))
 		return 0;
+	r = setup_sqlite(&paths);
+	if (r < 0)
+		log_debug("SQLite left as it is: %s", strerror(-r));
 	if (!ev.action || !ev.devpath) {
 		log_err("ACTION and DEVPATH are not set: this program is run by udev");
 		return 0;

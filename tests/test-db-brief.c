@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * db_setup_brief(), the helper's SQLite: a database made by it and one whose
- * WAL is already there both take a transaction that a fresh connection reads.
+ * WAL is already there both take a transaction that a fresh connection reads,
+ * and a WAL is trusted without O_CREAT only once its mark names it.
  * Its own program: the setup is for a process whose SQLite is not started yet.
  */
 #include <errno.h>
@@ -56,6 +57,22 @@ static int count(const char *path, const char *device)
 	return n;
 }
 
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (!f)
+		return NULL;
+	if (getdelim(&buf, &len, '\0', f) < 0) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
 static bool exists(const char *path)
 {
 	struct stat st;
@@ -65,41 +82,54 @@ static bool exists(const char *path)
 
 int main(void)
 {
-	_cleanup_free_ char *path = NULL, *wal = NULL;
+	_cleanup_free_ char *path = NULL, *wal = NULL, *mark = NULL;
+	_cleanup_free_ char *mark1 = NULL, *mark2 = NULL, *mark3 = NULL;
 	sqlite3 *keep = NULL;
 
 	REQUIRE(mkdtemp(dir));
 	REQUIRE(asprintf(&path, "%s/vhotplug.db", dir) > 0);
 	REQUIRE(asprintf(&wal, "%s/vhotplug.db-wal", dir) > 0);
-	REQUIRE(db_setup_brief() == 0);
+	REQUIRE(asprintf(&mark, "%s/wal-synced", dir) > 0);
+	REQUIRE(db_setup_brief(mark) == 0);
 	CHECK(streq(sqlite3_vfs_find(NULL)->zName, "vhotplug-brief"));
 
-	/* No WAL yet: it is created, as SQLite asked. */
+	/* No WAL yet: it is created, as SQLite asked, and not marked. */
 	CHECK(record(path, "first") == 0);
 	CHECK(exists(wal));
+	CHECK(!exists(mark));
 	CHECK(count(path, "first") == 1);
 
-	/* A connection kept open keeps the WAL, as statd does: it is opened, not made. */
+	/* A connection kept open keeps the WAL, as statd does: marked once synced, then opened, not made. */
 	REQUIRE(sqlite3_open_v2(path, &keep, SQLITE_OPEN_READWRITE, "unix") == SQLITE_OK);
 	CHECK(record(path, "second") == 0);
+	mark1 = slurp(mark);
+	CHECK(mark1 && mark1[0]);
 	CHECK(record(path, "third") == 0);
+	mark2 = slurp(mark);
+	CHECK(streq(mark1, mark2));
 	CHECK(count(path, "second") == 1);
 	CHECK(count(path, "third") == 1);
 	sqlite3_close(keep);
 
-	/* The last connection gone with a checkpoint, the WAL is deleted: made again. */
+	/* The last connection gone with a checkpoint, the WAL is deleted: made again, its old mark not trusted. */
 	REQUIRE(sqlite3_open_v2(path, &keep, SQLITE_OPEN_READWRITE, "unix") == SQLITE_OK);
 	sqlite3_exec(keep, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 	sqlite3_close(keep);
 	CHECK(!exists(wal));
 	CHECK(record(path, "fourth") == 0);
 	CHECK(count(path, "fourth") == 1);
+	REQUIRE(sqlite3_open_v2(path, &keep, SQLITE_OPEN_READWRITE, "unix") == SQLITE_OK);
+	CHECK(record(path, "fifth") == 0);
+	mark3 = slurp(mark);
+	CHECK(mark3 && !streq(mark1, mark3));
+	CHECK(count(path, "fifth") == 1);
+	sqlite3_close(keep);
 
 	/* Once SQLite runs, its memory settings are fixed: said, not ignored. */
-	CHECK(db_setup_brief() == -EBUSY);
+	CHECK(db_setup_brief(NULL) == -EBUSY);
 out:
 	for (const char *const *f = (const char *const[]){ "vhotplug.db", "vhotplug.db-wal",
-							   "vhotplug.db-shm", NULL }; *f; f++) {
+							   "vhotplug.db-shm", "wal-synced", NULL }; *f; f++) {
 		char file[sizeof(dir) + 32];
 
 		snprintf(file, sizeof(file), "%s/%s", dir, *f);
