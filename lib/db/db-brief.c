@@ -3,8 +3,8 @@
  * SQLite set up for a process that opens the database once, writes one
  * transaction and exits (the helper, on udev's clock). Measured on the
  * development VM, where a page fault costs about 40 us: most of the helper's
- * time was first touches of memory, and the rest its fsyncs (bench/helper.sh,
- * HACKING.md).
+ * time was first touches of memory, and the rest its fsyncs
+ * (bench/helper-faults.sh, HACKING.md).
  */
 #include <errno.h>
 #include <fcntl.h>
