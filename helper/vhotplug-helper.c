@@ -44,13 +44,27 @@ struct event {
 	char *config_error;	/* first line of a config error, recorded in history */
 };
 
+/* The mark of the WAL known durable is in the run directory: root's, and gone at boot. */
+static int setup_sqlite(const struct paths *paths)
+{
+	char mark[PATH_MAX];
+
+	if (snprintf(mark, sizeof(mark), "%s/wal-synced", paths->rundir) >= (int)sizeof(mark))
+		return db_setup_brief(NULL);
+	return db_setup_brief(mark);
+}
+
 /* NAME: the event's copy, recorded in the same transaction (lib/spool.h). */
 static int store(const struct paths *paths, const struct event *ev, const char *name)
 {
 	struct db *db;
-	int r = db_open(paths->db, HELPER_BUSY_MS,
-			DB_NO_CLOSE_CHECKPOINT | DB_BUSY_BUDGET | DB_NO_MIGRATE, &db);
+	int r = setup_sqlite(paths);
 
+	/* Here, not at start: an event spooled or ignored never starts SQLite. */
+	if (r < 0)
+		log_debug("SQLite left as it is: %s", strerror(-r));
+	r = db_open(paths->db, HELPER_BUSY_MS,
+		    DB_NO_CLOSE_CHECKPOINT | DB_BUSY_BUDGET | DB_NO_MIGRATE, &db);
 	if (r < 0)
 		return r;
 	r = db_begin(db);
@@ -196,16 +210,6 @@ static int parse_args(int argc, char **argv, struct paths *paths)
 	return 0;
 }
 
-/* The mark of the WAL known durable is in the run directory: root's, and gone at boot. */
-static int setup_sqlite(const struct paths *paths)
-{
-	char mark[PATH_MAX];
-
-	if (snprintf(mark, sizeof(mark), "%s/wal-synced", paths->rundir) >= (int)sizeof(mark))
-		return db_setup_brief(NULL);
-	return db_setup_brief(mark);
-}
-
 static uint64_t seqnum(void)
 {
 	const char *s = getenv("SEQNUM");
@@ -232,9 +236,6 @@ int main(int argc, char **argv)
 	paths_init(&paths);
 	if (parse_args(argc, argv, &paths))
 		return 0;
-	r = setup_sqlite(&paths);
-	if (r < 0)
-		log_debug("SQLite left as it is: %s", strerror(-r));
 	if (!ev.action || !ev.devpath) {
 		log_err("ACTION and DEVPATH are not set: this program is run by udev");
 		return 0;
