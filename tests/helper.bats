@@ -736,4 +736,20 @@ hold_queue() {
 	assert_exit0
 	assert_output --partial "$DB.lock: not a regular file of this user closed to others"
 	assert_equal "$(q 'SELECT event FROM history')" $'plugged\nqueued'
+@test "add: a WAL the helper did not make is synced into its directory once, then marked in RUNDIR, root's alone" {
+	uevent add usb-mouse	# makes the database and its WAL, synced as SQLite does
+	assert_exit0
+	[ "$(stat -c %W "$DB-wal")" != 0 ] || skip "no birth times on this file system"
+	run test -e "$RUNDIR/wal-synced"
+	assert_failure
+	uevent add usb-mouse
+	assert_exit0
+	assert_equal "$(stat -c %a "$RUNDIR/wal-synced")" 600
+	assert_equal "$(cut -d' ' -f2 "$RUNDIR/wal-synced")" "$(stat -c %i "$DB-wal")"
+	mark=$(cat "$RUNDIR/wal-synced")
+	uevent remove usb-mouse
+	assert_exit0
+	assert_equal "$(cat "$RUNDIR/wal-synced")" "$mark"
+	assert_equal "$(q "SELECT count(*) FROM history WHERE event = 'plugged'")" 2
+	assert_equal "$(q "SELECT count(*) FROM history WHERE event = 'unplugged'")" 1
 }

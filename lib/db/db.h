@@ -49,6 +49,14 @@ enum db_flags {
  */
 int db_open(const char *path, int busy_ms, unsigned flags, struct db **out);
 void db_close(struct db *db);
+/*
+ * For a process that opens the database once and exits (the helper): SQLite
+ * without the memory a long-lived connection wants, and an existing WAL
+ * opened without creating it once its directory entry is known durable;
+ * MARK_FILE (NULL: none) remembers which WAL that is (db-brief.c). Before
+ * any other SQLite call.
+ */
+int db_setup_brief(const char *mark_file);
 /* 0 when the database can be written; -EROFS (or the error met) when not. */
 int db_check_writable(struct db *db);
 

@@ -37,13 +37,15 @@ static int open_dir(const char *rundir, const char *sub, bool create, int *out)
 
 	if (r < 0)
 		return r;
-	if (create) {
+	/* Made once and then there: not two mkdir() per event. */
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create) {
 		if (mkdir(rundir, 0700) < 0 && errno != EEXIST)
 			return -errno;
 		if (mkdir(path, 0700) < 0 && errno != EEXIST)
 			return -errno;
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022)) {
