@@ -736,6 +736,8 @@ hold_queue() {
 	assert_exit0
 	assert_output --partial "$DB.lock: not a regular file of this user closed to others"
 	assert_equal "$(q 'SELECT event FROM history')" $'plugged\nqueued'
+}
+
 @test "add: a WAL the helper did not make is synced into its directory once, then marked in RUNDIR, root's alone" {
 	uevent add usb-mouse	# makes the database and its WAL, synced as SQLite does
 	assert_exit0
