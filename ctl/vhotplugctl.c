@@ -14,6 +14,11 @@ static const struct {
 } commands[] = {
 	{ "explain", ctl_explain, "explain [-c CONFIG] [--json] SYSPATH...  which rule takes a device, and why" },
 	{ "reconcile", ctl_reconcile, "reconcile [--no-wait] [--timeout SECONDS] VM  give VM the devices it should have, and wait" },
+	{ "attach", ctl_attach, "attach {DEVICE | --tag TAG} [VM]  attach (moving it from another VM), and remember the VM" },
+	{ "detach", ctl_detach, "detach {DEVICE | --tag TAG}  detach, and keep out until attached again" },
+	{ "select", ctl_select, "select DEVICE VM  choose the VM for a device of an allowedVms rule, remembered" },
+	{ "suspend", ctl_suspend, "suspend [usb | pci] [--vm VM]  before sleep: detach all but skipOnSuspend rule sets" },
+	{ "resume", ctl_resume, "resume [usb | pci] [--vm VM]  after sleep: put back what suspend detached" },
 };
 
 static void usage(FILE *f)

@@ -238,14 +238,14 @@ history_is() {
 		"$(q 'SELECT id FROM devices')"
 }
 
-@test "add: the database is created in WAL mode with schema version 6" {
+@test "add: the database is created in WAL mode with schema version 7" {
 	uevent add usb-mouse
 	assert_exit0
 	assert_equal "$(q 'PRAGMA journal_mode')" wal
-	assert_equal "$(q 'PRAGMA user_version')" 6
+	assert_equal "$(q 'PRAGMA user_version')" 7
 	assert_equal "$(q "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master
 		WHERE type IN ('table', 'view') ORDER BY name)")" \
-		'attachments current_attachments device_history devices history host_drivers intents pending_intents spool_imported sqlite_sequence'
+		'attachments choices current_attachments device_history devices history host_drivers intents pending_intents spool_imported sqlite_sequence suspended user_marks'
 }
 
 @test "add: a database a newer vhotplug made is not touched; the helper says so and spools the event" {
