@@ -85,10 +85,12 @@ static void close_all(struct ctl_op *op)
 	op->cfg = NULL;
 }
 
-/* The one error line, and with --json the document that says it too. */
-static int fail(struct ctl_op *op, const char *error, struct json_object *extra)
+/* The one error line (then MORE, if any), and with --json the document that says it too. */
+static int fail(struct ctl_op *op, const char *error, struct json_object *extra, const char *more)
 {
 	log_err("%s", error);
+	if (more && !op->json)
+		fputs(more, stderr);
 	if (op->json) {
 		struct json_object *o = json_object_new_object();
 
@@ -111,13 +113,15 @@ int ctl_op_device(struct ctl_op *op, const char *name, int64_t *id)
 {
 	struct devname_hit *hits = NULL;
 	struct json_object *cands;
+	_cleanup_free_ char *more = NULL;
 	char error[512];
-	size_t n = 0;
+	size_t n = 0, len = 0;
+	FILE *f;
 	int r = devname_resolve(op->db, name, &hits, &n);
 
 	if (r < 0) {
 		snprintf(error, sizeof(error), "cannot read the devices: %s", strerror(-r));
-		return fail(op, error, NULL);
+		return fail(op, error, NULL, NULL);
 	}
 	if (n == 1) {
 		*id = hits[0].id;
@@ -126,12 +130,13 @@ int ctl_op_device(struct ctl_op *op, const char *name, int64_t *id)
 	}
 	if (n == 0) {
 		snprintf(error, sizeof(error), "no device named \"%s\" (see vhotplugctl list)", name);
-		return fail(op, error, NULL);
+		return fail(op, error, NULL, NULL);
 	}
 	/* Ambiguous: nothing changes; say which ones it could be. */
 	snprintf(error, sizeof(error), "\"%s\" names %zu devices: nothing done; name one of them"
 		 " by its number", name, n);
 	cands = json_object_new_array();
+	f = open_memstream(&more, &len);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *c = json_object_new_object();
 
@@ -140,17 +145,19 @@ int ctl_op_device(struct ctl_op *op, const char *name, int64_t *id)
 		json_object_object_add(c, "label", json_object_new_string(hits[i].label));
 		json_object_object_add(c, "present", json_object_new_boolean(hits[i].present));
 		json_object_array_add(cands, c);
-		if (!op->json)
-			fprintf(stderr, "  #%lld %s%s\n", (long long)hits[i].id, hits[i].label,
+		if (f)
+			fprintf(f, "  #%lld %s%s\n", (long long)hits[i].id, hits[i].label,
 				hits[i].present ? "" : " (unplugged)");
 	}
+	if (f)
+		fclose(f);
 	devname_free(hits, n);
-	return fail(op, error, cands);
+	return fail(op, error, cands, more);
 }
 
 static struct json_object *str_or_null(const char *s)
 {
-	return s ? json_object_new_string(s) : NULL;
+	return s && *s ? json_object_new_string(s) : NULL;
 }
 
 static void print_json(const struct ctl_op *op, bool ok)
@@ -194,8 +201,8 @@ static void print_text(const struct ctl_op *op)
 		if (it->vm)
 			printf(" %s %s", streq(op->verb, "detach") || streq(op->verb, "suspend") ?
 			       "from" : "to", it->vm);
-		printf(": %s%s%s\n", ops_state_to_string(it->state), it->result ? ": " : "",
-		       it->result ?: "");
+		printf(": %s%s%s\n", ops_state_to_string(it->state),
+		       it->result && *it->result ? ": " : "", it->result ?: "");
 	}
 	if (op->res.n == 0)
 		printf("%s: no device to act on\n", op->verb);
@@ -229,10 +236,10 @@ int ctl_op_finish(struct ctl_op *op, int r)
 	int status;
 
 	if (r < 0)
-		return fail(op, op->res.error[0] ? op->res.error : strerror(-r), NULL);
+		return fail(op, op->res.error[0] ? op->res.error : strerror(-r), NULL, NULL);
 	r = ops_wait(&op->ops, &op->res, op->no_wait ? 0 : op->timeout_s * 1000);
 	if (r < 0)
-		return fail(op, "cannot read the outcome from the database", NULL);
+		return fail(op, "cannot read the outcome from the database", NULL, NULL);
 	for (size_t i = 0; i < op->res.n; i++) {
 		failed |= op->res.items[i].state == OPS_FAILED ||
 			  op->res.items[i].state == OPS_REFUSED;
