@@ -252,13 +252,13 @@ history_is() {
 	uevent add usb-mouse
 	assert_exit0
 	# What an older helper meets after an upgrade and a downgrade: one version on.
-	q 'PRAGMA user_version = 7'
+	q 'PRAGMA user_version = 8'
 	uevent add usb-webcam
 	assert_exit0
-	assert_output --partial 'schema version 7 is newer than this vhotplug knows (6): run the vhotplug that created it, or a newer one'
-	assert_equal "$(q 'PRAGMA user_version')" 7
+	assert_output --partial 'schema version 8 is newer than this vhotplug knows (7): run the vhotplug that created it, or a newer one'
+	assert_equal "$(q 'PRAGMA user_version')" 8
 	assert_equal "$(q 'SELECT count(*) FROM devices')" 1
-	# Not lost: a statd that knows version 7 imports it.
+	# Not lost: a statd that knows version 8 imports it.
 	run spooled
 	assert_equal "${#lines[@]}" 1
 }
@@ -267,7 +267,7 @@ history_is() {
 	sqlite3 "$DB" <"$DATA/schema-v5.sql"
 	uevent add usb-mouse
 	assert_exit0
-	assert_output --partial 'schema version 5 is older than 6: left for vhotplug-statd to migrate'
+	assert_output --partial 'schema version 5 is older than 7: left for vhotplug-statd to migrate'
 	assert_output --partial 'spooled for statd'
 	assert_equal "$(q 'PRAGMA user_version')" 5
 	assert_equal "$(q 'SELECT count(*) FROM devices')" 0

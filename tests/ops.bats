@@ -289,3 +289,27 @@ not_in_vm() {
 	assert_equal "$(echo "$output" | json_get "d['devices'][0]['ident'], d['devices'][0]['state'], d['devices'][0]['result']")" \
 		"usb:04f2:b604:0001 done ${DEV_QDEV[webcam]}"
 }
+
+@test "a choice the config no longer allows is ignored, with one warning in history" {
+	qemu_start vm1
+	qemu_start vm2
+	statd_start
+	plug mouse
+	run ctl select 1-3 vm2
+	assert_success
+	sed -i 's/"allowedVms": \[ "vm1", "vm2" \]/"allowedVms": [ "vm1" ]/' "$CONFIG"
+	kill -HUP "$STATD_PID"
+	wait_until statd_log_has 'reloaded'
+	unplug mouse
+	wait_until has_event mouse detached
+	plug mouse
+	assert_equal "$(intent mouse "action || ' ' || state")" 'select held'
+	assert_equal "$(event_detail mouse choice_ignored)" \
+		'the chosen VM vm2 is not allowed by usbPassthrough[0] any more: the rules decide'
+	unplug mouse
+	plug mouse
+	assert_equal "$(events mouse choice_ignored)" 1
+	run ctl select 1-3 vm2
+	assert_failure 1
+	assert_output --partial 'may go to vm1 only (usbPassthrough[0]), not to vm2'
+}

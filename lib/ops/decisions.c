@@ -19,6 +19,9 @@ bool decisions_allowed(const struct ruleset *set, const char *vm)
 		return false;
 	if (set->target_vm && streq(set->target_vm, vm))
 		return true;
+	/* A PCI function is not handed around: allowedVms alone is refused (lib/intake). */
+	if (set->kind == DEV_PCI)
+		return false;
 	for (size_t i = 0; i < set->n_allowed_vms; i++)
 		if (streq(set->allowed_vms[i], vm))
 			return true;
@@ -46,7 +49,7 @@ static int choice(struct db *db, const struct ruleset *set, const char *ident, i
 
 	if (r < 0 || !vm)
 		return r;
-	if (set_vm(set, vm)) {
+	if (decisions_allowed(set, vm)) {
 		d->vm = set_vm(set, vm);
 		d->chosen = true;
 		snprintf(d->why, sizeof(d->why), "the VM a user chose");
