@@ -313,3 +313,29 @@ not_in_vm() {
 	assert_failure 1
 	assert_output --partial 'may go to vm1 only (usbPassthrough[0]), not to vm2'
 }
+
+@test "a move's attach waits until the detach from the other VM is over" {
+	qemu_start vm1
+	qemu_start vm2
+	statd_start
+	plug mouse
+	run ctl select 1-3 vm1
+	assert_success
+	# vm1 stops answering: the detach cannot finish.
+	kill -STOP "$(cat "$DIR/qemu-vm1.pid")"
+	run ctl attach --no-wait 1-3 vm2
+	assert_success
+	WAIT_S=30 wait_until has_event mouse waiting
+	# vm2's queue is in order: the audio, plugged after the move, is in vm2 only
+	# once everything older for vm2 was done or held back.
+	plug audio
+	wait_until in_vm "$VM2" "${DEV_QDEV[audio]}"
+	run not_in_vm "$VM2" "${DEV_QDEV[mouse]}"
+	assert_success
+	assert_equal "$(intent mouse "action || ' ' || vm || ' ' || state")" 'attach vm2 pending'
+	kill -CONT "$(cat "$DIR/qemu-vm1.pid")"
+	WAIT_S=30 wait_until attached_to_is mouse vm2
+	in_vm "$VM2" "${DEV_QDEV[mouse]}"
+	run not_in_vm "$VM1" "${DEV_QDEV[mouse]}"
+	assert_success
+}
