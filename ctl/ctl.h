@@ -55,3 +55,10 @@ bool ctl_statd_running(const struct paths *paths, long *pid);
  * once)? 1 yes; 0 no, with why in WHY ("no socket", "connection refused").
  */
 int ctl_vm_reachable(const struct vm *vm, char *why, size_t size);
+
+/* Operations (lib/ops): ctl/ops.c, ctl/suspend.c. */
+int ctl_attach(const struct paths *paths, int argc, char **argv);
+int ctl_detach(const struct paths *paths, int argc, char **argv);
+int ctl_select(const struct paths *paths, int argc, char **argv);
+int ctl_suspend(const struct paths *paths, int argc, char **argv);
+int ctl_resume(const struct paths *paths, int argc, char **argv);

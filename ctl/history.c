@@ -9,57 +9,36 @@
 #include <time.h>
 
 #include "ctl.h"
+#include "devname.h"
 #include "log.h"
 
 #define USAGE "vhotplugctl history [DEVICE] [--since TIME] [-n N] [--json]"
 
-struct found {
-	int64_t id;
-	int n;
-	char candidates[512];
-};
-
-static int found_one(void *userdata, int64_t id, const char *label)
-{
-	struct found *f = userdata;
-	size_t len = strlen(f->candidates);
-
-	f->id = id;
-	f->n++;
-	snprintf(f->candidates + len, sizeof(f->candidates) - len, "%s#%lld %s", len ? "; " : "",
-		 (long long)id, label);
-	return 0;
-}
-
 /*
- * DEVICE as the list's number ("3", "#3"), its identity or its label.
- * MERGE: lib/ops/devname.c (issue 17, wp-ops) resolves every name form; use it here.
+ * DEVICE in any form vhotplugctl names devices by (lib/ops/devname.h).
  * Returns 0 with *ID, or an exit status with the error said.
  */
 static int history_device_find(struct db *db, const char *name, int64_t *id)
 {
-	struct found f = { 0 };
-	const char *digits = name + (name[0] == '#');
-	char *end;
-	long long number = strtoll(digits, &end, 10);
-	int r;
+	struct devname_hit *hits = NULL;
+	size_t n = 0;
+	int r = devname_resolve(db, name, &hits, &n);
 
-	if (!isdigit((unsigned char)*digits) || *end)
-		number = 0;
-	r = db_devices_named(db, name, number, found_one, &f);
 	if (r < 0) {
 		log_err("cannot read the devices: %s", strerror(-r));
 		return CTL_EXIT_FAILED;
 	}
-	if (f.n == 1) {
-		*id = f.id;
-		return 0;
-	}
-	if (f.n == 0)
+	if (n == 1)
+		*id = hits[0].id;
+	else if (n == 0)
 		log_err("no device \"%s\" (see vhotplugctl list)", name);
-	else
-		log_err("\"%s\" names %d devices: %s", name, f.n, f.candidates);
-	return CTL_EXIT_USAGE;
+	else {
+		log_err("\"%s\" names %zu devices:", name, n);
+		for (size_t i = 0; i < n; i++)
+			fprintf(stderr, "  #%lld %s\n", (long long)hits[i].id, hits[i].label);
+	}
+	devname_free(hits, n);
+	return n == 1 ? 0 : CTL_EXIT_FAILED;
 }
 
 /*

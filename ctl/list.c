@@ -34,11 +34,41 @@ static int attachment_add(void *userdata, const struct db_attachment_row *a)
 }
 
 /*
- * The user's marks on the device (detached by hand, by tag; the chosen VM).
- * MERGE: schema 7's tables (issue 17, wp-ops) fill this; none before them.
+ * The user's marks on the device, as words: "chosen VM" (its remembered
+ * choice), "detached" (by hand), "detached-by-tag TAG" (the tag's kill
+ * switch), "let-in" (attached by hand while its tag is off), "suspended VM"
+ * (taken out by suspend, put back by resume).
  */
 static int list_marks(struct db *db, const struct db_device_row *d, struct json_object *marks)
 {
+	_cleanup_free_ char *chosen = NULL, *suspended = NULL;
+	char word[256];
+	bool tag_out = false;
+	int dev = -1, r;
+
+	r = db_choice_get(db, d->ident, &chosen);
+	if (r == 0)
+		r = db_marks_get(db, d->ident, d->tag, &dev, &tag_out);
+	if (r == 0)
+		r = db_suspended_get(db, d->ident, &suspended);
+	if (r < 0)
+		return r;
+	if (chosen) {
+		snprintf(word, sizeof(word), "chosen %s", chosen);
+		json_object_array_add(marks, json_object_new_string(word));
+	}
+	if (dev == 1)
+		json_object_array_add(marks, json_object_new_string("detached"));
+	if (tag_out && dev != 0) {
+		snprintf(word, sizeof(word), "detached-by-tag %s", d->tag);
+		json_object_array_add(marks, json_object_new_string(word));
+	}
+	if (tag_out && dev == 0)
+		json_object_array_add(marks, json_object_new_string("let-in"));
+	if (suspended) {
+		snprintf(word, sizeof(word), "suspended %s", suspended);
+		json_object_array_add(marks, json_object_new_string(word));
+	}
 	return 0;
 }
 
@@ -173,7 +203,7 @@ int ctl_list(const struct paths *paths, int argc, char **argv)
 	if (cfg && !config_find_vm(cfg, l.vm)) {
 		log_err("no VM named \"%s\" in %s", l.vm, paths->config);
 		config_free(cfg);
-		return CTL_EXIT_USAGE;
+		return CTL_EXIT_FAILED;
 	}
 	config_free(cfg);
 	if (ctl_db_open(paths, &l.db) < 0)

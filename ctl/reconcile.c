@@ -196,7 +196,7 @@ int ctl_reconcile(const struct paths *paths, int argc, char **argv)
 	if (!vm) {
 		log_err("%s: no VM named \"%s\"", paths->config, argv[optind]);
 		config_free(cfg);
-		return CTL_EXIT_USAGE;
+		return CTL_EXIT_FAILED;
 	}
 	r = queue(paths, vm->name, &db, &id);
 	if (r < 0) {

@@ -17,6 +17,11 @@ static const struct {
 	{ "list", ctl_list, "list [--vm VM] [--tag TAG] [--connected|--disconnected] [--json]  devices, their rules, where they are" },
 	{ "status", ctl_status, "status [--json]  statd, each VM, the open intents" },
 	{ "history", ctl_history, "history [DEVICE] [--since TIME] [-n N] [--json]  what happened" },
+	{ "attach", ctl_attach, "attach {DEVICE | --tag TAG} [VM]  attach (moving it from another VM), and remember the VM" },
+	{ "detach", ctl_detach, "detach {DEVICE | --tag TAG}  detach, and keep out until attached again" },
+	{ "select", ctl_select, "select DEVICE VM  choose the VM for a device of an allowedVms rule, remembered" },
+	{ "suspend", ctl_suspend, "suspend [usb | pci] [--vm VM]  before sleep: detach all but skipOnSuspend rule sets" },
+	{ "resume", ctl_resume, "resume [usb | pci] [--vm VM]  after sleep: put back what suspend detached" },
 };
 
 static void usage(FILE *f)

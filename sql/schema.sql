@@ -1,4 +1,4 @@
--- vhotplug database, schema version 6: what a new database gets.
+-- vhotplug database, schema version 7: what a new database gets.
 -- Applied by whichever program opens the database first (helper, statd or
 -- vhotplugctl), inside one transaction; PRAGMA user_version records it. An
 -- older database is brought here by sql/migrate-N.sql instead, one version at
@@ -65,7 +65,8 @@ CREATE TABLE intents (
 	vmm_key TEXT,
 	attempts INTEGER NOT NULL DEFAULT 0,
 	finished TEXT,
-	result TEXT
+	result TEXT,
+	requested_by TEXT		-- who asked: "ctl uid=N", "api ..."; NULL: udev or statd
 );
 -- statd's hot query is "state IN ('pending', 'claimed') ORDER BY id": the
 -- index's WHERE must be that term exactly for SQLite to use it.
@@ -132,6 +133,39 @@ BEGIN
 	SELECT RAISE(ABORT, 'history is append-only');
 END;
 
+-- The VM a user chose for a device (vhotplugctl select, attach DEVICE VM),
+-- by its stable identity (devices.ident), used at its next plug and by every
+-- reconcile while the rules allow it. IGNORED: when a config first made it
+-- invalid (a warning in history then, once).
+CREATE TABLE choices (
+	ident TEXT PRIMARY KEY,
+	vm TEXT NOT NULL,
+	requested_by TEXT,
+	since TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+	ignored TEXT
+);
+
+-- Detached by a user (the kill switch): a device (IDENT) or every device of
+-- a rule set's TAG, seen or not, stays out of every VM until attached again.
+-- KEEP_OUT 0 on a device: attached by hand though its tag is kept out.
+CREATE TABLE user_marks (
+	ident TEXT UNIQUE,
+	tag TEXT UNIQUE,
+	keep_out INTEGER NOT NULL DEFAULT 1,
+	requested_by TEXT,
+	since TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+	CHECK ((ident IS NULL) != (tag IS NULL))
+);
+
+-- What vhotplugctl suspend took out of which VM, for resume to put back.
+CREATE TABLE suspended (
+	ident TEXT PRIMARY KEY,
+	vm TEXT NOT NULL,
+	bus TEXT NOT NULL CHECK (bus IN ('usb', 'pci')),
+	requested_by TEXT,
+	since TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+
 CREATE VIEW device_history AS
 	SELECT time, device, event, vm, detail FROM history ORDER BY id;
 
@@ -147,4 +181,4 @@ CREATE VIEW pending_intents AS
 	WHERE i.state IN ('pending', 'held', 'claimed')
 	ORDER BY i.id;
 
-PRAGMA user_version = 6;
+PRAGMA user_version = 7;

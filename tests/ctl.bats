@@ -118,9 +118,9 @@ three_devices() {
 	assert_output 'no devices'
 }
 
-@test "list: an unknown VM is one line on stderr and exit 2" {
+@test "list: an unknown VM is one line on stderr and exit 1" {
 	run --separate-stderr ctl list --vm vm9
-	assert_failure 2
+	assert_failure 1
 	assert_one_error_line
 	assert_equal "$stderr" 'vhotplugctl: no VM named "vm9" in '"$CONFIG"
 }
@@ -180,9 +180,9 @@ three_devices() {
 	assert_one_error_line
 }
 
-@test "history: an unknown device is one line on stderr and exit 2" {
+@test "history: an unknown device is one line on stderr and exit 1" {
 	run --separate-stderr ctl history usb:dead:beef:nope
-	assert_failure 2
+	assert_failure 1
 	assert_one_error_line
 	assert_equal "$stderr" 'vhotplugctl: no device "usb:dead:beef:nope" (see vhotplugctl list)'
 }

@@ -148,7 +148,7 @@ reconciled"
 
 @test "vhotplugctl reconcile: an unknown VM is an error; statd down times out with 75, the intent stays" {
 	run "$CTL" -c "$CONFIG" --db "$DB" --run-dir "$RUN" reconcile vm9
-	assert_failure 2
+	assert_failure 1
 	assert_output --partial 'no VM named "vm9"'
 	run "$CTL" -c "$CONFIG" --db "$DB" --run-dir "$RUN" reconcile --timeout 0 vm1
 	assert_failure 75

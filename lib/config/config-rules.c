@@ -68,7 +68,7 @@ static const struct key ruleset_keys[] = {
 	K("disable", KT_DISABLE, struct ruleset, disabled),
 	K("enable", KT_ENABLE, struct ruleset, disabled),
 	K("tag", KT_STRING, struct ruleset, tag),
-	K_LATER("skipOnSuspend", KT_BOOL, struct ruleset, skip_on_suspend),
+	K("skipOnSuspend", KT_BOOL, struct ruleset, skip_on_suspend),	/* vhotplugctl suspend */
 	/* Upstream reads these on PCI rule sets only; harmless elsewhere. */
 	K("pciIommuAddAll", KT_BOOL, struct ruleset, pci.iommu_add_all),
 	K("pciIommuSkipIfShared", KT_BOOL, struct ruleset, pci.iommu_skip_if_shared),

@@ -15,7 +15,11 @@ static const char sql_pending[] =
 	" coalesce(d.vendor_id, -1), coalesce(d.product_id, -1), d.devpath, d.devnode,"
 	" d.ident, i.state = 'claimed'"
 	" FROM intents i LEFT JOIN devices d ON d.id = i.device_id"
-	" WHERE i.state IN ('pending', 'claimed') AND i.id > ?1 ORDER BY i.id";
+	" WHERE i.state IN ('pending', 'claimed') AND i.id > ?1"
+	/* A move (lib/ops): the attach waits until the detach from the other VM is over. */
+	" AND NOT EXISTS (SELECT 1 FROM intents p WHERE p.id = i.parent AND p.action = 'detach'"
+	" AND p.state IN ('pending', 'held', 'claimed'))"
+	" ORDER BY i.id";
 static const char sql_finish[] =
 	"UPDATE intents SET state = ?2, result = ?3,"
 	" finished = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1";

@@ -52,5 +52,8 @@ static const char *const history_event_table[HISTORY_EVENT_MAX] = {
 	[HISTORY_FORGOTTEN] = "forgotten",
 	[HISTORY_RECONCILED] = "reconciled",
 	[HISTORY_RECONCILE_FAILED] = "reconcile_failed",
+	[HISTORY_REQUESTED] = "requested",
+	[HISTORY_KEPT_OUT] = "kept_out",
+	[HISTORY_CHOICE_IGNORED] = "choice_ignored",
 };
 DEFINE_STRING_TABLE_LOOKUP(history_event, enum history_event, HISTORY_EVENT_MAX)

@@ -66,6 +66,9 @@ enum history_event {
 	HISTORY_FORGOTTEN,
 	HISTORY_RECONCILED,
 	HISTORY_RECONCILE_FAILED,
+	HISTORY_REQUESTED,		/* a person asked (vhotplugctl, the API): the detail says who */
+	HISTORY_KEPT_OUT,		/* a user's detach keeps the device out */
+	HISTORY_CHOICE_IGNORED,		/* a remembered choice the rules no longer allow */
 	HISTORY_EVENT_MAX,
 	HISTORY_EVENT_INVALID = -EINVAL,	/* also: no history row */
 };

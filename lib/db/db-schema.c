@@ -18,6 +18,7 @@ extern const char db_migrate_3_sql[];
 extern const char db_migrate_4_sql[];
 extern const char db_migrate_5_sql[];
 extern const char db_migrate_6_sql[];
+extern const char db_migrate_7_sql[];
 
 /* MIGRATIONS[i] takes version i + 1 to i + 2. */
 static const char *const migrations[] = {
@@ -26,6 +27,7 @@ static const char *const migrations[] = {
 	db_migrate_4_sql,
 	db_migrate_5_sql,
 	db_migrate_6_sql,
+	db_migrate_7_sql,
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == DB_SCHEMA_VERSION - 1,

@@ -31,7 +31,8 @@ static const char *const stmt_sql[ST_MAX] = {
 		" ORDER BY present DESC, last_seen DESC, id DESC LIMIT 1) RETURNING id, label",
 	[ST_INTENT_ADD] =
 		"INSERT INTO intents (device_id, action, vm, allowed_vms, rule, state, busnum, devnum,"
-		" tag, parent) VALUES (?1, ?2, ?3, ?4, ?5, coalesce(?6, 'pending'), ?7, ?8, ?9, ?10)",
+		" tag, parent, requested_by)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, coalesce(?6, 'pending'), ?7, ?8, ?9, ?10, ?11)",
 	[ST_HISTORY_ADD] =
 		"INSERT INTO history (device_id, device, event, vm, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
 };
@@ -342,6 +343,7 @@ int db_intent_add(struct db *db, const struct db_intent *in, int64_t *id)
 	db_bind_text(st, 9, in->tag);
 	if (in->parent > 0)
 		sqlite3_bind_int64(st, 10, in->parent);
+	db_bind_text(st, 11, in->requested_by);
 	r = db_step_done(db, st, "queue intent");
 	if (r == 0 && id)
 		*id = sqlite3_last_insert_rowid(db->sql);

@@ -10,7 +10,7 @@
 
 struct db;
 
-#define DB_SCHEMA_VERSION 6
+#define DB_SCHEMA_VERSION 7
 
 enum db_flags {
 	/*
@@ -95,6 +95,7 @@ struct db_intent {
 	enum intent_state state;	/* INTENT_PENDING unless given */
 	int busnum, devnum;		/* -1: unknown */
 	int64_t parent;			/* the reconcile that queued it, or 0 */
+	const char *requested_by;	/* "ctl uid=N", "api ...": NULL for udev and statd */
 };
 int db_intent_add(struct db *db, const struct db_intent *in, int64_t *id);
 
@@ -327,3 +328,45 @@ typedef int (*db_named_fn)(void *userdata, int64_t id, const char *label);
 /* The devices whose identity or label is NAME, or whose id is NUMBER (0: none). */
 int db_devices_named(struct db *db, const char *name, int64_t number, db_named_fn fn,
 		     void *userdata);
+
+/* ---- what people decided (db-ops.c; lib/ops/ is its user) ---- */
+
+/* The VM a user chose for the device of identity IDENT into *VM (caller frees; NULL: none). */
+int db_choice_get(struct db *db, const char *ident, char **vm);
+int db_choice_set(struct db *db, const char *ident, const char *vm, const char *who);
+/* The rules no longer allow IDENT's choice: *FIRST is true the first time it is said. */
+int db_choice_ignored(struct db *db, const char *ident, bool *first);
+/*
+ * The marks of IDENT and of TAG (NULL: none): *DEV is -1 (no mark of its
+ * own), 1 (kept out) or 0 (let in though its tag is kept out); *TAG_OUT.
+ */
+int db_marks_get(struct db *db, const char *ident, const char *tag, int *dev, bool *tag_out);
+/* IDENT's own mark: KEEP_OUT 1 kept out, 0 let in, -1 none. */
+int db_mark_device(struct db *db, const char *ident, int keep_out, const char *who);
+/* Every device of TAG kept out (OUT), or not. */
+int db_mark_tag(struct db *db, const char *tag, bool out, const char *who);
+
+/* A row of devices; strings borrowed. */
+struct db_device_name_row {
+	int64_t id;
+	const char *ident, *kind, *sysname, *devpath, *devnode, *label;
+	int vendor_id, product_id;	/* -1: unknown */
+	bool present;
+};
+/* FN > 0 stops early without error. */
+typedef int (*db_device_name_fn)(void *userdata, const struct db_device_name_row *d);
+/* Call FN for every device, those plugged in first. */
+int db_devices_each_named(struct db *db, db_device_name_fn fn, void *userdata);
+/* DEVICE_ID's held select intents are answered: done, with RESULT. */
+int db_selects_close(struct db *db, int64_t device_id, const char *result);
+
+/* What a suspend took out: IDENT from VM, BUS "usb" or "pci". */
+int db_suspended_add(struct db *db, const char *ident, const char *vm, const char *bus,
+		     const char *who);
+int db_suspended_del(struct db *db, const char *ident);
+/* The VM a suspend took IDENT from into *VM (caller frees), NULL when none did. */
+int db_suspended_get(struct db *db, const char *ident, char **vm);
+typedef int (*db_suspended_fn)(void *userdata, const char *ident, const char *vm);
+/* Call FN for each device a suspend of BUS took (from VM, unless NULL), oldest first. */
+int db_suspended_each(struct db *db, const char *bus, const char *vm, db_suspended_fn fn,
+		      void *userdata);

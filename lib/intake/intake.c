@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "config-json.h"
+#include "decisions.h"
 #include "ident.h"
 #include "intake.h"
 #include "log.h"
@@ -50,6 +51,18 @@ static int record_ignore(struct db *db, struct db_intent *in, const char *label,
 	in->rule = why;
 	r = db_intent_add(db, in, NULL);
 	return r ?: db_history_add(db, in->device_id, label, HISTORY_IGNORED, NULL, why);
+}
+
+/* A user detached it (or its tag): it stays on the host until attached again. */
+static int record_kept_out(struct db *db, struct db_intent *in, const char *label, const char *why)
+{
+	int r;
+
+	in->action = INTENT_IGNORE;
+	in->state = INTENT_DONE;
+	in->rule = why;
+	r = db_intent_add(db, in, NULL);
+	return r ?: db_history_add(db, in->device_id, label, HISTORY_KEPT_OUT, NULL, why);
 }
 
 /* pciIommuAddAll: what the other functions of the matched one's group are queued with. */
@@ -118,11 +131,14 @@ static int record_match(struct db *db, const struct config *cfg, const struct de
 {
 	char others[256];
 	_cleanup_free_ char *rule = rule_text(m->rule);
+	_cleanup_free_ char *ident = ident_make(dev);
+	_cleanup_free_ char *chosen = NULL;
+	struct decision d;
 	_cleanup_free_ char *vms = NULL;
 	_cleanup_free_ char *detail = NULL;
 	int r;
 
-	if (!rule)
+	if (!rule || !ident)
 		return -ENOMEM;
 	in->rule = rule;
 	in->tag = m->set->tag;
@@ -134,12 +150,21 @@ static int record_match(struct db *db, const struct config *cfg, const struct de
 			return -ENOMEM;
 		return record_ignore(db, in, label, detail);
 	}
-	if (m->set->target_vm) {
+	/* The rules, a user's choice, a user's detach: lib/ops/decisions.c. */
+	r = decisions_desired(db, m->set, ident, in->device_id, label, &d);
+	if (r < 0)
+		return r;
+	if (d.kept_out)
+		return record_kept_out(db, in, label, d.why);
+	if (d.chosen && asprintf(&chosen, "%s; %s", rule, d.why) < 0)
+		return -ENOMEM;
+	if (d.vm) {
 		in->action = INTENT_ATTACH;
-		in->vm = m->set->target_vm;
+		in->vm = d.vm;
 		r = db_intent_add(db, in, NULL);
 		if (r == 0)
-			r = db_history_add(db, in->device_id, label, HISTORY_QUEUED, in->vm, rule);
+			r = db_history_add(db, in->device_id, label, HISTORY_QUEUED, in->vm,
+					   chosen ?: rule);
 		if (r == 0 && m->set->kind == DEV_PCI && m->set->pci.iommu_add_all)
 			r = record_group(db, cfg, m->set, dev, in);
 		return r;

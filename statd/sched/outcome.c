@@ -29,6 +29,9 @@ static void finish(struct vmm *m, struct job *j, enum history_event event, enum 
 	int r = job_record(m->db, j, event, state, detail, row);
 
 	sched_record_failed(m, r);
+	/* A move's attach waits for its detach (db_intents_pending()): read it now. */
+	if (r == 0 && j->pub.detach)
+		sched_want_read(m, true);
 	if (r == 0 && give_back)
 		sched_restore(m, &j->pub);
 	job_free(j);

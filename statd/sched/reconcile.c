@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "decisions.h"
 #include "ident.h"
 #include "job.h"
 #include "log.h"
@@ -118,7 +119,8 @@ static int want_one(void *userdata, const struct device *dev, const struct match
 	struct plan *p = userdata;
 	int r;
 
-	if (!m->set || !m->set->target_vm || !streq(m->set->target_vm, p->j->vm))
+	/* Rules, choices and marks: lib/ops/decisions.c, as at the plug. */
+	if (!m->set || !streq(decisions_vm(p->m->db, dev, m->set), p->j->vm))
 		return 0;
 	r = want_add(p, dev);
 	/* The helper queued the group's other functions with it (lib/intake.c): they stay too. */
