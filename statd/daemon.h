@@ -14,3 +14,10 @@ void daemon_fail_status(const char *fmt, ...) _printf_(1, 2);
  * (the run directory, the database) logged, when another statd has it.
  */
 int daemon_lock(const char *what, const char *suffix, int *fd);
+
+/*
+ * Size the heap to statd's job, before anything uses SQLite: a small
+ * lookaside and page cache (the kernel caches the file anyway; statd's
+ * queries are few and indexed), and freed memory given back.
+ */
+void daemon_memory_setup(void);

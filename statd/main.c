@@ -419,6 +419,7 @@ int main(int argc, char **argv)
 		log_open("vhotplug-statd", LOG_TARGET_PLAIN);
 		return check_config(s.paths.config);
 	}
+	daemon_memory_setup();
 	r = setup(&s);
 	if (r == 0)
 		r = run(&s);

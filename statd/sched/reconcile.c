@@ -10,6 +10,7 @@
  * more goes back to its host driver: nothing else would give it back.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -391,6 +392,8 @@ void reconcile_look_release(struct vmm *m, bool all)
 			return;
 	present_look_free(m->look);
 	m->look = NULL;
+	/* A device record per device plugged in, all freed at once: give the pages back. */
+	malloc_trim(0);
 }
 
 /*
