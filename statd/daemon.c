@@ -29,6 +29,18 @@ void daemon_memory_setup(void)
 	mallopt(M_TRIM_THRESHOLD, 64 * 1024);
 }
 
+void daemon_memory_idle(int64_t now_ms, bool idle)
+{
+	static int64_t last_ms = -1000;
+
+	if (!idle && now_ms - last_ms < 1000)
+		return;
+	last_ms = now_ms;
+	/* Freed chunks amid the heap stay resident until trimmed; a few are not worth a walk. */
+	if (mallinfo2().fordblks > 128 * 1024)
+		malloc_trim(0);
+}
+
 /* systemd's readiness protocol is one datagram: no need for libsystemd. */
 void daemon_notify(const char *msg)
 {

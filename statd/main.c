@@ -123,6 +123,8 @@ static void on_post(void *userdata)
 	struct statd *s = userdata;
 
 	vmm_dispatch(s->vmm);
+	/* What the last burst allocated may go back, at once when nothing is due. */
+	daemon_memory_idle(clock_now_ms(), vmm_next_deadline(s->vmm) < 0);
 }
 
 static void on_timer(struct source *src, uint32_t events)

@@ -10,7 +10,6 @@
  * more goes back to its host driver: nothing else would give it back.
  */
 #include <errno.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -392,8 +391,6 @@ void reconcile_look_release(struct vmm *m, bool all)
 			return;
 	present_look_free(m->look);
 	m->look = NULL;
-	/* A device record per device plugged in, all freed at once: give the pages back. */
-	malloc_trim(0);
 }
 
 /*
