@@ -37,7 +37,8 @@ if [ "$quick" = 1 ]; then
 	: "${HELPER_EVENTS:=20}" "${PAR_EVENTS:=40}" "${E2E_EVENTS:=5}" "${E2E_BACKLOG:=50}"
 	: "${STARTUP_DEVICES:=20}" "${STARTUP_ROUNDS:=1}" "${IDLE_SECONDS:=1}"
 	: "${POKES_DEFERRED:=50}" "${POKES:=200}" "${REATTACH_DEVICES:=4}" "${REATTACH_ROUNDS:=2}"
-	: "${VFIO_ROUNDS:=2}" "${VFIO_WAIT_MS:=50}" "${RSS_DEVICES:=50}" "${BOOT_BURST_ARGS:=30 3 8}"
+	: "${VFIO_ROUNDS:=2}" "${VFIO_WAIT_MS:=50}" "${RSS_DEVICES:=50}" "${BOOT_BURST_ARGS:=3 30}"
+	export EXTRA=${EXTRA:-20}	# boot-burst.sh: devices beyond the replayed ones
 fi
 : "${HELPER_EVENTS:=500}" "${PAR_EVENTS:=500}" "${PAR_WORKERS:=32}"
 : "${E2E_EVENTS:=200}" "${E2E_BACKLOG:=1000}"
@@ -56,8 +57,8 @@ script_args() {
 	statd-pokes) echo "$POKES_DEFERRED $POKES" ;;
 	reattach) echo "$REATTACH_DEVICES $REATTACH_ROUNDS" ;;
 	vfio-wait) echo "$VFIO_ROUNDS $VFIO_WAIT_MS" ;;
-	rss) echo "${RSS_DEVICES:-}" ;;
-	boot-burst) echo "${BOOT_BURST_ARGS:-}" ;;	# EVENTS VMS HELPERS
+	rss) ;;	# its device count is N in the environment (RSS_DEVICES)
+	boot-burst) echo "${BOOT_BURST_ARGS:-}" ;;	# VMS EVENTS
 	esac
 }
 
@@ -124,7 +125,7 @@ for script in "$here"/bench/*.sh; do
 	echo "running bench/$name.sh ${args[*]} ..." >&2
 	t0=$EPOCHREALTIME
 	rc=0
-	bash "$script" "${args[@]}" >"$logs/$name.out" 2>"$logs/$name.err" </dev/null || rc=$?
+	N=${RSS_DEVICES:-1000} bash "$script" "${args[@]}" >"$logs/$name.out" 2>"$logs/$name.err" </dev/null || rc=$?
 	t1=$EPOCHREALTIME
 	echo "$rc $(((${t1/./} - ${t0/./}) / 1000))" >"$logs/$name.status"
 	if [ "$rc" != 0 ]; then

@@ -129,6 +129,8 @@ static void on_post(void *userdata)
 	struct statd *s = userdata;
 
 	vmm_dispatch(s->vmm);
+	/* What the last burst allocated may go back, at once when nothing is due. */
+	daemon_memory_idle(clock_now_ms(), vmm_next_deadline(s->vmm) < 0);
 }
 
 static void on_timer(struct source *src, uint32_t events)
@@ -442,6 +444,7 @@ int main(int argc, char **argv)
 		log_open("vhotplug-statd", LOG_TARGET_PLAIN);
 		return check_config(s.paths.config);
 	}
+	daemon_memory_setup();
 	r = setup(&s);
 	if (r == 0)
 		r = run(&s);

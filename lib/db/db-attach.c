@@ -299,6 +299,22 @@ int db_device_find(struct db *db, const char *ident, int64_t *id, char **label)
 	return r;
 }
 
+int db_devices_present(struct db *db, db_present_fn fn, void *userdata)
+{
+	sqlite3_stmt *st;
+	int r = db_prepare(db, "SELECT devpath FROM devices WHERE present = 1 ORDER BY id", &st);
+	int rc = SQLITE_DONE;
+
+	if (r < 0)
+		return r;
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		r = fn(userdata, db_col_text(st, 0) ?: "");
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_fail(db, rc, "read present devices");
+	sqlite3_finalize(st);
+	return r;
+}
+
 int db_devices_displaced(struct db *db, const char *devpath, const char *ident, int busnum,
 			 int devnum, db_displaced_fn fn, void *userdata)
 {

@@ -223,6 +223,9 @@ int db_attachments_in(struct db *db, const char *vm, db_attachment_fn fn, void *
 int db_attachments_stopped(struct db *db, const char *vm, const char *why, int *n);
 /* The device of identity IDENT, recorded present: *ID, 0 when unknown or unplugged. */
 int db_device_find(struct db *db, const char *ident, int64_t *id, char **label);
+/* FN for the devpath of every device recorded present, oldest first; FN must not write. */
+typedef int (*db_present_fn)(void *userdata, const char *devpath);
+int db_devices_present(struct db *db, db_present_fn fn, void *userdata);
 /* A device recorded present that a new plug says is gone; strings borrowed. */
 struct db_displaced {
 	int64_t id;

@@ -149,6 +149,7 @@ void vmm_dispatch(struct vmm *m)
 		if (!w->cur && (!w->head || w->waiting) && w->ops && w->ops->idle)
 			w->ops->idle(w->b);
 	}
+	reconcile_look_release(m, false);
 }
 
 int vmm_drain(struct vmm *m)
@@ -266,6 +267,7 @@ static bool worker_busy(const struct vmm *m, const struct worker *w)
 void vmm_set_config(struct vmm *m, const struct config *cfg)
 {
 	m->cfg = cfg;
+	reconcile_look_release(m, true);	/* its decisions were the old config's */
 	for (size_t i = 0; i < m->n_workers; i++) {
 		struct worker *w = m->workers[i];
 

@@ -269,10 +269,19 @@ static int count_foreign(struct plan *p)
 	return 0;
 }
 
-static int apply(struct plan *p, char *detail, size_t size)
+/*
+ * The desired set: what the VM should have, into P->want. Today the devices
+ * plugged in that the database knows and the rules send to this VM.
+ */
+static int desired_collect(struct plan *p, const struct present_look *look)
+{
+	return present_look_each(look, want_one, p);
+}
+
+static int apply(struct plan *p, const struct present_look *look, char *detail, size_t size)
 {
 	struct db *db = p->m->db;
-	int r = present_each(p->m->cfg, want_one, p);
+	int r = desired_collect(p, look);
 
 	if (r == 0)
 		r = db_begin(db);
@@ -337,15 +346,53 @@ static void plan_free(struct plan *p)
 	free(p->lost);
 }
 
+/*
+ * The look at what is plugged in, taken after J's VM was listed: the one
+ * another reconcile took meanwhile if there is one, so that VMs reconciled
+ * together (statd's start) cost one look, not one each.
+ */
+static int look_get(struct vmm *m, const struct job *j, const struct present_look **out)
+{
+	int r;
+
+	if (!present_look_fresh(m->look, m->cfg, j->w->tried_ms)) {
+		present_look_free(m->look);
+		m->look = NULL;
+		r = present_look_take(m->cfg, m->db, &m->look);
+		if (r < 0)
+			return r;
+	}
+	*out = m->look;
+	return 0;
+}
+
 int reconcile_apply(struct vmm *m, struct job *j, char *summary, size_t size)
 {
 	struct plan p = { .m = m, .j = j };
-	int r = apply(&p, summary, size);
+	const struct present_look *look;
+	int r = look_get(m, j, &look);
 
+	if (r == 0)
+		r = apply(&p, look, summary, size);
 	if (r == 0 && p.n_lost > 0)
-		present_each(m->cfg, give_back_one, &p);
+		present_look_each(look, give_back_one, &p);
 	plan_free(&p);
 	return r;
+}
+
+void reconcile_look_release(struct vmm *m, bool all)
+{
+	if (!m->look)
+		return;
+	/* Listed before the look was taken and not answered yet, or answered: it may serve them. */
+	for (size_t i = 0; !all && i < m->n_workers; i++)
+		if (m->workers[i]->cur && m->workers[i]->cur->pub.reconcile)
+			return;
+	for (const struct job *j = m->done; !all && j; j = j->next)
+		if (j->pub.reconcile)
+			return;
+	present_look_free(m->look);
+	m->look = NULL;
 }
 
 /*

@@ -72,6 +72,7 @@ struct vmm {
 	char *owner;		/* this statd, in the claims it makes */
 	struct nodewatch *nodes;	/* /dev/vfio, once an attach waited for a node */
 	bool nodes_unwatched;	/* inotify failed for it: the timer looks instead */
+	struct present_look *look;	/* reconcile's look at what is plugged in, while shared */
 };
 
 /* ---- backoff.c ---- */
@@ -139,6 +140,8 @@ int reconcile_apply(struct vmm *m, struct job *j, char *summary, size_t size);
 void sched_reconcile(struct vmm *m, const char *name, const char *why);
 /* Queue the reconciles that could not be written before (reconcile_due). */
 void sched_reconcile_due(struct vmm *m);
+/* Let go of the shared look at what is plugged in once no reconcile may use it (CFG changed: ALL). */
+void reconcile_look_release(struct vmm *m, bool all);
 
 /* ---- vmstate.c ---- */
 
