@@ -22,6 +22,16 @@
 
 static void device_add(struct vmm_backend *b);
 
+/* QEMU has a device named ID already: "Duplicate device ID 'ID'" (7.2), "Duplicate ID 'ID' for device". */
+static bool duplicate_id(const char *desc, const char *id)
+{
+	char quoted[QEMU_ARGS_ID_MAX + 3];
+
+	if (!desc || (size_t)snprintf(quoted, sizeof(quoted), "'%s'", id) >= sizeof(quoted))
+		return false;
+	return strstr(desc, "Duplicate ") && strstr(desc, quoted);
+}
+
 static void on_device_add(struct qmp *q, void *userdata, struct json_object *ret, int err,
 			  const char *errstr)
 {
@@ -31,6 +41,9 @@ static void on_device_add(struct qmp *q, void *userdata, struct json_object *ret
 		qemu_ports_hold(b->ports, b->job->qdev_id);
 	if (err == 0)
 		qemu_done(b, VMM_OK, 0, b->job->qdev_id);
+	else if (err == -EIO && duplicate_id(errstr, b->job->qdev_id))
+		/* No qom-list was asked: a repeated event, or a device our records lost. */
+		qemu_done(b, VMM_OK, 0, "already attached");
 	else if (err == -EIO && b->kind->needs_port && qemu_args_port_occupied(errstr))
 		/* Taken by a device our records do not know (-S hides it from query-pci). */
 		device_add(b);
@@ -184,7 +197,12 @@ static void ask_peripherals(struct vmm_backend *b, const struct config *cfg, con
 	qemu_update_epoll(b);
 }
 
-/* Every kind with a row: first look whether the VM has it already, then device_add. */
+/*
+ * Every kind with a row: device_add, QEMU's "Duplicate ID" meaning it is there
+ * already. A redone job (the VM may have it from a statd that died) and a kind
+ * on a hot-plug port (whose port must be learnt from query-pci first) look at
+ * the VM's devices before.
+ */
 static void qemu_attach(struct vmm_backend *b, const struct config *cfg, const struct vm *vm,
 			struct vmm_job *j)
 {
@@ -200,7 +218,14 @@ static void qemu_attach(struct vmm_backend *b, const struct config *cfg, const s
 		json_object_object_add(b->add_args, "driver", json_object_new_string(b->kind->driver));
 		json_object_object_add(b->add_args, "id", json_object_new_string(j->qdev_id));
 	}
-	ask_peripherals(b, cfg, vm, on_qom_list);
+	if (j->redo || b->kind->needs_port) {
+		ask_peripherals(b, cfg, vm, on_qom_list);
+		return;
+	}
+	if (!b->q && qemu_connect(b, cfg, vm) < 0)
+		return;
+	device_add(b);
+	qemu_update_epoll(b);
 }
 
 /* ---- reconcile ---- */
