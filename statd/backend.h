@@ -120,8 +120,9 @@ struct vmm_backend_ops {
 	/* Optional: a reconcile found QDEV_ID in the VM, recorded (by this statd
 	 * or one before) on hot-plug port BUS: that port is not offered again. */
 	void (*held)(struct vmm_backend *b, const char *qdev_id, const char *bus);
-	/* Optional: the worker has no work left, let go of the VM (its socket
-	 * is shared with other tools). */
+	/* Optional: the worker has no work left (called after each dispatch
+	 * while so): let go of the VM, now or soon (its socket is shared with
+	 * other tools). */
 	void (*idle)(struct vmm_backend *b);
 	/* Optional: earliest CLOCK_MONOTONIC ms at which timer() must run, or -1... */
 	int64_t (*deadline)(const struct vmm_backend *b);

@@ -68,3 +68,28 @@ count() {
 	assert_equal "$(sql "SELECT vm, qdev_id, state FROM attachments")" "vm1|${DEV_QDEV[mouse]}|attached"
 	assert_equal "$(usb_hosts "$VM1")" 1
 }
+
+@test "an attach QEMU says 'not yet' to is retried over the one QMP connection" {
+	make_config "$CONFIG" busaddr	# QEMU refuses: "failed to find host usb device"
+	qemu_start vm1
+	statd_start
+	wait_until statd_log_has 'reconciled vm1'
+	local before
+	before=$(grep -c 'vm1.sock: connecting' "$STATD_LOG")
+
+	plug mouse
+	wait_until has_event mouse attach_failed
+
+	[ "$(intent mouse attempts)" -gt 2 ]
+	# The connection of the reconcile, or one more: not one per attempt.
+	[ "$(grep -c 'vm1.sock: connecting' "$STATD_LOG")" -le $((before + 1)) ]
+}
+
+@test "statd lets go of QEMU's socket after its work: another client is served" {
+	qemu_start vm1
+	statd_start
+	plug mouse
+	wait_until has_event mouse attached
+	# QEMU serves one QMP client at a time; this one waits until statd hangs up.
+	wait_until in_vm "$VM1" "${DEV_QDEV[mouse]}"
+}

@@ -166,6 +166,17 @@ static void on_query_pci(struct qmp *q, void *userdata, struct json_object *ret,
 	ask_host(b);
 }
 
+static void on_ready(struct qmp *q, void *userdata, struct json_object *ret, int err,
+		     const char *errstr)
+{
+	struct vmm_backend *b = userdata;
+
+	if (err < 0)
+		qemu_lost(b, err, errstr);
+	else
+		device_add(b);
+}
+
 static void on_qom_list(struct qmp *q, void *userdata, struct json_object *ret, int err,
 			const char *errstr)
 {
@@ -207,7 +218,7 @@ static void qemu_attach(struct vmm_backend *b, const struct config *cfg, const s
 			struct vmm_job *j)
 {
 	b->job = j;
-	b->idle = false;
+	b->linger_due_ms = -1;
 	b->kind = qemu_kind_get(j->kind);
 	if (!b->kind->needs_port) {
 		b->add_args = b->kind->args(vm, j, NULL);
@@ -224,7 +235,9 @@ static void qemu_attach(struct vmm_backend *b, const struct config *cfg, const s
 	}
 	if (!b->q && qemu_connect(b, cfg, vm) < 0)
 		return;
-	device_add(b);
+	/* Claimed only once QEMU can be asked: a VM that does not answer gets no row. */
+	if (qmp_when_ready(b->q, on_ready, b) < 0)
+		qemu_lost(b, -ENOMEM, "cannot queue device_add");
 	qemu_update_epoll(b);
 }
 
@@ -273,7 +286,7 @@ static void qemu_list(struct vmm_backend *b, const struct config *cfg, const str
 		      struct vmm_job *j)
 {
 	b->job = j;
-	b->idle = false;
+	b->linger_due_ms = -1;
 	ask_peripherals(b, cfg, vm, on_inventory);
 }
 
@@ -312,7 +325,7 @@ static void qemu_detach(struct vmm_backend *b, const struct config *cfg, const s
 	struct json_object *args;
 
 	b->job = j;
-	b->idle = false;
+	b->linger_due_ms = -1;
 	b->kind = qemu_kind_get(j->kind);
 	b->delete_timeout_ms = cfg->device_deleted_timeout_ms;
 	if (!b->q && qemu_connect(b, cfg, vm) < 0)

@@ -120,6 +120,15 @@ static bool pump(struct worker *w)
 	return true;
 }
 
+/* A job of W's waits for its retry ("not yet", a device node): W still has work. */
+static bool retrying(const struct vmm *m, const struct worker *w)
+{
+	for (const struct job *j = m->retry; j; j = j->next)
+		if (j->w == w)
+			return true;
+	return false;
+}
+
 void vmm_dispatch(struct vmm *m)
 {
 	bool moved;
@@ -146,7 +155,7 @@ void vmm_dispatch(struct vmm *m)
 	for (size_t i = 0; i < m->n_workers; i++) {
 		struct worker *w = m->workers[i];
 
-		if (!w->cur && (!w->head || w->waiting) && w->ops && w->ops->idle)
+		if (!w->cur && (!w->head || w->waiting) && !retrying(m, w) && w->ops && w->ops->idle)
 			w->ops->idle(w->b);
 	}
 }
