@@ -30,6 +30,9 @@ struct vmm_job {
 	/* Asked before (claimed by a statd that died, or no answer in time): the
 	 * VMM may have it already, and must not get it twice. */
 	bool redo;
+	/* Attach: the database has no row for QDEV_ID in this VM (none statd put
+	 * there): device_add needs no look at the VM first. */
+	bool absent;
 	int64_t device_id;
 	const char *vm;		/* the VM's name */
 	const char *label;	/* for log messages */

@@ -93,3 +93,16 @@ count() {
 	# QEMU serves one QMP client at a time; this one waits until statd hangs up.
 	wait_until in_vm "$VM1" "${DEV_QDEV[mouse]}"
 }
+
+@test "a repeated add of an attached device: QEMU gets one device_add, the second intent is 'already attached'" {
+	qemu_start_logged vm1
+	statd_start
+	plug mouse
+	wait_until has_event mouse attached
+	plug mouse
+	wait_until has_event mouse attached 2
+
+	assert_equal "$(event_detail mouse attached)" 'already attached'
+	assert_equal "$(count vm1 device_add)" 1
+	assert_equal "$(usb_hosts "$VM1")" 1
+}

@@ -30,6 +30,7 @@ enum stmt_id {
 	ST_ATTACH_SETTLE,
 	ST_ATTACH_PUT,
 	ST_ATTACH_DROP,
+	ST_ATTACH_EXISTS,
 	ST_MAX,
 };
 

@@ -178,6 +178,8 @@ struct db_attachment {
 void db_attachment_clear(struct db_attachment *a);
 /* DEVICE_ID's oldest attachment (in VM, unless NULL) into *A; -ENOENT when none. */
 int db_attachment_find(struct db *db, int64_t device_id, const char *vm, struct db_attachment *a);
+/* Is there an attachment row, in any state, for QDEV_ID in VM? */
+int db_attachment_exists(struct db *db, const char *vm, const char *qdev_id, bool *exists);
 /*
  * Claim intent ID for OWNER (the running statd) before the VMM is asked,
  * with what the VMM will know the device by: KEY in VM, on hot-plug port BUS

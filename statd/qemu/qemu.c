@@ -210,7 +210,8 @@ static void ask_peripherals(struct vmm_backend *b, const struct config *cfg, con
 
 /*
  * Every kind with a row: device_add, QEMU's "Duplicate ID" meaning it is there
- * already. A redone job (the VM may have it from a statd that died) and a kind
+ * already. A redone job (the VM may have it from a statd that died), an id
+ * the database has a row for (a repeated event: not added twice) and a kind
  * on a hot-plug port (whose port must be learnt from query-pci first) look at
  * the VM's devices before.
  */
@@ -229,7 +230,7 @@ static void qemu_attach(struct vmm_backend *b, const struct config *cfg, const s
 		json_object_object_add(b->add_args, "driver", json_object_new_string(b->kind->driver));
 		json_object_object_add(b->add_args, "id", json_object_new_string(j->qdev_id));
 	}
-	if (j->redo || b->kind->needs_port) {
+	if (j->redo || !j->absent || b->kind->needs_port) {
 		ask_peripherals(b, cfg, vm, on_qom_list);
 		return;
 	}
