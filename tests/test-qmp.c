@@ -740,6 +740,31 @@ out:
 	return check_failures == failures;
 }
 
+/* qmp_flush(): a command queued on a ready connection is written at once, not at EPOLLOUT. */
+static bool test_flush(void)
+{
+	struct qmp_options opts = { .timeout_ms = WAIT_MS };
+	struct reply a = { 0 };
+	struct qmp *q = NULL;
+	struct peer p;
+	int failures = check_failures;
+
+	REQUIRE(peer_start(&p, &opts, true, &q) == 0);
+	REQUIRE(RUN_UNTIL(q, false, 50) == 0);	/* the capabilities answer is read */
+	REQUIRE(command(q, "query-status", NULL, &a) == 0);
+	REQUIRE(qmp_wanted_events(q) & EPOLLOUT);
+	REQUIRE(!peer_readable(&p));
+	REQUIRE(qmp_flush(q) == 0);
+	REQUIRE(peer_readable(&p));
+	REQUIRE(!(qmp_wanted_events(q) & EPOLLOUT));
+	REQUIRE(peer_expect(&p, q, "query-status") > 0);
+out:
+	qmp_close(q);
+	peer_fini(&p);
+	reply_clear(&a);
+	return check_failures == failures;
+}
+
 /* A mark on a connection that dies is failed like a command. */
 static bool test_when_ready_dead(void)
 {
@@ -938,6 +963,7 @@ int main(void)
 		{ "hostile-caps-error", test_hostile_caps_error },
 		{ "when-ready", test_when_ready },
 		{ "when-ready-dead", test_when_ready_dead },
+		{ "flush", test_flush },
 	};
 	int failures = 0, skip = 0;
 	size_t i;

@@ -68,6 +68,15 @@ void qemu_update_epoll(struct vmm_backend *b)
 		loop_mod(b->loop, qmp_fd(b->q), qmp_wanted_events(b->q) | EPOLLIN, &b->conn->src);
 }
 
+static void qemu_after_qmp(struct vmm_backend *b, int r);
+
+void qemu_send(struct vmm_backend *b)
+{
+	/* The socket takes it now: no trip round the loop for an EPOLLOUT first. */
+	if (b->q)
+		qemu_after_qmp(b, qmp_flush(b->q));
+}
+
 static bool deleted_is(struct json_object *data, const char *id)
 {
 	struct json_object *dev;

@@ -50,6 +50,8 @@ void qemu_done(struct vmm_backend *b, enum vmm_outcome o, int err, const char *d
 void qemu_lost(struct vmm_backend *b, int err, const char *errstr);
 void qemu_disconnect(struct vmm_backend *b);
 void qemu_update_epoll(struct vmm_backend *b);
+/* After a job's first command is queued: write it now if the connection is ready. */
+void qemu_send(struct vmm_backend *b);
 /* Connect to VM's QMP socket, trusted first; on failure the job is ended. 0 or -errno. */
 int qemu_connect(struct vmm_backend *b, const struct config *cfg, const struct vm *vm);
 

@@ -205,7 +205,7 @@ static void ask_peripherals(struct vmm_backend *b, const struct config *cfg, con
 	json_object_object_add(args, "path", json_object_new_string("/machine/peripheral"));
 	if (qmp_command(b->q, "qom-list", args, cb, b) < 0)
 		qemu_lost(b, -ENOMEM, "cannot queue qom-list");
-	qemu_update_epoll(b);
+	qemu_send(b);
 }
 
 /*
@@ -239,7 +239,7 @@ static void qemu_attach(struct vmm_backend *b, const struct config *cfg, const s
 	/* Claimed only once QEMU can be asked: a VM that does not answer gets no row. */
 	if (qmp_when_ready(b->q, on_ready, b) < 0)
 		qemu_lost(b, -ENOMEM, "cannot queue device_add");
-	qemu_update_epoll(b);
+	qemu_send(b);
 }
 
 /* ---- reconcile ---- */
@@ -339,7 +339,7 @@ static void qemu_detach(struct vmm_backend *b, const struct config *cfg, const s
 	json_object_object_add(args, "id", json_object_new_string(j->qdev_id));
 	if (qmp_command(b->q, "device_del", args, on_device_del, b) < 0)
 		qemu_lost(b, -ENOMEM, "cannot queue device_del");
-	qemu_update_epoll(b);
+	qemu_send(b);
 }
 
 const struct vmm_backend_ops qemu_backend_ops = {

@@ -289,6 +289,13 @@ err_line:
 	return -ENOMEM;
 }
 
+int qmp_flush(struct qmp *q)
+{
+	if (q->state == QMP_DEAD)
+		return q->error;
+	return flush(q);
+}
+
 int qmp_when_ready(struct qmp *q, qmp_reply_fn cb, void *userdata)
 {
 	struct qmp_cmd *c;

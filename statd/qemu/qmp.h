@@ -64,6 +64,11 @@ int qmp_command(struct qmp *q, const char *execute, struct json_object *args, qm
  * must not happen before the peer can be asked. Same returns as qmp_command().
  */
 int qmp_when_ready(struct qmp *q, qmp_reply_fn cb, void *userdata);
+/*
+ * Write what can be written now (a command just queued on a ready
+ * connection) instead of at the next EPOLLOUT. Returns as qmp_dispatch().
+ */
+int qmp_flush(struct qmp *q);
 /* Commands queued or sent and not yet answered. */
 unsigned qmp_pending(const struct qmp *q);
 
