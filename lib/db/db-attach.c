@@ -156,8 +156,8 @@ int db_claim(struct db *db, int64_t id, const char *owner, bool detach, int64_t 
 	if (r < 0)
 		return r;
 	r = db_stmt(db, ST_CLAIM,
-		    "UPDATE intents SET state = 'claimed', claimed_by = ?2, vmm_key = ?3"
-		    " WHERE id = ?1 AND state IN ('pending', 'claimed')", &st);
+		    "UPDATE intents SET state = 'claimed', claimed_by = ?2, vmm_key = ?3,"
+		    " attempts = attempts + 1 WHERE id = ?1 AND state IN ('pending', 'claimed')", &st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, id);
