@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The QEMU backend: one QMP connection per VM while it has work
- * (qemu-conn.c). How each device kind is added is a row of qemu-kinds.c;
- * kinds on a hot-plug port get one from qemu-ports.c and are gone only at
- * DEVICE_DELETED.
+ * The QEMU backend: one QMP connection per VM while it has work, and a
+ * moment after (qemu-conn.c). How each device kind is added is a row of
+ * qemu-kinds.c; kinds on a hot-plug port get one from qemu-ports.c and are
+ * gone only at DEVICE_DELETED. A plain attach is one command (device_add);
+ * QEMU is looked at first (qom-list) only when the database cannot say the
+ * id is not there.
  */
 #include <errno.h>
 #include <json-c/json.h>
