@@ -30,6 +30,9 @@ struct vmm_job {
 	/* Asked before (claimed by a statd that died, or no answer in time): the
 	 * VMM may have it already, and must not get it twice. */
 	bool redo;
+	/* Attach: the database has no row for QDEV_ID in this VM (none statd put
+	 * there): device_add needs no look at the VM first. */
+	bool absent;
 	int64_t device_id;
 	const char *vm;		/* the VM's name */
 	const char *label;	/* for log messages */
@@ -120,8 +123,9 @@ struct vmm_backend_ops {
 	/* Optional: a reconcile found QDEV_ID in the VM, recorded (by this statd
 	 * or one before) on hot-plug port BUS: that port is not offered again. */
 	void (*held)(struct vmm_backend *b, const char *qdev_id, const char *bus);
-	/* Optional: the worker has no work left, let go of the VM (its socket
-	 * is shared with other tools). */
+	/* Optional: the worker has no work left (called after each dispatch
+	 * while so): let go of the VM, now or soon (its socket is shared with
+	 * other tools). */
 	void (*idle)(struct vmm_backend *b);
 	/* Optional: earliest CLOCK_MONOTONIC ms at which timer() must run, or -1... */
 	int64_t (*deadline)(const struct vmm_backend *b);

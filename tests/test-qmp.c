@@ -695,6 +695,99 @@ out:
 	return check_failures == failures;
 }
 
+/*
+ * qmp_when_ready(): a mark queued before the greeting is answered after
+ * qmp_capabilities and after the commands queued before it, and writes
+ * nothing; on a ready, idle connection it is answered at once.
+ */
+static bool test_when_ready(void)
+{
+	struct qmp_options opts = { .timeout_ms = WAIT_MS };
+	int clock = 0;
+	struct reply a = { .clock = &clock }, mark = { .clock = &clock }, now = { .clock = &clock };
+	struct qmp *q = NULL;
+	struct peer p;
+	int64_t id;
+	int failures = check_failures;
+
+	REQUIRE(peer_start(&p, &opts, false, &q) == 0);
+	REQUIRE(command(q, "query-status", NULL, &a) == 0);
+	REQUIRE(qmp_when_ready(q, on_reply, &mark) == 0);
+	REQUIRE(qmp_pending(q) == 2);
+	REQUIRE(peer_puts(&p, q, greeting) == 0);
+	id = peer_expect(&p, q, "qmp_capabilities");
+	REQUIRE(id >= 0 && peer_reply(&p, q, "{}", id) == 0);
+	id = peer_expect(&p, q, "query-status");
+	REQUIRE(id > 0);
+	REQUIRE(mark.calls == 0);	/* not before what was queued before it */
+	REQUIRE(peer_reply(&p, q, "{}", id) == 0);
+	REQUIRE(RUN_UNTIL(q, mark.calls, WAIT_MS) == 0);
+	REQUIRE(a.calls == 1 && a.err == 0 && mark.calls == 1 && mark.err == 0);
+	REQUIRE(a.seq == 1 && mark.seq == 2);
+	REQUIRE(qmp_pending(q) == 0);
+	/* It wrote nothing: the peer has nothing to read. */
+	REQUIRE(RUN_UNTIL(q, false, 100) == 0);
+	REQUIRE(!peer_readable(&p) && p.len == 0);
+	/* Ready and idle: answered from inside the call. */
+	REQUIRE(qmp_when_ready(q, on_reply, &now) == 0);
+	REQUIRE(now.calls == 1 && now.err == 0 && qmp_pending(q) == 0);
+out:
+	qmp_close(q);
+	peer_fini(&p);
+	reply_clear(&a);
+	reply_clear(&mark);
+	reply_clear(&now);
+	return check_failures == failures;
+}
+
+/* qmp_flush(): a command queued on a ready connection is written at once, not at EPOLLOUT. */
+static bool test_flush(void)
+{
+	struct qmp_options opts = { .timeout_ms = WAIT_MS };
+	struct reply a = { 0 };
+	struct qmp *q = NULL;
+	struct peer p;
+	int failures = check_failures;
+
+	REQUIRE(peer_start(&p, &opts, true, &q) == 0);
+	REQUIRE(RUN_UNTIL(q, false, 50) == 0);	/* the capabilities answer is read */
+	REQUIRE(command(q, "query-status", NULL, &a) == 0);
+	REQUIRE(qmp_wanted_events(q) & EPOLLOUT);
+	REQUIRE(!peer_readable(&p));
+	REQUIRE(qmp_flush(q) == 0);
+	REQUIRE(peer_readable(&p));
+	REQUIRE(!(qmp_wanted_events(q) & EPOLLOUT));
+	REQUIRE(peer_expect(&p, q, "query-status") > 0);
+out:
+	qmp_close(q);
+	peer_fini(&p);
+	reply_clear(&a);
+	return check_failures == failures;
+}
+
+/* A mark on a connection that dies is failed like a command. */
+static bool test_when_ready_dead(void)
+{
+	struct qmp_options opts = { .timeout_ms = WAIT_MS };
+	struct reply mark = { 0 };
+	struct qmp *q = NULL;
+	struct peer p;
+	int failures = check_failures;
+
+	REQUIRE(peer_start(&p, &opts, false, &q) == 0);
+	REQUIRE(qmp_when_ready(q, on_reply, &mark) == 0);
+	REQUIRE(peer_puts(&p, q, "not QMP\r\n") == 0);
+	REQUIRE(RUN_UNTIL(q, mark.calls, WAIT_MS) == -EPROTO);
+	REQUIRE(mark.calls == 1 && mark.err == -EPROTO);
+	REQUIRE(qmp_when_ready(q, on_reply, &mark) == -EPROTO);
+	REQUIRE(mark.calls == 1);
+out:
+	qmp_close(q);
+	peer_fini(&p);
+	reply_clear(&mark);
+	return check_failures == failures;
+}
+
 /* ---- real QEMU ---- */
 
 static bool find_in_path(const char *name)
@@ -868,6 +961,9 @@ int main(void)
 		{ "cancel", test_cancel },
 		{ "hostile-text", test_hostile_text },
 		{ "hostile-caps-error", test_hostile_caps_error },
+		{ "when-ready", test_when_ready },
+		{ "when-ready-dead", test_when_ready_dead },
+		{ "flush", test_flush },
 	};
 	int failures = 0, skip = 0;
 	size_t i;

@@ -68,6 +68,24 @@ int db_attachment_find(struct db *db, int64_t device_id, const char *vm, struct 
 	return r;
 }
 
+int db_attachment_exists(struct db *db, const char *vm, const char *qdev_id, bool *exists)
+{
+	sqlite3_stmt *st;
+	int r = db_stmt(db, ST_ATTACH_EXISTS,
+			"SELECT 1 FROM attachments WHERE vm = ?1 AND qdev_id = ?2", &st);
+	int rc;
+
+	if (r < 0)
+		return r;
+	db_bind_text(st, 1, vm);
+	db_bind_text(st, 2, qdev_id);
+	rc = sqlite3_step(st);
+	*exists = rc == SQLITE_ROW;
+	r = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(db, rc, "read attachment");
+	sqlite3_reset(st);
+	return r;
+}
+
 /*
  * Is the statd that wrote OWNER ("PID:START", see db_claim()) still running?
  * Only statd claims, and only the statd holding the database's lock runs, so
@@ -138,8 +156,8 @@ int db_claim(struct db *db, int64_t id, const char *owner, bool detach, int64_t 
 	if (r < 0)
 		return r;
 	r = db_stmt(db, ST_CLAIM,
-		    "UPDATE intents SET state = 'claimed', claimed_by = ?2, vmm_key = ?3"
-		    " WHERE id = ?1 AND state IN ('pending', 'claimed')", &st);
+		    "UPDATE intents SET state = 'claimed', claimed_by = ?2, vmm_key = ?3,"
+		    " attempts = attempts + 1 WHERE id = ?1 AND state IN ('pending', 'claimed')", &st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, id);

@@ -25,8 +25,6 @@ static const char sql_finish[] =
 	" finished = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1";
 static const char sql_defer[] =
 	"UPDATE intents SET result = ?2 WHERE id = ?1 AND result IS NOT ?2 RETURNING id";
-static const char sql_attempted[] =
-	"UPDATE intents SET attempts = attempts + 1 WHERE id = ?1";
 static const char sql_cancel[] =
 	"UPDATE intents SET state = 'cancelled', result = 'device unplugged',"
 	" finished = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
@@ -107,17 +105,6 @@ int db_intent_defer(struct db *db, int64_t id, const char *note, bool *first)
 	*first = rc == SQLITE_ROW;	/* a row only when the note changed */
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(db, rc, "defer intent");
-}
-
-int db_intent_attempted(struct db *db, int64_t id)
-{
-	sqlite3_stmt *st;
-	int r = db_stmt(db, ST_INTENT_ATTEMPTED, sql_attempted, &st);
-
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, id);
-	return db_step_done(db, st, "count attempt");
 }
 
 int db_intents_cancel(struct db *db, int64_t device_id, int64_t before_id, int64_t except_id,

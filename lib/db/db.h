@@ -165,8 +165,6 @@ int db_intent_defer(struct db *db, int64_t id, const char *note, bool *first);
  */
 int db_intents_cancel(struct db *db, int64_t device_id, int64_t before_id, int64_t except_id,
 		      int *n);
-/* Count one more attempt. */
-int db_intent_attempted(struct db *db, int64_t id);
 
 /* An intent 'decide' (a plug recorded without a valid config), with its device. Strings borrowed. */
 struct db_undecided {
@@ -195,10 +193,12 @@ struct db_attachment {
 void db_attachment_clear(struct db_attachment *a);
 /* DEVICE_ID's oldest attachment (in VM, unless NULL) into *A; -ENOENT when none. */
 int db_attachment_find(struct db *db, int64_t device_id, const char *vm, struct db_attachment *a);
+/* Is there an attachment row, in any state, for QDEV_ID in VM? */
+int db_attachment_exists(struct db *db, const char *vm, const char *qdev_id, bool *exists);
 /*
  * Claim intent ID for OWNER (the running statd) before the VMM is asked,
  * with what the VMM will know the device by: KEY in VM, on hot-plug port BUS
- * (NULL: none). An attach writes
+ * (NULL: none); the same statement counts the attempt. An attach writes
  * the attachment 'attaching' (an 'attached' one stays so), a detach marks
  * it 'detaching'; VM NULL claims the intent alone. Caller holds a
  * transaction. -ESTALE: the intent is no longer open, or another statd

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The QEMU backend's QMP connection: opened, after the socket and then its
- * peer are trusted, when the VM has work; closed when it has none (the socket
- * is shared with other tools). QEMU's events (DEVICE_DELETED ends a detach,
- * SHUTDOWN says the VM went) and the deadlines are kept here.
+ * peer are trusted, when the VM has work; kept QEMU_LINGER_MS after the last
+ * job, so that the next one (an unplug after a plug, a burst) does not pay for
+ * a connection and its greeting again, then closed (the socket is shared with
+ * other tools, and QEMU serves one client at a time). QEMU's events
+ * (DEVICE_DELETED ends a detach, SHUTDOWN says the VM went) and the deadlines
+ * are kept here.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -13,10 +16,13 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "macro.h"
 #include "qemu-private.h"
 #include "sockcheck.h"
+
+#define QEMU_LINGER_MS 500
 
 void qemu_done(struct vmm_backend *b, enum vmm_outcome o, int err, const char *detail)
 {
@@ -53,12 +59,22 @@ void qemu_disconnect(struct vmm_backend *b)
 	qmp_close(b->q);	/* a command in flight ends with -ECANCELED */
 	b->q = NULL;
 	b->shutdown = false;
+	b->linger_due_ms = -1;
 }
 
 void qemu_update_epoll(struct vmm_backend *b)
 {
 	if (b->q && b->conn)
 		loop_mod(b->loop, qmp_fd(b->q), qmp_wanted_events(b->q) | EPOLLIN, &b->conn->src);
+}
+
+static void qemu_after_qmp(struct vmm_backend *b, int r);
+
+void qemu_send(struct vmm_backend *b)
+{
+	/* The socket takes it now: no trip round the loop for an EPOLLOUT first. */
+	if (b->q)
+		qemu_after_qmp(b, qmp_flush(b->q));
 }
 
 static bool deleted_is(struct json_object *data, const char *id)
@@ -90,13 +106,11 @@ static void on_event(struct qmp *q, void *userdata, const char *event, struct js
 	}
 }
 
-/* After a qmp_*() call that returned R: drop a dead connection, or one no longer needed. */
+/* After a qmp_*() call that returned R: drop a dead connection. */
 static void qemu_after_qmp(struct vmm_backend *b, int r)
 {
-	b->in_qmp = false;
-	if (r < 0 || (b->idle && !b->job))
+	if (r < 0)
 		qemu_disconnect(b);
-	b->idle = false;
 	qemu_update_epoll(b);
 }
 
@@ -104,7 +118,6 @@ static void dispatch(struct source *s, uint32_t events)
 {
 	struct vmm_backend *b = container_of(s, struct qemu_conn, src)->b;
 
-	b->in_qmp = true;
 	qemu_after_qmp(b, qmp_dispatch(b->q, events));
 }
 
@@ -177,6 +190,7 @@ int qemu_new(struct loop *loop, const char *vm_name, struct vmm_backend **out)
 	}
 	b->loop = loop;
 	b->delete_due_ms = -1;
+	b->linger_due_ms = -1;
 	*out = b;
 	return 0;
 }
@@ -198,6 +212,8 @@ int64_t qemu_deadline(const struct vmm_backend *b)
 
 	if (b->delete_due_ms >= 0 && (d < 0 || b->delete_due_ms < d))
 		d = b->delete_due_ms;
+	if (b->q && b->linger_due_ms >= 0 && (d < 0 || b->linger_due_ms < d))
+		d = b->linger_due_ms;
 	return d;
 }
 
@@ -211,18 +227,17 @@ void qemu_timer(struct vmm_backend *b, int64_t now_ms)
 			 b->job->qdev_id, b->delete_timeout_ms);
 		qemu_done(b, VMM_TIMEOUT, -ETIMEDOUT, note);
 	}
+	if (!b->job && b->linger_due_ms >= 0 && b->linger_due_ms <= now_ms)
+		qemu_disconnect(b);
 	if (!b->q)
 		return;
-	b->in_qmp = true;
 	qemu_after_qmp(b, qmp_check_timeout(b->q, now_ms));
 }
 
-/* The socket is shared with other tools: do not sit on it. */
+/* The socket is shared with other tools: let go of it soon, not at once. */
 void qemu_idle(struct vmm_backend *b)
 {
-	if (b->in_qmp)
-		b->idle = true;
-	else
-		qemu_disconnect(b);
+	if (b->q && !b->job && b->linger_due_ms < 0)
+		b->linger_due_ms = clock_now_ms() + QEMU_LINGER_MS;
 }
 

@@ -35,9 +35,9 @@ struct vmm_backend {
 	int64_t delete_due_ms;
 	int delete_timeout_ms;
 	bool deleted;		/* DEVICE_DELETED for the job's id came */
-	bool in_qmp;		/* in a qmp_*() call, which must not be closed under it */
 	bool shutdown;		/* QEMU said SHUTDOWN on this connection */
-	bool idle;		/* the worker has no work: hang up after that call */
+	/* No work left: the connection is kept until then for the next job (-1: working). */
+	int64_t linger_due_ms;
 	/* A PCI attach: the guest's devices with the same vendor:device, whose
 	 * "host" is asked before device_add (same ids are not the same device). */
 	char like[8][QEMU_ARGS_ID_MAX];
@@ -50,6 +50,8 @@ void qemu_done(struct vmm_backend *b, enum vmm_outcome o, int err, const char *d
 void qemu_lost(struct vmm_backend *b, int err, const char *errstr);
 void qemu_disconnect(struct vmm_backend *b);
 void qemu_update_epoll(struct vmm_backend *b);
+/* After a job's first command is queued: write it now if the connection is ready. */
+void qemu_send(struct vmm_backend *b);
 /* Connect to VM's QMP socket, trusted first; on failure the job is ended. 0 or -errno. */
 int qemu_connect(struct vmm_backend *b, const struct config *cfg, const struct vm *vm);
 

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The QEMU backend: one QMP connection per VM while it has work
- * (qemu-conn.c). How each device kind is added is a row of qemu-kinds.c;
- * kinds on a hot-plug port get one from qemu-ports.c and are gone only at
- * DEVICE_DELETED.
+ * The QEMU backend: one QMP connection per VM while it has work, and a
+ * moment after (qemu-conn.c). How each device kind is added is a row of
+ * qemu-kinds.c; kinds on a hot-plug port get one from qemu-ports.c and are
+ * gone only at DEVICE_DELETED. A plain attach is one command (device_add);
+ * QEMU is looked at first (qom-list) only when the database cannot say the
+ * id is not there.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -22,6 +24,16 @@
 
 static void device_add(struct vmm_backend *b);
 
+/* QEMU has a device named ID already: "Duplicate device ID 'ID'" (7.2), "Duplicate ID 'ID' for device". */
+static bool duplicate_id(const char *desc, const char *id)
+{
+	char quoted[QEMU_ARGS_ID_MAX + 3];
+
+	if (!desc || (size_t)snprintf(quoted, sizeof(quoted), "'%s'", id) >= sizeof(quoted))
+		return false;
+	return strstr(desc, "Duplicate ") && strstr(desc, quoted);
+}
+
 static void on_device_add(struct qmp *q, void *userdata, struct json_object *ret, int err,
 			  const char *errstr)
 {
@@ -31,6 +43,9 @@ static void on_device_add(struct qmp *q, void *userdata, struct json_object *ret
 		qemu_ports_hold(b->ports, b->job->qdev_id);
 	if (err == 0)
 		qemu_done(b, VMM_OK, 0, b->job->qdev_id);
+	else if (err == -EIO && duplicate_id(errstr, b->job->qdev_id))
+		/* No qom-list was asked: a repeated event, or a device our records lost. */
+		qemu_done(b, VMM_OK, 0, "already attached");
 	else if (err == -EIO && b->kind->needs_port && qemu_args_port_occupied(errstr))
 		/* Taken by a device our records do not know (-S hides it from query-pci). */
 		device_add(b);
@@ -153,6 +168,17 @@ static void on_query_pci(struct qmp *q, void *userdata, struct json_object *ret,
 	ask_host(b);
 }
 
+static void on_ready(struct qmp *q, void *userdata, struct json_object *ret, int err,
+		     const char *errstr)
+{
+	struct vmm_backend *b = userdata;
+
+	if (err < 0)
+		qemu_lost(b, err, errstr);
+	else
+		device_add(b);
+}
+
 static void on_qom_list(struct qmp *q, void *userdata, struct json_object *ret, int err,
 			const char *errstr)
 {
@@ -181,15 +207,21 @@ static void ask_peripherals(struct vmm_backend *b, const struct config *cfg, con
 	json_object_object_add(args, "path", json_object_new_string("/machine/peripheral"));
 	if (qmp_command(b->q, "qom-list", args, cb, b) < 0)
 		qemu_lost(b, -ENOMEM, "cannot queue qom-list");
-	qemu_update_epoll(b);
+	qemu_send(b);
 }
 
-/* Every kind with a row: first look whether the VM has it already, then device_add. */
+/*
+ * Every kind with a row: device_add, QEMU's "Duplicate ID" meaning it is there
+ * already. A redone job (the VM may have it from a statd that died), an id
+ * the database has a row for (a repeated event: not added twice) and a kind
+ * on a hot-plug port (whose port must be learnt from query-pci first) look at
+ * the VM's devices before.
+ */
 static void qemu_attach(struct vmm_backend *b, const struct config *cfg, const struct vm *vm,
 			struct vmm_job *j)
 {
 	b->job = j;
-	b->idle = false;
+	b->linger_due_ms = -1;
 	b->kind = qemu_kind_get(j->kind);
 	if (!b->kind->needs_port) {
 		b->add_args = b->kind->args(vm, j, NULL);
@@ -200,7 +232,16 @@ static void qemu_attach(struct vmm_backend *b, const struct config *cfg, const s
 		json_object_object_add(b->add_args, "driver", json_object_new_string(b->kind->driver));
 		json_object_object_add(b->add_args, "id", json_object_new_string(j->qdev_id));
 	}
-	ask_peripherals(b, cfg, vm, on_qom_list);
+	if (j->redo || !j->absent || b->kind->needs_port) {
+		ask_peripherals(b, cfg, vm, on_qom_list);
+		return;
+	}
+	if (!b->q && qemu_connect(b, cfg, vm) < 0)
+		return;
+	/* Claimed only once QEMU can be asked: a VM that does not answer gets no row. */
+	if (qmp_when_ready(b->q, on_ready, b) < 0)
+		qemu_lost(b, -ENOMEM, "cannot queue device_add");
+	qemu_send(b);
 }
 
 /* ---- reconcile ---- */
@@ -248,7 +289,7 @@ static void qemu_list(struct vmm_backend *b, const struct config *cfg, const str
 		      struct vmm_job *j)
 {
 	b->job = j;
-	b->idle = false;
+	b->linger_due_ms = -1;
 	ask_peripherals(b, cfg, vm, on_inventory);
 }
 
@@ -287,7 +328,7 @@ static void qemu_detach(struct vmm_backend *b, const struct config *cfg, const s
 	struct json_object *args;
 
 	b->job = j;
-	b->idle = false;
+	b->linger_due_ms = -1;
 	b->kind = qemu_kind_get(j->kind);
 	b->delete_timeout_ms = cfg->device_deleted_timeout_ms;
 	if (!b->q && qemu_connect(b, cfg, vm) < 0)
@@ -300,7 +341,7 @@ static void qemu_detach(struct vmm_backend *b, const struct config *cfg, const s
 	json_object_object_add(args, "id", json_object_new_string(j->qdev_id));
 	if (qmp_command(b->q, "device_del", args, on_device_del, b) < 0)
 		qemu_lost(b, -ENOMEM, "cannot queue device_del");
-	qemu_update_epoll(b);
+	qemu_send(b);
 }
 
 const struct vmm_backend_ops qemu_backend_ops = {

@@ -72,16 +72,27 @@ int qmp_fail(struct qmp *q, int err, const char *fmt, ...)
 	return err;
 }
 
-void qmp_start_next(struct qmp *q)
+static struct qmp_cmd *dequeue(struct qmp *q)
 {
 	struct qmp_cmd *c = q->queue;
 
-	if (q->state != QMP_READY || q->inflight || !c)
-		return;
 	q->queue = c->next;
 	if (!q->queue)
 		q->queue_tail = &q->queue;
 	c->next = NULL;
+	return c;
+}
+
+void qmp_start_next(struct qmp *q)
+{
+	struct qmp_cmd *c;
+
+	/* A mark (qmp_when_ready()) is answered here, without a word to the peer. */
+	while (q->state == QMP_READY && !q->inflight && q->queue && !q->queue->line)
+		qmp_cmd_finish(q, dequeue(q), NULL, 0, NULL);
+	if (q->state != QMP_READY || q->inflight || !q->queue)
+		return;
+	c = dequeue(q);
 	q->inflight = c;
 	q->wbuf = c->line;
 	q->wlen = c->len;
@@ -276,6 +287,31 @@ err_cmd:
 err_line:
 	free(line);
 	return -ENOMEM;
+}
+
+int qmp_flush(struct qmp *q)
+{
+	if (q->state == QMP_DEAD)
+		return q->error;
+	return flush(q);
+}
+
+int qmp_when_ready(struct qmp *q, qmp_reply_fn cb, void *userdata)
+{
+	struct qmp_cmd *c;
+
+	if (q->state == QMP_DEAD)
+		return q->error;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->cb = cb;
+	c->userdata = userdata;
+	*q->queue_tail = c;
+	q->queue_tail = &c->next;
+	q->npending++;
+	qmp_start_next(q);
+	return 0;
 }
 
 static int connect_unix(const char *path, int *out)

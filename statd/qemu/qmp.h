@@ -57,6 +57,18 @@ int qmp_check_timeout(struct qmp *q, int64_t now_ms);
  */
 int qmp_command(struct qmp *q, const char *execute, struct json_object *args, qmp_reply_fn cb,
 		void *userdata);
+/*
+ * CB once the connection is ready and every command queued before has been
+ * answered, with RET NULL and ERRNO_ 0 (at once, from inside, when that is
+ * so already); failed like a command otherwise. Nothing is sent: for what
+ * must not happen before the peer can be asked. Same returns as qmp_command().
+ */
+int qmp_when_ready(struct qmp *q, qmp_reply_fn cb, void *userdata);
+/*
+ * Write what can be written now (a command just queued on a ready
+ * connection) instead of at the next EPOLLOUT. Returns as qmp_dispatch().
+ */
+int qmp_flush(struct qmp *q);
 /* Commands queued or sent and not yet answered. */
 unsigned qmp_pending(const struct qmp *q);
 

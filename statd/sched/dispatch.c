@@ -55,6 +55,14 @@ static bool detach_needed(struct vmm *m, struct job *j)
 	return true;
 }
 
+/* No row for J's id in its VM: not even one a repeated event or a lost outcome left. */
+static bool attachment_absent(struct vmm *m, const struct job *j)
+{
+	bool exists = true;	/* unread: the backend looks */
+
+	return db_attachment_exists(m->db, j->vm, j->qdev_id, &exists) == 0 && !exists;
+}
+
 /* Host preparation before an attach: true when it may go to the backend; else J is taken. */
 static bool prepared(struct worker *w, struct job *j)
 {
@@ -105,6 +113,8 @@ static void start(struct worker *w, struct job *j)
 	/* Claimed by a statd that died: the VM may have it (outcome.c: or this one lost it). */
 	if (j->claimed)
 		j->pub.redo = true;
+	if (!j->pub.detach && !j->pub.reconcile)
+		j->pub.absent = attachment_absent(w->m, j);
 	w->cur = j;
 	w->tried_ms = clock_now_ms();
 	/* Its answer may come from inside: it only lands on the finished list. */
@@ -118,6 +128,15 @@ static bool pump(struct worker *w)
 		return false;
 	start(w, sched_dequeue(w));
 	return true;
+}
+
+/* A job of W's waits for its retry ("not yet", a device node): W still has work. */
+static bool retrying(const struct vmm *m, const struct worker *w)
+{
+	for (const struct job *j = m->retry; j; j = j->next)
+		if (j->w == w)
+			return true;
+	return false;
 }
 
 void vmm_dispatch(struct vmm *m)
@@ -146,7 +165,7 @@ void vmm_dispatch(struct vmm *m)
 	for (size_t i = 0; i < m->n_workers; i++) {
 		struct worker *w = m->workers[i];
 
-		if (!w->cur && (!w->head || w->waiting) && w->ops && w->ops->idle)
+		if (!w->cur && (!w->head || w->waiting) && !retrying(m, w) && w->ops && w->ops->idle)
 			w->ops->idle(w->b);
 	}
 	reconcile_look_release(m, false);

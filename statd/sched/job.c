@@ -224,8 +224,6 @@ int job_claim(struct db *db, struct job *j, const char *owner)
 		r = db_claim(db, j->intent_id, owner, j->pub.detach, j->pub.device_id, j->vm, j->key,
 			     j->bus);
 	if (r == 0)
-		r = db_intent_attempted(db, j->intent_id);
-	if (r == 0)
 		r = db_commit(db);
 	if (r < 0) {
 		db_rollback(db);
