@@ -12,7 +12,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <libudev.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -44,27 +43,17 @@ struct event {
 	char *config_error;	/* first line of a config error, recorded in history */
 };
 
-/* The mark of the WAL known durable is in the run directory: root's, and gone at boot. */
-static int setup_sqlite(const struct paths *paths)
-{
-	char mark[PATH_MAX];
-
-	if (snprintf(mark, sizeof(mark), "%s/wal-synced", paths->rundir) >= (int)sizeof(mark))
-		return db_setup_brief(NULL);
-	return db_setup_brief(mark);
-}
-
 /* NAME: the event's copy, recorded in the same transaction (lib/spool.h). */
 static int store(const struct paths *paths, const struct event *ev, const char *name)
 {
 	struct db *db;
-	int r = setup_sqlite(paths);
+	int r = db_setup_brief();
 
 	/* Here, not at start: an event spooled or ignored never starts SQLite. */
 	if (r < 0)
 		log_debug("SQLite left as it is: %s", strerror(-r));
 	r = db_open(paths->db, HELPER_BUSY_MS,
-		    DB_NO_CLOSE_CHECKPOINT | DB_BUSY_BUDGET | DB_NO_MIGRATE, &db);
+		    DB_NO_CLOSE_CHECKPOINT | DB_BUSY_BUDGET | DB_NO_MIGRATE | DB_RELAXED, &db);
 	if (r < 0)
 		return r;
 	r = db_begin(db);

@@ -190,7 +190,7 @@ static int configure(struct db *db, int busy_ms, unsigned flags)
 	}
 	r = db_exec(db, "PRAGMA journal_mode = WAL", "enable WAL");
 	if (r == 0)
-		/* FULL: a committed intent survives a power cut, not just a crash. */
+		/* FULL: a commit survives a power cut, not just a crash (db.h: DB_RELAXED). */
 		r = db_exec(db, flags & DB_RELAXED ? "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON" :
 						  "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON",
 			     "configure");

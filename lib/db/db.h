@@ -19,9 +19,12 @@ enum db_flags {
 	 */
 	DB_NO_CLOSE_CHECKPOINT = 1u << 0,
 	/*
-	 * statd's own writes (outcomes) may be lost to a power cut without harm:
-	 * the intent stays pending and is redone. synchronous=NORMAL spares an
-	 * fsync per outcome; a crash still loses nothing in WAL mode.
+	 * Writes a power cut may take without harm, as long as a crash cannot
+	 * (WAL with synchronous=NORMAL: no fsync per commit, a killed process
+	 * loses nothing). statd's outcomes: the intent stays pending and is
+	 * redone. The helper's events: after a power cut udev replays every
+	 * device at boot, and the VMs they were for start afresh. What a person
+	 * decided (vhotplugctl: choices, marks) is written without it, FULL.
 	 */
 	DB_RELAXED = 1u << 1,
 	/*
@@ -51,12 +54,10 @@ int db_open(const char *path, int busy_ms, unsigned flags, struct db **out);
 void db_close(struct db *db);
 /*
  * For a process that opens the database once and exits (the helper): SQLite
- * without the memory a long-lived connection wants, and an existing WAL
- * opened without creating it once its directory entry is known durable;
- * MARK_FILE (NULL: none) remembers which WAL that is (db-brief.c). Before
- * any other SQLite call.
+ * without the memory a long-lived connection wants (db-brief.c). Before any
+ * other SQLite call.
  */
-int db_setup_brief(const char *mark_file);
+int db_setup_brief(void);
 /* 0 when the database can be written; -EROFS (or the error met) when not. */
 int db_check_writable(struct db *db);
 
