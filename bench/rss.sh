@@ -37,7 +37,8 @@ TMP=$(mktemp -d /tmp/vhp-rss.XXXXXX)
 PIDS=()
 cleanup() {
 	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+	# wait returns the killed one's 143, which set -e would make the script's.
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
