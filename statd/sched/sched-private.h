@@ -13,7 +13,8 @@
  *                answered jobs
  *   prepare.c    host preparation before an attach (prep/), and giving back
  *   present.c,   what the VM should have against what it has: plan and
- *   reconcile.c  apply; queue reconcile intents
+ *   reconcile.c  apply
+ *   reconcile-queue.c  reconcile intents queued (a VM appeared, statd started)
  *   vmstate.c    a VM appeared, stopped or is gone
  *   outcome.c    THE way every job leaves: recorded, retried or waiting; a
  *                prepared device that did not end in a VM is given back; a
@@ -136,12 +137,15 @@ void sched_restore(struct vmm *m, const struct vmm_job *j);
  * Applies the plan; < 0 when nothing could be written (redone at the next read).
  */
 int reconcile_apply(struct vmm *m, struct job *j, char *summary, size_t size);
+/* Let go of the shared look at what is plugged in once no reconcile may use it (CFG changed: ALL). */
+void reconcile_look_release(struct vmm *m, bool all);
+
+/* ---- reconcile-queue.c ---- */
+
 /* Queue a reconcile of VM NAME (WHY) unless one is open; the next dispatch reads it. */
 void sched_reconcile(struct vmm *m, const char *name, const char *why);
 /* Queue the reconciles that could not be written before (reconcile_due). */
 void sched_reconcile_due(struct vmm *m);
-/* Let go of the shared look at what is plugged in once no reconcile may use it (CFG changed: ALL). */
-void reconcile_look_release(struct vmm *m, bool all);
 
 /* ---- vmstate.c ---- */
 
