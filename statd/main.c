@@ -21,15 +21,12 @@
 #include "clock.h"
 #include "backlog.h"
 #include "config.h"
+#include "connected.h"
 #include "datagram.h"
 #include "daemon.h"
 #include "db.h"
-#include "device.h"
-#include "intake.h"
 #include "log.h"
 #include "macro.h"
-#include "present.h"
-#include "match.h"
 #include "paths.h"
 #include "qmp.h"
 #include "loop.h"
@@ -210,38 +207,6 @@ static int open_signals(struct statd *s)
 	return s->sigfd < 0 ? -errno : watch(s, s->sigfd, &s->sig_src);
 }
 
-/* ---- --attach-connected ---- */
-
-/*
- * One transaction per device: a device whose intake fails is rolled back
- * alone, so no device is left half-recorded (a row and no intent) and the
- * others still go in.
- */
-static int queue_present(void *userdata, const struct device *dev, const struct match_result *m)
-{
-	struct statd *s = userdata;
-	int r;
-
-	if (!m->set)
-		return 0;
-	r = db_begin(s->db);
-	if (r == 0)
-		r = intake_add(s->db, s->cfg, NULL, dev, HISTORY_PRESENT);
-	if (r == 0)
-		r = db_commit(s->db);
-	if (r < 0) {
-		db_rollback(s->db);
-		log_err("%s: already connected, but not recorded: %s", dev->syspath, strerror(-r));
-	}
-	return 0;
-}
-
-/* Like upstream's -a: queue whatever a rule takes among the devices already there. */
-static int attach_connected(struct statd *s)
-{
-	return present_each(s->cfg, queue_present, s);
-}
-
 /* ---- main ---- */
 
 static int setup(struct statd *s)
@@ -305,7 +270,7 @@ static int setup(struct statd *s)
 		return r;
 	loop_set_post(s->loop, on_post, s);
 	vmwatch_set_config(s->watch, s->cfg);
-	if (s->attach_connected && attach_connected(s) < 0)
+	if (s->attach_connected && statd_attach_connected(s->cfg, s->db) < 0)
 		log_err("could not queue the devices already connected");
 	return 0;
 }
