@@ -26,6 +26,7 @@ int daemon_lock(const char *what, const char *suffix, int *fd);
 void daemon_memory_setup(void);
 /*
  * After a batch at NOW_MS (IDLE: nothing due): the free pages of the heap,
- * what a burst used, go back if they are many; busy, once a second at most.
+ * what a burst used, go back if they are many; only when idle, once a
+ * second at most.
  */
 void daemon_memory_idle(int64_t now_ms, bool idle);
