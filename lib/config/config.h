@@ -119,9 +119,17 @@ struct vm {
 	enum usb_attach_by usb_attach_by;
 	char *user;		/* "user": who runs the VMM, trusted with its socket */
 	uid_t uid;		/* USER resolved at load; (uid_t)-1 when unset */
+	unsigned vsock_cid;	/* "vsockCid": the API's vsock peer with this CID is this VM; 0: unset */
 };
 
-/* general.api: the JSON API of a later issue. */
+/* general.api.cidActions: what a vsock peer may ask beyond the USB actions. */
+struct api_cid_grant {
+	unsigned cid;
+	char **actions;		/* the original's action names ("pci_list", "vmm_args", ...) */
+	size_t n_actions;
+};
+
+/* general.api: the original's JSON API (statd/api/, lib/api/). */
 struct api_config {
 	bool present;
 	bool disabled;		/* "enable": false or "disable": true */
@@ -134,6 +142,8 @@ struct api_config {
 	char *unix_socket_user;
 	char *unix_socket_group;
 	int unix_socket_mode;	/* -1: unset */
+	struct api_cid_grant *grants;
+	size_t n_grants;
 };
 
 enum api_transport {
