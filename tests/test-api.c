@@ -285,6 +285,14 @@ static void test_unknown_action(void)
 	CHECK(streq(reply(&unix_caller, "{\"action\": 7}"), "Unknown message: 7"));
 }
 
+static void test_vmm_args_needs_vm(void)
+{
+	fresh_db();
+	/* apiserver.py _on_vmm_args(): raise RuntimeError("VM name is required") */
+	CHECK(streq(reply(&unix_caller, "{\"action\": \"vmm_args\"}"), "VM name is required"));
+	CHECK(streq(reply(&unix_caller, "{\"action\": \"vmm_args\", \"vm\": \"\"}"), "VM name is required"));
+}
+
 /* ---- device.py's "not found" texts, one per selector ---- */
 
 static void test_usb_not_found(void)
@@ -666,6 +674,7 @@ static int run(void)
 
 	test_no_action();
 	test_unknown_action();
+	test_vmm_args_needs_vm();
 	test_usb_not_found();
 	test_pci_not_found();
 	test_pci_vid_not_hex();

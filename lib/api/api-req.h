@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 /*
- * The requests' insides, below api.c: api-perm.c (who may ask what),
- * api-value.c (request values as the original's Python saw them),
- * api-find.c (the device a selector names), api-call.c (pending calls),
+ * The requests' insides, below api.c: api-value.c (the action names,
+ * request values as the original's Python saw them), api-perm.c (who may
+ * ask what), api-find.c (the device a selector names), api-call.c (pending calls),
  * api-dev.c (attach, detach, tag, suspend as lib/ops operations with the
  * original's checks), api-select.c (the USB and PCI actions' selectors).
  * Each calls only files listed before it.
@@ -15,7 +15,7 @@
 #include "ops.h"
 #include "string-table.h"
 
-/* The original's twelve actions: one table, so a misspelled action does not compile. */
+/* The original's twelve actions, named in api-value.c: a misspelled action does not compile. */
 enum api_action {
 	API_ENABLE_NOTIFICATIONS,
 	API_USB_LIST,
@@ -33,12 +33,6 @@ enum api_action {
 	API_ACTION_INVALID = -EINVAL,
 };
 DECLARE_STRING_TABLE_LOOKUP(api_action, enum api_action);
-
-/* ---- api-perm.c ---- */
-
-/* May CALLER ask ACTION? When not, WHY (SIZE bytes) says so. */
-bool api_permitted(const struct config *cfg, const struct api_caller *caller,
-		   enum api_action action, char *why, size_t size);
 
 /* ---- api-value.c ---- */
 
@@ -58,6 +52,12 @@ json_object *api_reply_ok(void);
  */
 void api_history(struct api_ctx *ctx, const struct api_caller *caller, enum api_action action,
 		 int64_t device_id, const char *label, const char *vm, const char *detail);
+
+/* ---- api-perm.c ---- */
+
+/* May CALLER ask ACTION? When not, WHY (SIZE bytes) says so. */
+bool api_permitted(const struct config *cfg, const struct api_caller *caller,
+		   enum api_action action, char *why, size_t size);
 
 /* ---- api-find.c ---- */
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Request values as the original's Python read them: its handlers test
+ * The action names, and request values as the original's Python read them: its handlers test
  * `if value:` and format values with str() into their messages, so a
  * client sees the same choice and the same text here.
  */
@@ -14,6 +14,22 @@
 #include "api-req.h"
 #include "log.h"
 #include "macro.h"
+
+static const char *const api_action_table[API_ACTION_MAX] = {
+	[API_ENABLE_NOTIFICATIONS] = "enable_notifications",
+	[API_USB_LIST] = "usb_list",
+	[API_USB_ATTACH] = "usb_attach",
+	[API_USB_DETACH] = "usb_detach",
+	[API_USB_SUSPEND] = "usb_suspend",
+	[API_USB_RESUME] = "usb_resume",
+	[API_PCI_LIST] = "pci_list",
+	[API_PCI_ATTACH] = "pci_attach",
+	[API_PCI_DETACH] = "pci_detach",
+	[API_PCI_SUSPEND] = "pci_suspend",
+	[API_PCI_RESUME] = "pci_resume",
+	[API_VMM_ARGS] = "vmm_args",
+};
+DEFINE_STRING_TABLE_LOOKUP(api_action, enum api_action, API_ACTION_MAX)
 
 json_object *api_member(json_object *req, const char *key)
 {

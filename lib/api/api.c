@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The original's requests: its action table, who may ask each one
- * (api-perm.c), and the dispatch to the parts. Every request leaves a
+ * The original's requests: the dispatch of its actions (named in
+ * api-value.c) to the parts, after who may ask each one (api-perm.c). Every request leaves a
  * history row 'requested' with its caller: written by lib/ops for what it
  * queues, here and in api-dev.c and api-select.c for the rest.
  */
@@ -11,22 +11,6 @@
 
 #include "api-req.h"
 #include "log.h"
-
-static const char *const api_action_table[API_ACTION_MAX] = {
-	[API_ENABLE_NOTIFICATIONS] = "enable_notifications",
-	[API_USB_LIST] = "usb_list",
-	[API_USB_ATTACH] = "usb_attach",
-	[API_USB_DETACH] = "usb_detach",
-	[API_USB_SUSPEND] = "usb_suspend",
-	[API_USB_RESUME] = "usb_resume",
-	[API_PCI_LIST] = "pci_list",
-	[API_PCI_ATTACH] = "pci_attach",
-	[API_PCI_DETACH] = "pci_detach",
-	[API_PCI_SUSPEND] = "pci_suspend",
-	[API_PCI_RESUME] = "pci_resume",
-	[API_VMM_ARGS] = "vmm_args",
-};
-DEFINE_STRING_TABLE_LOOKUP(api_action, enum api_action, API_ACTION_MAX)
 
 json_object *api_failed(const char *error)
 {
@@ -61,6 +45,11 @@ static int simple(struct api_ctx *ctx, const struct api_caller *caller, enum api
 	case API_PCI_LIST:
 		return api_list(ctx, DEV_PCI, req, ans);
 	default:
+		/* apiserver.py _on_vmm_args() wants the VM before anything else. */
+		if (!vm_name) {
+			ans->reply = api_failed("VM name is required");
+			return ans->reply ? 0 : -ENOMEM;
+		}
 		return api_vmm_args(ctx, caller, req, ans);
 	}
 }
