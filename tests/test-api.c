@@ -218,6 +218,16 @@ static void test_boot_device(void)
 	CHECK(streq(open_list(), ""));
 }
 
+static void test_attached_to_a_vm_gone_from_the_config(void)
+{
+	fresh_db();
+	CHECK(db_attachment_put(db, id_of(MOUSE), "old-vm", "vhp-test") == 0);
+	/* device.py remove_device(): f"VM {current_vm_name} not found in the configuration file" */
+	CHECK(streq(reply(&unix_caller, "{\"action\": \"usb_detach\", \"device_node\": \"" MOUSE "\"}"),
+		    "VM old-vm not found in the configuration file"));
+	CHECK(streq(open_list(), ""));
+}
+
 static void tests(void)
 {
 	test_no_action();
@@ -239,6 +249,7 @@ static void tests(void)
 	test_pci_vid_did();
 	test_unknown_tag_is_ok();
 	test_boot_device();
+	test_attached_to_a_vm_gone_from_the_config();
 }
 
 int main(int argc, char **argv)
