@@ -188,6 +188,41 @@ static void test_pci_suspend_every_vm(void)
 }
 
 
+static void test_pci_detach_answers_when_done(void)
+{
+	struct api_answer ans;
+
+	fresh_db();
+	ans = ask(&unix_caller, "{\"action\": \"pci_attach\", \"address\": \"" WIFI "\"}");
+	end_intents(INTENT_DONE, "attached");
+	CHECK(streq(reply_of(&ans), "ok"));
+	ans = ask(&unix_caller, "{\"action\": \"pci_detach\", \"vid\": \"8086\", \"did\": \"A0F0\"}");
+	CHECK(ans.pending);
+	CHECK(streq(open_list(), want_open(id_of(WIFI), "detach")));
+	end_intents(INTENT_FAILED, "device_del: timeout");
+	CHECK(streq(reply_of(&ans), "device_del: timeout"));
+}
+
+static void test_tag_detach_keeps_out(void)
+{
+	struct api_answer ans;
+	int dev = 0;
+	bool tag_out = false;
+
+	fresh_db();
+	ans = ask(&unix_caller, "{\"action\": \"usb_attach\", \"tag\": \"cam\"}");
+	end_intents(INTENT_DONE, "attached");
+	CHECK(streq(reply_of(&ans), "ok"));
+	ans = ask(&vsock_caller, "{\"action\": \"usb_detach\", \"tag\": \"cam\"}");
+	CHECK(ans.pending);
+	CHECK(streq(open_list(), want_open(id_of(CAM), "detach")));
+	end_intents(INTENT_DONE, "detached");
+	CHECK(streq(reply_of(&ans), "ok"));
+	/* The kill switch: the tag stays out, for cameras plugged later too. */
+	CHECK(db_marks_get(db, "usb:04f2:b604:0001", "cam", &dev, &tag_out) == 0);
+	CHECK(tag_out);
+}
+
 static void tests(void)
 {
 	test_vsock_usb_only();
@@ -202,6 +237,8 @@ static void tests(void)
 	test_detach_is_permanent();
 	test_suspend_resume();
 	test_pci_suspend_every_vm();
+	test_pci_detach_answers_when_done();
+	test_tag_detach_keeps_out();
 }
 
 int main(int argc, char **argv)
