@@ -36,14 +36,24 @@ static bool in_list(char *const *v, size_t n, const char *s)
 	return false;
 }
 
-/* Why D (read from udev: api-select.c) may not go to a VM at all, in the original's words where it had them; NULL: it may. */
+/*
+ * Why D (read from udev: api-select.c) may not go to a VM at all, in the
+ * original's words where it had them; NULL: it may.
+ */
 static const char *unattachable(const struct api_dev *d, const char *name, char *buf, size_t size)
 {
-	char reason[256];
+	char reason[256] = "";
 	const char *never;
+	int r = d->dev->kind == DEV_USB ? safety_check_usb(d->dev->syspath, reason, sizeof(reason)) : 0;
 
-	if (d->dev->kind == DEV_USB && safety_check_usb(d->dev->syspath, reason, sizeof(reason)) != 0 &&
-	    !strstr(reason, "hub")) {
+	if (r < 0) {
+		/* Not knowing is a refusal, as statd's preparation has it. */
+		snprintf(buf, size, "Device %s: whether it backs a mounted filesystem could not be "
+			 "told: %s", name, strerror(-r));
+		return buf;
+	}
+	/* The hub is said below; the rest is what the original called the boot device. */
+	if (r > 0 && !strstr(reason, "hub")) {
 		snprintf(buf, size, "Device %s is used as a boot device", name);
 		return buf;
 	}
