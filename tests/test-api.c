@@ -218,6 +218,23 @@ static void test_boot_device(void)
 	CHECK(streq(open_list(), ""));
 }
 
+static void test_unreadable_mounts_refuse(void)
+{
+	char path[sizeof(dir) + 32], moved[sizeof(dir) + 32];
+
+	fresh_db();
+	snprintf(path, sizeof(path), "%s/proc/self/mountinfo", dir);
+	snprintf(moved, sizeof(moved), "%s/mountinfo", dir);
+	REQUIRE(rename(path, moved) == 0);
+	/* Not knowing whether the disk holds /boot is no permission to pass it. */
+	CHECK(strstr(reply(&unix_caller, "{\"action\": \"usb_attach\", \"bus\": 2, \"port\": 2}"),
+		     "whether it backs a mounted filesystem could not be told"));
+	CHECK(streq(open_list(), ""));
+	CHECK(rename(moved, path) == 0);
+out:
+	return;
+}
+
 static void test_attached_to_a_vm_gone_from_the_config(void)
 {
 	fresh_db();
@@ -249,6 +266,7 @@ static void tests(void)
 	test_pci_vid_did();
 	test_unknown_tag_is_ok();
 	test_boot_device();
+	test_unreadable_mounts_refuse();
 	test_attached_to_a_vm_gone_from_the_config();
 }
 
