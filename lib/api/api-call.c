@@ -68,13 +68,12 @@ static const struct api_call_ops pending_ops = {
 	.free = pending_free,
 };
 
-int api_answer_ops(struct api_ctx *ctx, const struct api_caller *caller, enum api_action action,
-		   struct ops_result *res, bool batch, struct api_answer *ans)
+int api_answer_ops(const struct api_caller *caller, enum api_action action, struct ops_result *res,
+		   bool batch, struct api_answer *ans)
 {
 	struct pending *p;
 	bool queued = false;
 
-	(void)ctx;
 	for (size_t i = 0; i < res->n; i++)
 		queued |= res->items[i].state == OPS_QUEUED;
 	if (!queued) {

@@ -125,7 +125,7 @@ int api_dev_attach(struct api_ctx *ctx, const struct api_caller *caller, enum ap
 		ops_result_clear(&res);
 		return r;
 	}
-	return api_answer_ops(ctx, caller, action, &res, false, ans);
+	return api_answer_ops(caller, action, &res, false, ans);
 }
 
 int api_dev_detach(struct api_ctx *ctx, const struct api_caller *caller, enum api_action action,
@@ -161,7 +161,7 @@ int api_dev_detach(struct api_ctx *ctx, const struct api_caller *caller, enum ap
 		ops_result_clear(&res);
 		return r;
 	}
-	return api_answer_ops(ctx, caller, action, &res, false, ans);
+	return api_answer_ops(caller, action, &res, false, ans);
 }
 
 static bool tag_known(const struct config *cfg, const char *tag)
@@ -197,7 +197,7 @@ int api_tag(struct api_ctx *ctx, const struct api_caller *caller, enum api_actio
 		ops_result_clear(&res);
 		return r;
 	}
-	return api_answer_ops(ctx, caller, action, &res, true, ans);
+	return api_answer_ops(caller, action, &res, true, ans);
 }
 
 int api_suspend(struct api_ctx *ctx, const struct api_caller *caller, enum api_action action,
@@ -230,5 +230,5 @@ int api_suspend(struct api_ctx *ctx, const struct api_caller *caller, enum api_a
 		ops_result_clear(&res);
 		return r;
 	}
-	return api_answer_ops(ctx, caller, action, &res, true, ans);
+	return api_answer_ops(caller, action, &res, true, ans);
 }

@@ -91,8 +91,8 @@ const char *api_friendly(const struct api_dev *d, char *buf, size_t size);
  * resume): "ok" then whatever each device's end, as the original, which
  * logs those; else the first failure as statd recorded it.
  */
-int api_answer_ops(struct api_ctx *ctx, const struct api_caller *caller, enum api_action action,
-		   struct ops_result *res, bool batch, struct api_answer *ans);
+int api_answer_ops(const struct api_caller *caller, enum api_action action, struct ops_result *res,
+		   bool batch, struct api_answer *ans);
 
 /* ---- api-dev.c ---- */
 

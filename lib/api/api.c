@@ -34,7 +34,9 @@ static int simple(struct api_ctx *ctx, const struct api_caller *caller, enum api
 		log_info("api: vmm_args from %s: %s", caller->who, vm_name ?: "(no VM)");
 	else
 		log_debug("api: %s from %s", api_action_to_string(action), caller->who);
-	api_history(ctx, caller, action, 0, NULL, action == API_VMM_ARGS ? vm_name : NULL, "asked");
+	api_history(ctx, caller, action, 0, NULL, action == API_VMM_ARGS ? vm_name : NULL,
+		    action == API_ENABLE_NOTIFICATIONS ? "notifications for this connection" :
+		    action == API_VMM_ARGS ? "the VM's start arguments" : "the device list");
 	switch (action) {
 	case API_ENABLE_NOTIFICATIONS:
 		ans->reply = api_ok();
