@@ -82,6 +82,33 @@ static int look(struct ops *o, struct ops_item *item, bool *open)
 	return 0;
 }
 
+int ops_poll(struct ops *o, struct ops_result *res)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < res->n; i++) {
+		struct ops_item *item = &res->items[i];
+		bool open = false;
+		int r;
+
+		if (item->state != OPS_QUEUED && item->state != OPS_WAITING)
+			continue;
+		r = look(o, item, &open);
+		/* statd holds the lock a moment: look again next round. */
+		if (r == -EBUSY)
+			open = true;
+		else if (r < 0)
+			return r;
+		if (open) {
+			item->state = OPS_WAITING;
+			item->vm_down = !vm_up(o->cfg, item->from && item->detach_id ?
+					       item->from : item->vm);
+		}
+		any |= open;
+	}
+	return any;
+}
+
 int ops_wait(struct ops *o, struct ops_result *res, int timeout_ms)
 {
 	int64_t deadline = clock_now_ms() + timeout_ms;
@@ -91,30 +118,10 @@ int ops_wait(struct ops *o, struct ops_result *res, int timeout_ms)
 	if (timeout_ms <= 0)
 		return 0;
 	for (;;) {
-		bool any = false;
+		int r = ops_poll(o, res);
 
-		for (size_t i = 0; i < res->n; i++) {
-			struct ops_item *item = &res->items[i];
-			bool open = false;
-			int r;
-
-			if (item->state != OPS_QUEUED && item->state != OPS_WAITING)
-				continue;
-			r = look(o, item, &open);
-			/* statd holds the lock a moment: look again next round. */
-			if (r == -EBUSY)
-				open = true;
-			else if (r < 0)
-				return r;
-			if (open) {
-				item->state = OPS_WAITING;
-				item->vm_down = !vm_up(o->cfg, item->from && item->detach_id ?
-						       item->from : item->vm);
-			}
-			any |= open;
-		}
-		if (!any)
-			return 0;
+		if (r <= 0)
+			return r;
 		if (clock_now_ms() >= deadline)
 			return 1;
 		nanosleep(&(struct timespec){ .tv_nsec = POLL_MS * 1000000L }, NULL);

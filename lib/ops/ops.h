@@ -81,3 +81,9 @@ int ops_suspend(struct ops *o, const char *bus, const char *vm, bool out, struct
  * 0 when all ended, -errno when the database cannot be read.
  */
 int ops_wait(struct ops *o, struct ops_result *res, int timeout_ms);
+/*
+ * One look at every queued item, without poking statd or waiting (statd's
+ * API polls its pending requests so, after each loop batch). 1 when
+ * something is still open, 0 when all ended, -errno as ops_wait().
+ */
+int ops_poll(struct ops *o, struct ops_result *res);
