@@ -5,7 +5,8 @@
  * ask what, the attach/detach/suspend/resume requests as lib/ops
  * operations), api-list.c (device objects, usb_list and pci_list),
  * api-notify.c (history rows as notifications), api-vmm-args.c (vmm_args).
- * api.c calls the others; they do not call api.c.
+ * api.c calls the others; they do not call api.c (api_failed() and
+ * api_ok() live in api-value.c for that).
  */
 #include "api.h"
 

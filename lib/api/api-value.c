@@ -131,3 +131,14 @@ void api_history(struct api_ctx *ctx, const struct api_caller *caller, enum api_
 		log_warn("api: %s from %s: history not written: %s", name, caller->who,
 			    strerror(-r));
 }
+
+/* api-private.h's two, here so api-list.c and the others need not call api.c. */
+json_object *api_failed(const char *error)
+{
+	return api_failedf("%s", error);
+}
+
+json_object *api_ok(void)
+{
+	return api_reply_ok();
+}

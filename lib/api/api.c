@@ -12,16 +12,6 @@
 #include "api-req.h"
 #include "log.h"
 
-json_object *api_failed(const char *error)
-{
-	return api_failedf("%s", error);
-}
-
-json_object *api_ok(void)
-{
-	return api_reply_ok();
-}
-
 /* A request that needs no device: recorded, then answered by its part. */
 static int simple(struct api_ctx *ctx, const struct api_caller *caller, enum api_action action,
 		  json_object *req, struct api_answer *ans)
