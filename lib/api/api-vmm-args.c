@@ -368,7 +368,8 @@ int api_vmm_args(struct api_ctx *ctx, const struct api_caller *caller, json_obje
 		ans->reply = api_failed(err);
 		return ans->reply ? 0 : -ENOMEM;
 	}
-	log_info("vmm_args %s: %s", vm->name, json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN));
+	log_info("vmm_args %s: %s", vm->name,
+		 json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	if (groups_ready(c)) {
 		ans->reply = reply;
 		reply = NULL;
