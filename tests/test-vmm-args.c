@@ -380,18 +380,91 @@ out:
 	env_close(&e);
 }
 
+static void test_evdev_nodes_count_from_the_start_index_again(void)
+{
+	struct env e;
+
+	REQUIRE(env_open(&e, GPU_RULE("")
+			 "\"evdevPassthrough\": [ { \"targetVm\": \"gui-vm\", \"allow\": ["
+			 " { \"property\": \"ID_INPUT_KEYBOARD\", \"value\": \"1\" } ] } ],", NULL));
+	/* get_vmm_args(): the evdev loop starts again at qemu_bus_start_index; vmm.py vmm_args_evdev(). */
+	CHECK(expect(ask(&e, "{\"action\":\"vmm_args\",\"vm\":\"gui-vm\",\"qemu_bus_start_index\":1}"),
+		     "-device vfio-pci,host=0000:02:00.0,multifunction=on,id=vhp-pci-1 "
+		     "-device virtio-input-host-pci,evdev=/dev/input/event3,id=vhp-evdev-1"));
+out:
+	env_close(&e);
+}
+
+static void test_crosvm_gets_its_vfio_argument(void)
+{
+	struct env e;
+
+	REQUIRE(env_open(&e, "\"pciPassthrough\": [ { \"targetVm\": \"audio-vm\","
+			     " \"allow\": [ { \"address\": \"0000:00:14.3\" } ] } ],", NULL));
+	/* vmm_args_pci(): ["--vfio", f"/sys/bus/pci/devices/{sys_name},iommu=viommu"] */
+	CHECK(expect(ask(&e, "{\"action\":\"vmm_args\",\"vm\":\"audio-vm\","
+			     "\"qemu_bus_prefix\":\"pci_hotplug_\",\"qemu_bus_start_index\":1}"),
+		     "--vfio /sys/bus/pci/devices/0000:00:14.3,iommu=viommu"));
+out:
+	env_close(&e);
+}
+
+static void test_acpi_table_for_crosvm_fails(void)
+{
+	char sections[512];
+	struct env e;
+
+	snprintf(sections, sizeof(sections),
+		 "\"acpiPassthrough\": [ { \"targetVm\": \"audio-vm\", \"allow\": ["
+		 " { \"acpiTable\": \"%s/NHLT\" } ] } ],", dir);
+	close(open(strchr(sections, '/'), O_WRONLY | O_CREAT, 0600));
+	REQUIRE(env_open(&e, sections, NULL));
+	/* vmm_args_acpi_table(): RuntimeError(f"Unsupported vm type: {vm_type}") */
+	CHECK(expect(ask(&e, "{\"action\":\"vmm_args\",\"vm\":\"audio-vm\"}"),
+		     "failed: Unsupported vm type: crosvm"));
+out:
+	env_close(&e);
+}
+
+static void test_skip_if_shared_leaves_a_shared_function_out(void)
+{
+	struct env e;
+
+	/* The NIC shares group 15 with a sound card and a serial port the rule does not take. */
+	REQUIRE(env_open(&e, "\"pciPassthrough\": [ { \"targetVm\": \"net-vm\", \"pciIommuSkipIfShared\": true,"
+			     " \"allow\": [ { \"address\": \"0000:06:00.0\" } ] } ],", NULL));
+	CHECK(expect(ask(&e, "{\"action\":\"vmm_args\",\"vm\":\"net-vm\"}"), ""));
+out:
+	env_close(&e);
+}
+
+static void test_start_index_is_read_as_python_int_reads_it(void)
+{
+	struct env e;
+
+	REQUIRE(env_open(&e, WIFI_RULE(""), NULL));
+	/* _on_vmm_args(): int(msg.get("qemu_bus_start_index", 0)) */
+	CHECK(expect(ask(&e, "{\"action\":\"vmm_args\",\"vm\":\"net-vm\",\"qemu_bus_start_index\":\"2\"}"),
+		     "-device vfio-pci,host=0000:00:14.3,multifunction=on,id=vhp-pci-2"));
+	CHECK(expect(ask(&e, "{\"action\":\"vmm_args\",\"vm\":\"net-vm\",\"qemu_bus_start_index\":\"x\"}"),
+		     "failed: invalid literal for int() with base 10: 'x'"));
+out:
+	env_close(&e);
+}
+
 /* Not in a testbed yet: run again inside one, with tests/pci-testbed.sh's additions. */
 static int reexec(const char *self)
 {
 	const char *src = getenv("top_srcdir") ?: ".";
-	char data[4][512], script[512];
-	static const char *const files[] = { "pci-wifi", "pci-nvme", "pci-nvidia", "pci-group" };
+	char data[5][512], script[512];
+	static const char *const files[] = { "pci-wifi", "pci-nvme", "pci-nvidia", "pci-group",
+					     "evdev-keyboard" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
 		snprintf(data[i], sizeof(data[i]), "%s/tests/data/%s.umockdev", src, files[i]);
 	snprintf(script, sizeof(script), "%s/tests/pci-testbed.sh", src);
 	execlp("umockdev-run", "umockdev-run", "--device", data[0], "--device", data[1], "--device",
-	       data[2], "--device", data[3], "--", "bash", "-c", ". \"$1\" && exec \"$2\"", "bash",
+	       data[2], "--device", data[3], "--device", data[4], "--", "bash", "-c", ". \"$1\" && exec \"$2\"", "bash",
 	       script, self, (char *)NULL);
 	fprintf(stderr, "SKIP: umockdev-run: %s\n", strerror(errno));
 	return 77;
@@ -428,6 +501,11 @@ int main(int argc, char **argv)
 	test_unknown_vm_fails();
 	test_user_detach_keeps_a_function_out();
 	test_suspend_keeps_a_function_out();
+	test_evdev_nodes_count_from_the_start_index_again();
+	test_crosvm_gets_its_vfio_argument();
+	test_acpi_table_for_crosvm_fails();
+	test_skip_if_shared_leaves_a_shared_function_out();
+	test_start_index_is_read_as_python_int_reads_it();
 
 	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
 	if (system(p) != 0)
