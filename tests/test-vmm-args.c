@@ -310,6 +310,33 @@ out:
 	env_close(&e);
 }
 
+static void test_answer_comes_past_the_wait_without_the_node(void)
+{
+	struct api_answer ans;
+	json_object *reply = NULL;
+	struct env e;
+	int r = 1;
+
+	REQUIRE(env_open(&e, WIFI_RULE(""), NULL));
+	vfio_node(7, false);
+	request(&e, "{\"action\":\"vmm_args\",\"vm\":\"net-vm\"}", &ans);
+	REQUIRE(ans.pending);
+	/* pci.py _wait_for_vfio_device_node() gives up and the args go out all the same. */
+	for (int i = 0; i < 600 && r == 1; i++) {
+		r = api_call_poll(ans.pending, &e.ctx, &reply);
+		if (r == 1)
+			usleep(50 * 1000);
+	}
+	CHECK(r == 0);
+	CHECK(expect(text(reply, false),
+		     "-device vfio-pci,host=0000:00:14.3,multifunction=on,id=vhp-pci-0"));
+out:
+	vfio_node(7, true);
+	json_object_put(reply);
+	api_call_free(ans.pending);
+	env_close(&e);
+}
+
 static void test_acpi_tables_with_their_owner(void)
 {
 	char sections[1024], table[256];
@@ -496,6 +523,7 @@ int main(int argc, char **argv)
 	test_auto_ovmf_without_ovmf_code_fails();
 	test_bind_records_each_group_members_driver();
 	test_answer_waits_for_the_vfio_node();
+	test_answer_comes_past_the_wait_without_the_node();
 	test_acpi_tables_with_their_owner();
 	test_vm_name_is_required();
 	test_unknown_vm_fails();
