@@ -86,7 +86,7 @@ static int start_index(json_object *v, long long *n, char *err, size_t size)
 		*n = strtoll(s, &end, 10);
 		while (*end == ' ' || *end == '\t' || *end == '\n')
 			end++;
-		if (end != s && !*end && !errno && *s != '+' && *n <= INT_MAX && *n >= INT_MIN)
+		if (end != s && !*end && !errno && *n <= INT_MAX && *n >= INT_MIN)
 			return 0;
 		snprintf(err, size, "invalid literal for int() with base 10: '%s'", s);
 		return -EINVAL;
