@@ -473,6 +473,8 @@ static void test_start_index_is_read_as_python_int_reads_it(void)
 	/* _on_vmm_args(): int(msg.get("qemu_bus_start_index", 0)) */
 	CHECK(expect(ask(&e, "{\"action\":\"vmm_args\",\"vm\":\"net-vm\",\"qemu_bus_start_index\":\"2\"}"),
 		     "-device vfio-pci,host=0000:00:14.3,multifunction=on,id=vhp-pci-2"));
+	CHECK(expect(ask(&e, "{\"action\":\"vmm_args\",\"vm\":\"net-vm\",\"qemu_bus_start_index\":\"+3\"}"),
+		     "-device vfio-pci,host=0000:00:14.3,multifunction=on,id=vhp-pci-3"));
 	CHECK(expect(ask(&e, "{\"action\":\"vmm_args\",\"vm\":\"net-vm\",\"qemu_bus_start_index\":\"x\"}"),
 		     "failed: invalid literal for int() with base 10: 'x'"));
 out:
