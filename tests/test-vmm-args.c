@@ -396,6 +396,18 @@ out:
 	env_close(&e);
 }
 
+static void test_detached_tag_keeps_its_functions_out(void)
+{
+	struct env e;
+
+	REQUIRE(env_open(&e, WIFI_RULE(", \"tag\": \"wifi\""), NULL));
+	/* The kill switch: vhotplugcli pci detach --tag wifi, remembered. */
+	REQUIRE(db_mark_tag(e.db, "wifi", true, "test") == 0);
+	CHECK(expect(ask(&e, "{\"action\":\"vmm_args\",\"vm\":\"net-vm\"}"), ""));
+out:
+	env_close(&e);
+}
+
 static void test_suspend_keeps_a_function_out(void)
 {
 	struct env e;
@@ -530,6 +542,7 @@ int main(int argc, char **argv)
 	test_vm_name_is_required();
 	test_unknown_vm_fails();
 	test_user_detach_keeps_a_function_out();
+	test_detached_tag_keeps_its_functions_out();
 	test_suspend_keeps_a_function_out();
 	test_evdev_nodes_count_from_the_start_index_again();
 	test_crosvm_gets_its_vfio_argument();
