@@ -61,7 +61,6 @@ static const struct key api_keys[] = {
 };
 
 /* The one warning each section gets. */
-static const struct key later_acpi = { .name = "acpiPassthrough" };
 static const struct key later_usb_auth = { .name = "usbAuthorization" };
 static const struct key later_api = { .name = "api" };
 
@@ -141,9 +140,6 @@ int config_parse_acpi(struct parser *p, struct json_object *root)
 		return 0;
 	if (!is_type(arr, json_type_array))
 		return config_report(p, "", "acpiPassthrough", "expected an array");
-	r = config_note_later(p, "", &later_acpi);
-	if (r < 0)
-		return r;
 	n = count_acpi_tables(arr);
 	if (n) {
 		p->cfg->acpi = calloc(n, sizeof(*p->cfg->acpi));

@@ -72,8 +72,8 @@ static const struct key ruleset_keys[] = {
 	/* Upstream reads these on PCI rule sets only; harmless elsewhere. */
 	K("pciIommuAddAll", KT_BOOL, struct ruleset, pci.iommu_add_all),
 	K("pciIommuSkipIfShared", KT_BOOL, struct ruleset, pci.iommu_skip_if_shared),
-	K_LATER("autoOvmf", KT_BOOL, struct ruleset, pci.auto_ovmf),
-	K_LATER("qemuUseRootBus", KT_BOOL, struct ruleset, pci.qemu_use_root_bus),
+	K("autoOvmf", KT_BOOL, struct ruleset, pci.auto_ovmf),
+	K("qemuUseRootBus", KT_BOOL, struct ruleset, pci.qemu_use_root_bus),
 	K_LATER("crosvmUseRootBus", KT_BOOL, struct ruleset, pci.crosvm_use_root_bus),
 	K_END
 };
