@@ -3,14 +3,71 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "macro.h"
 #include "pyjson.h"
 
 /* json-c nests at most 32 deep when parsing; this bounds our recursion whatever was built. */
 #define PYJSON_MAX_DEPTH 64
+
+/* A growing string; not open_memstream(), which ASan's interceptor trips on when reused fast. */
+struct out {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void put_mem(struct out *o, const char *s, size_t n)
+{
+	if (o->oom)
+		return;
+	if (o->len + n + 1 > o->cap) {
+		size_t cap = o->cap ? o->cap : 256;
+		char *p;
+
+		while (cap < o->len + n + 1)
+			cap *= 2;
+		p = realloc(o->p, cap);
+		if (!p) {
+			o->oom = true;
+			return;
+		}
+		o->p = p;
+		o->cap = cap;
+	}
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+	o->p[o->len] = '\0';
+}
+
+static void put_str(const char *s, struct out *o)
+{
+	put_mem(o, s, strlen(s));
+}
+
+static void put_char(int c, struct out *o)
+{
+	char ch = (char)c;
+
+	put_mem(o, &ch, 1);
+}
+
+static void put_fmt(struct out *o, const char *fmt, ...) _printf_(2, 3);
+static void put_fmt(struct out *o, const char *fmt, ...)
+{
+	char buf[64];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	put_mem(o, buf, n < 0 ? 0 : (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
 
 /* The code point at S (N bytes left), its length in *USED; -1 for a byte that is not UTF-8. */
 static long utf8_decode(const unsigned char *s, size_t n, size_t *used)
@@ -35,11 +92,11 @@ static long utf8_decode(const unsigned char *s, size_t n, size_t *used)
 	return cp;
 }
 
-static void put_string(FILE *f, const char *str, size_t n)
+static void put_string(struct out *f, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
 
-	fputc('"', f);
+	put_char('"', f);
 	for (size_t i = 0; i < n;) {
 		unsigned char c = s[i];
 		size_t used;
@@ -47,17 +104,17 @@ static void put_string(FILE *f, const char *str, size_t n)
 
 		if (c >= 0x20 && c < 0x7f) {
 			if (c == '"' || c == '\\')
-				fputc('\\', f);
-			fputc(c, f);
+				put_char('\\', f);
+			put_char(c, f);
 			i++;
 			continue;
 		}
 		switch (c) {
-		case '\n': fputs("\\n", f); i++; continue;
-		case '\r': fputs("\\r", f); i++; continue;
-		case '\t': fputs("\\t", f); i++; continue;
-		case '\b': fputs("\\b", f); i++; continue;
-		case '\f': fputs("\\f", f); i++; continue;
+		case '\n': put_str("\\n", f); i++; continue;
+		case '\r': put_str("\\r", f); i++; continue;
+		case '\t': put_str("\\t", f); i++; continue;
+		case '\b': put_str("\\b", f); i++; continue;
+		case '\f': put_str("\\f", f); i++; continue;
 		}
 		cp = c < 0x80 ? c : utf8_decode(s + i, n - i, &used);
 		if (c < 0x80)
@@ -66,27 +123,27 @@ static void put_string(FILE *f, const char *str, size_t n)
 			cp = 0xfffd;	/* not UTF-8: the replacement character, one per bad byte */
 		if (cp >= 0x10000) {
 			cp -= 0x10000;
-			fprintf(f, "\\u%04lx\\u%04lx", 0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
+			put_fmt(f, "\\u%04lx\\u%04lx", 0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
 		} else {
-			fprintf(f, "\\u%04lx", cp);
+			put_fmt(f, "\\u%04lx", cp);
 		}
 		i += used;
 	}
-	fputc('"', f);
+	put_char('"', f);
 }
 
 /* Python's float repr(): the shortest digits that read back, fixed from 1e-4 to 1e16. */
-static void put_double(FILE *f, double d)
+static void put_double(struct out *f, double d)
 {
 	char buf[40];
 	int prec, exp;
 
 	if (isnan(d)) {
-		fputs("NaN", f);
+		put_str("NaN", f);
 		return;
 	}
 	if (isinf(d)) {
-		fputs(d < 0 ? "-Infinity" : "Infinity", f);
+		put_str(d < 0 ? "-Infinity" : "Infinity", f);
 		return;
 	}
 	for (prec = 1; prec < 17; prec++) {
@@ -97,34 +154,34 @@ static void put_double(FILE *f, double d)
 	snprintf(buf, sizeof(buf), "%.*e", prec - 1, d);
 	exp = atoi(strchr(buf, 'e') + 1);
 	if (exp < -4 || exp >= 16) {
-		fputs(buf, f);	/* "1e+16", "1.5e-07": C's exponent is Python's */
+		put_str(buf, f);	/* "1e+16", "1.5e-07": C's exponent is Python's */
 		return;
 	}
-	fprintf(f, "%.*f", prec - 1 - exp > 0 ? prec - 1 - exp : 0, d);
+	put_fmt(f, "%.*f", prec - 1 - exp > 0 ? prec - 1 - exp : 0, d);
 	if (prec - 1 - exp <= 0)
-		fputs(".0", f);
+		put_str(".0", f);
 }
 
-static void put_value(FILE *f, json_object *o, int depth)
+static void put_value(struct out *f, json_object *o, int depth)
 {
 	bool first = true;
 
 	if (depth > PYJSON_MAX_DEPTH) {
-		fputs("null", f);
+		put_str("null", f);
 		return;
 	}
 	switch (json_object_get_type(o)) {
 	case json_type_null:
-		fputs("null", f);
+		put_str("null", f);
 		break;
 	case json_type_boolean:
-		fputs(json_object_get_boolean(o) ? "true" : "false", f);
+		put_str(json_object_get_boolean(o) ? "true" : "false", f);
 		break;
 	case json_type_int:
 		if (json_object_get_int64(o) == INT64_MAX)	/* perhaps a uint64 above it */
-			fprintf(f, "%" PRIu64, json_object_get_uint64(o));
+			put_fmt(f, "%" PRIu64, json_object_get_uint64(o));
 		else
-			fprintf(f, "%" PRId64, json_object_get_int64(o));
+			put_fmt(f, "%" PRId64, json_object_get_int64(o));
 		break;
 	case json_type_double:
 		put_double(f, json_object_get_double(o));
@@ -133,40 +190,36 @@ static void put_value(FILE *f, json_object *o, int depth)
 		put_string(f, json_object_get_string(o), (size_t)json_object_get_string_len(o));
 		break;
 	case json_type_array:
-		fputc('[', f);
+		put_char('[', f);
 		for (size_t i = 0; i < json_object_array_length(o); i++) {
-			fputs(i ? ", " : "", f);
+			put_str(i ? ", " : "", f);
 			put_value(f, json_object_array_get_idx(o, i), depth + 1);
 		}
-		fputc(']', f);
+		put_char(']', f);
 		break;
 	case json_type_object:
-		fputc('{', f);
+		put_char('{', f);
 		json_object_object_foreach(o, key, val) {
-			fputs(first ? "" : ", ", f);
+			put_str(first ? "" : ", ", f);
 			first = false;
 			put_string(f, key, strlen(key));
-			fputs(": ", f);
+			put_str(": ", f);
 			put_value(f, val, depth + 1);
 		}
-		fputc('}', f);
+		put_char('}', f);
 		break;
 	}
 }
 
 char *pyjson_dumps(json_object *obj, size_t *len)
 {
-	char *buf = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&buf, &size);
+	struct out o = { 0 };
 
-	if (!f)
-		return NULL;
-	put_value(f, obj, 0);
-	if (ferror(f) | fclose(f)) {
-		free(buf);
+	put_value(&o, obj, 0);
+	if (o.oom) {
+		free(o.p);
 		return NULL;
 	}
-	*len = size;
-	return buf;
+	*len = o.len;
+	return o.p;
 }
