@@ -254,7 +254,10 @@ as_nobody_setup() {
 @test "200 clients of one user at once: the excess are refused with a log line, another user is served" {
 	as_nobody_setup
 	api_config '"unixSocketMode": "0666"'
+	small_quarantine
 	statd_start
+	local before after
+	before=$(rss_kb)
 	# 32 a user (API_CLIENTS_PER_PEER): 168 of the 200 are closed, the rest held open.
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$NOBODY_PY" -S "$OPEN_DIR/api-client" \
 		-u "$SOCK" --open 200 --closed 168 --hold --timeout 20 >"$DIR/open.out" 2>&1 &
@@ -265,6 +268,8 @@ as_nobody_setup() {
 	[ "$(grep -c 'api unix uid=65534 pid=[0-9]*: refused, 32 clients from it already' "$STATD_LOG")" -eq 168 ]
 	run api '{"action": "meanwhile"}'
 	assert_output '{"result": "failed", "error": "Unknown message: meanwhile"}'
+	after=$(rss_kb)
+	[ $((after - before)) -lt 8192 ] || fail "statd grew from $before to $after kB"
 }
 
 @test "more than 128 clients in all: the excess are refused with a log line" {
