@@ -201,8 +201,12 @@ static void handle_line(struct api_conn *c, const char *line, size_t len)
 		return;
 	req = parse_line(line, len, &valid);
 	if (!valid) {
-		/* As the original: logged, and no reply. Not the text: it is the client's. */
-		log_warn("%s: a line of %zu bytes that is not JSON: ignored", c->caller.who, len);
+		/*
+		 * As the original: logged, and no reply. Not the text: it is the
+		 * client's. A warning once per client, so it cannot flood the journal.
+		 */
+		log_at(c->bad_lines++ ? LOG_DEBUG : LOG_WARNING,
+		       "%s: a line of %zu bytes that is not JSON: ignored", c->caller.who, len);
 		return;
 	}
 	r = api_request(&c->srv->ctx, &c->caller, req, &ans);

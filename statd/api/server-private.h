@@ -47,6 +47,8 @@ struct api_server {
 	struct source kick_src;
 	struct api_listener *listeners[3];
 	char *unix_path;		/* the unix socket we made, to remove at the end */
+	int64_t refused_ms;		/* when a refusal was last logged */
+	unsigned refused_quiet;		/* refusals not logged since */
 };
 
 /* ---- listen.c ---- */
@@ -97,6 +99,7 @@ struct api_conn {
 	struct api_outq out;
 	struct api_call *pending;	/* a request waiting: the next lines wait behind it */
 	uint32_t events;		/* what the loop watches for now */
+	unsigned bad_lines;		/* not JSON: only the first is a warning */
 	bool subscribed;
 	bool resume;			/* whole lines wait in IN: take them up at the next kick */
 	bool eof;			/* the client sent all it will: close once answered */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <linux/vm_sockets.h>
 
+#include "clock.h"
 #include "log.h"
 #include "macro.h"
 #include "pyjson.h"
@@ -34,6 +35,28 @@ union peer {
 	struct sockaddr_vm vm;
 	struct sockaddr_un un;
 };
+
+/*
+ * A refused client, logged at most once a second: a guest that connects
+ * without end would otherwise flood the journal, whose rate limit would
+ * then drop statd's other lines with them.
+ */
+static void log_refused(struct api_server *srv, const char *who, const char *why)
+{
+	int64_t now = clock_now_ms();
+
+	if (srv->refused_ms && now - srv->refused_ms < 1000) {
+		srv->refused_quiet++;
+		return;
+	}
+	if (srv->refused_quiet)
+		log_warn("%s: refused, %s (and %u more refused since the last such line)", who, why,
+			 srv->refused_quiet);
+	else
+		log_warn("%s: refused, %s", who, why);
+	srv->refused_ms = now;
+	srv->refused_quiet = 0;
+}
 
 /* Who is at FD: fills CALLER, *KEY and *VM; false when the caller is turned away (logged). */
 static bool identify(struct api_server *srv, int fd, const union peer *peer,
@@ -66,7 +89,8 @@ static bool identify(struct api_server *srv, int fd, const union peer *peer,
 		*key = caller->cid;
 		if (!config_api_cid_allowed(&cfg->api, caller->cid)) {
 			/* As the original: closed without a word. */
-			log_warn("api vsock cid=%u: not in general.api.allowedCids: closed", caller->cid);
+			snprintf(caller->who, sizeof(caller->who), "api vsock cid=%u", caller->cid);
+			log_refused(srv, caller->who, "not in general.api.allowedCids");
 			return false;
 		}
 		v = config_find_vm_by_cid(cfg, caller->cid);
@@ -82,16 +106,18 @@ static bool identify(struct api_server *srv, int fd, const union peer *peer,
 static bool room_for(struct api_server *srv, const struct api_caller *caller, uint32_t key)
 {
 	size_t same = 0;
+	char why[64];
 
 	if (srv->n_conns >= API_CLIENTS_MAX) {
-		log_warn("%s: refused, %d clients already", caller->who, API_CLIENTS_MAX);
+		snprintf(why, sizeof(why), "%d clients already", API_CLIENTS_MAX);
+		log_refused(srv, caller->who, why);
 		return false;
 	}
 	for (struct api_conn *c = srv->conns; c; c = c->next)
 		same += c->transport == caller->transport && c->peer == key;
 	if (same >= API_CLIENTS_PER_PEER) {
-		log_warn("%s: refused, %d clients from it already", caller->who,
-			 API_CLIENTS_PER_PEER);
+		snprintf(why, sizeof(why), "%d clients from it already", API_CLIENTS_PER_PEER);
+		log_refused(srv, caller->who, why);
 		return false;
 	}
 	return true;
