@@ -46,7 +46,7 @@ static void check_sample(const struct sample *s)
 	json_object_put(o);
 }
 
-/* Not UTF-8 (bytes from a device's descriptor, say): one U+FFFD per bad byte, the text stays valid. */
+/* Not UTF-8 (a device's descriptor, say): one U+FFFD per bad byte, the text stays valid. */
 static void check_not_utf8(void)
 {
 	json_object *o = json_object_new_string_len("a\xff\xc3(\xe2\x82", 6);

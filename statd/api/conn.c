@@ -19,7 +19,7 @@
 #include "server-private.h"
 #include "vmm.h"
 
-/* One read per turn: a 10 MiB line takes a few turns to pass API_LINE_MAX, and others get theirs. */
+/* One read a turn: a 10 MiB line takes a few turns to pass API_LINE_MAX, others get theirs. */
 #define READ_CHUNK (16 * 1024)
 
 static bool reading(const struct api_conn *c)

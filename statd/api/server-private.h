@@ -106,7 +106,7 @@ struct api_conn {
 	bool gone;
 };
 
-/* A connection for FD from CALLER (PEER: see struct api_conn), watched by the loop; FD is closed on failure. */
+/* A connection for FD from CALLER (PEER: see struct api_conn) on the loop; FD closed on failure. */
 int conn_new(struct api_server *srv, int fd, const struct api_caller *caller, uint32_t peer,
 	     const char *vm);
 /* Take up the whole lines waiting in C's input (a kick). */

@@ -75,7 +75,7 @@ static bool identify(struct api_server *srv, int fd, const union peer *peer,
 		caller->uid = cred.uid;
 		caller->pid = cred.pid;
 		*key = cred.uid;
-		snprintf(caller->who, sizeof(caller->who), "api unix uid=%d pid=%d", (int)cred.uid,
+		snprintf(caller->who, sizeof(caller->who), "api unix uid=%u pid=%d", (unsigned)cred.uid,
 			 (int)cred.pid);
 		return true;
 	case API_TCP:
