@@ -18,6 +18,7 @@
 #include <sys/timerfd.h>
 #include <sys/un.h>
 
+#include "api-server.h"
 #include "clock.h"
 #include "backlog.h"
 #include "config.h"
@@ -53,6 +54,7 @@ struct statd {
 	struct loop *loop;
 	struct vmwatch *watch;
 	struct backlog *backlog;
+	struct api_server *api;
 	int sigfd, wakefd, timerfd, lockfd, dblockfd;
 	struct source sig_src, wake_src, timer_src;
 	bool stopping;
@@ -126,6 +128,7 @@ static void on_post(void *userdata)
 	struct statd *s = userdata;
 
 	vmm_dispatch(s->vmm);
+	api_server_post(s->api);
 	/* What the last burst allocated may go back, at once when nothing is due. */
 	daemon_memory_idle(clock_now_ms(), vmm_next_deadline(s->vmm) < 0);
 }
@@ -166,6 +169,7 @@ static void reload(struct statd *s)
 		return;
 	}
 	vmm_set_config(s->vmm, cfg);
+	api_server_set_config(s->api, cfg);
 	config_free(s->cfg);
 	s->cfg = cfg;
 	vmwatch_set_config(s->watch, cfg);
@@ -266,6 +270,8 @@ static int setup(struct statd *s)
 		r = vmm_new(s->loop, s->db, s->cfg, &s->vmm);
 	if (r == 0)
 		r = vmwatch_new(s->loop, on_appeared, s, &s->watch);
+	if (r == 0)
+		r = api_server_new(s->loop, &s->paths, s->cfg, s->db, s->vmm, &s->api);
 	if (r < 0)
 		return r;
 	loop_set_post(s->loop, on_post, s);
@@ -310,6 +316,7 @@ static void teardown(struct statd *s)
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int fds[] = { s->sigfd, s->wakefd, s->timerfd, s->lockfd };
 
+	api_server_free(s->api);
 	vmwatch_free(s->watch);
 	vmm_free(s->vmm);
 	backlog_free(s->backlog);

@@ -19,7 +19,7 @@ warnings_of() {
 	local f=$CONFIGS/valid-generated-laptop.json
 	warnings_of "$f"
 	for path in pciPassthrough[1].crosvmUseRootBus \
-		usbAuthorization general.api general.statePath general.persistency \
+		usbAuthorization general.statePath general.persistency \
 		general.modprobe general.modinfo; do
 		[ "$(grep -cF "$f: $path: ignored" <<<"$stderr")" -eq 1 ] ||
 			fail "no single warning for $path in: $stderr"
@@ -27,6 +27,7 @@ warnings_of() {
 	# vhotplugctl suspend acts on it.
 	[[ $stderr != *skipOnSuspend* ]] || fail "skipOnSuspend is acted on: $stderr"
 	refute_line --partial driverPath
+	[[ $stderr != *general.api* ]] || fail "general.api is acted on: $stderr"
 	refute_line --partial pciIommuSkipIfShared
 	[[ $stderr != *pciIommuAddAll* ]] || fail "pciIommuAddAll is acted on: $stderr"
 	# vmm_args acts on them.

@@ -31,6 +31,11 @@ static const struct bad_config bad_configs[] = {
 	    "general.api.transports[1]: unknown transport \"usb\"",
 	    "general.api.allowedCids[1]: expected a vsock CID",
 	    "general.api.unixSocketMode: expected a string of octal digits such as \"0660\", got 660" } },
+	{ "bad-api-cid.json",
+	  { "vms[0].vsockCid: expected an integer >= 3, got 2",
+	    "vms[2].vsockCid: duplicate vsock CID 5 (also vms[1])",
+	    "general.api.cidActions: key \"x3\" is not a vsock CID",
+	    "general.api.cidActions.5[1]: unknown action \"usb_lsit\"" } },
 	{ "bad-class-negative.json",
 	  { "usbPassthrough[0].allow[0].deviceClass: expected an integer from 0 to 255, got -1" } },
 	{ "bad-class-range.json",
@@ -327,6 +332,35 @@ static int test_full(void)
 	return fails;
 }
 
+/* vms[].vsockCid, general.api.cidActions, and the allowedCids filter. */
+static int test_api(void)
+{
+	struct config *cfg = load("valid-api.json");
+	const struct api_config *api;
+	int fails = 0;
+
+	CHECK(cfg);
+	if (!cfg)
+		return fails;
+	api = &cfg->api;
+	CHECK(cfg->vms[0].vsock_cid == 3 && cfg->vms[1].vsock_cid == 0);
+	CHECK(config_find_vm_by_cid(cfg, 3) == &cfg->vms[0]);
+	CHECK(!config_find_vm_by_cid(cfg, 7) && !config_find_vm_by_cid(cfg, 0));
+	CHECK(api->n_grants == 2);
+	if (api->n_grants == 2) {
+		CHECK(api->grants[0].cid == 3 && api->grants[0].n_actions == 2);
+		CHECK(streq(api->grants[0].actions[0], "pci_list"));
+		CHECK(streq(api->grants[0].actions[1], "vmm_args"));
+		CHECK(api->grants[1].cid == 7 && api->grants[1].n_actions == 0);
+	}
+	CHECK(config_api_cid_allowed(api, 3) && config_api_cid_allowed(api, 7));
+	CHECK(!config_api_cid_allowed(api, 4) && !config_api_cid_allowed(api, 2));
+	config_free(cfg);
+	/* The original lets every CID in when the list is absent or empty. */
+	CHECK(config_api_cid_allowed(&(struct api_config){ 0 }, 12345));
+	return fails;
+}
+
 static int test_minimal(void)
 {
 	struct config *cfg = load("valid-minimal.json");
@@ -565,6 +599,7 @@ int main(void)
 	fails += test_legacy();
 	fails += test_full();
 	fails += test_minimal();
+	fails += test_api();
 	fails += test_bad();
 	fails += test_missing_file();
 	fails += test_names();

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Sections upstream knows that this project does not act on yet:
- * acpiPassthrough, usbAuthorization and general.api. They are validated
- * and kept in the config, so that the issues implementing them only add
- * behaviour, and each warns once that it is not acted on.
+ * acpiPassthrough and usbAuthorization. They are validated and kept in the
+ * config, so that the issues implementing them only add behaviour, and each
+ * warns once that it is not acted on. And general.api, which statd/api/ serves.
  */
 #include <errno.h>
 #include <limits.h>
@@ -57,12 +57,19 @@ static const struct key api_keys[] = {
 	K("unixSocketUser", KT_STRING, struct api_config, unix_socket_user),
 	K("unixSocketGroup", KT_STRING, struct api_config, unix_socket_group),
 	K_CUSTOM("unixSocketMode"),
+	K_CUSTOM("cidActions"),
 	K_END
+};
+
+/* The original's API actions: what general.api.cidActions may grant. */
+static const char *const api_actions[] = {
+	"enable_notifications", "usb_list", "usb_attach", "usb_detach", "usb_suspend",
+	"usb_resume", "pci_list", "pci_attach", "pci_detach", "pci_suspend", "pci_resume",
+	"vmm_args",
 };
 
 /* The one warning each section gets. */
 static const struct key later_usb_auth = { .name = "usbAuthorization" };
-static const struct key later_api = { .name = "api" };
 
 static size_t count_acpi_tables(struct json_object *arr)
 {
@@ -252,6 +259,73 @@ static int parse_mode(struct parser *p, struct json_object *v, struct api_config
 	return 0;
 }
 
+/* One "CID": ["action", ...] member of general.api.cidActions. */
+static int parse_grant(struct parser *p, const char *key, struct json_object *arr,
+		       struct api_cid_grant *g)
+{
+	_cleanup_free_ char *path = config_strdup_printf("general.api.cidActions.%s", key);
+	size_t n;
+	char *end;
+	unsigned long long cid;
+
+	if (!path)
+		return -ENOMEM;
+	errno = 0;
+	cid = strtoull(key, &end, 10);
+	if (!*key || strspn(key, "0123456789") != strlen(key) || errno || cid > UINT32_MAX)
+		return config_report(p, "general.api.cidActions", NULL, "key \"%.32s\" is not a "
+				     "vsock CID (decimal digits, at most 4294967295)", key);
+	if (!is_type(arr, json_type_array))
+		return config_report(p, path, NULL, "expected an array of action names");
+	g->cid = (unsigned)cid;
+	n = json_object_array_length(arr);
+	g->actions = calloc(n + 1, sizeof(*g->actions));
+	if (!g->actions)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *v = json_object_array_get_idx(arr, i);
+		const char *name = is_type(v, json_type_string) ? json_object_get_string(v) : "";
+		char ipath[KEY_MAX_LEN + 48];
+		size_t j;
+
+		for (j = 0; j < ARRAY_SIZE(api_actions); j++)
+			if (streq(name, api_actions[j]))
+				break;
+		if (j == ARRAY_SIZE(api_actions)) {
+			snprintf(ipath, sizeof(ipath), "%s[%zu]", path, i);
+			config_report(p, ipath, NULL, "unknown action %s (expected an action of the "
+				      "API: usb_list, usb_attach, pci_list, vmm_args, ...)",
+				      config_quoted(v));
+			continue;
+		}
+		g->actions[g->n_actions] = strdup(name);
+		if (!g->actions[g->n_actions])
+			return -ENOMEM;
+		g->n_actions++;
+	}
+	return 0;
+}
+
+static int parse_grants(struct parser *p, struct json_object *obj, struct api_config *api)
+{
+	size_t n = 0;
+	int r = 0;
+
+	if (!is_type(obj, json_type_object))
+		return config_report(p, "general.api", "cidActions", "expected an object "
+				     "mapping vsock CIDs to arrays of action names");
+	api->grants = calloc(json_object_object_length(obj) + 1, sizeof(*api->grants));
+	if (!api->grants)
+		return -ENOMEM;
+	json_object_object_foreach(obj, key, val) {
+		api->n_grants = ++n;	/* config_free() owns it from here */
+		r = parse_grant(p, key, val, &api->grants[n - 1]);
+		if (r < 0 && r != -EINVAL)
+			return r;
+	}
+	return r;
+}
+
 int config_parse_api(struct parser *p, struct json_object *general)
 {
 	struct api_config *api = &p->cfg->api;
@@ -263,16 +337,27 @@ int config_parse_api(struct parser *p, struct json_object *general)
 	if (!is_type(obj, json_type_object))
 		return config_report(p, "general", "api", "expected an object");
 	api->present = true;
-	r = config_note_later(p, "general", &later_api);
-	if (r == 0)
-		r = config_parse_members(p, obj, "general.api", api_keys, api, NULL);
+	r = config_parse_members(p, obj, "general.api", api_keys, api, NULL);
 	if (r == 0 && get_member(obj, "transports", &v))
 		r = parse_transports(p, v, api);
 	if ((r == 0 || r == -EINVAL) && get_member(obj, "allowedCids", &v))
 		r = parse_cids(p, v, api);
 	if ((r == 0 || r == -EINVAL) && get_member(obj, "unixSocketMode", &v))
 		r = parse_mode(p, v, api);
+	if ((r == 0 || r == -EINVAL) && get_member(obj, "cidActions", &v))
+		r = parse_grants(p, v, api);
 	return r;
+}
+
+bool config_api_cid_allowed(const struct api_config *api, unsigned cid)
+{
+	/* As the original: no list, or an empty one, lets every CID in. */
+	if (api->n_allowed_cids == 0)
+		return true;
+	for (size_t i = 0; i < api->n_allowed_cids; i++)
+		if (api->allowed_cids[i] == cid)
+			return true;
+	return false;
 }
 
 void config_extras_free(struct config *cfg)
@@ -294,4 +379,10 @@ void config_extras_free(struct config *cfg)
 	free(cfg->api.unix_socket);
 	free(cfg->api.unix_socket_user);
 	free(cfg->api.unix_socket_group);
+	for (size_t i = 0; i < cfg->api.n_grants; i++) {
+		for (size_t j = 0; j < cfg->api.grants[i].n_actions; j++)
+			free(cfg->api.grants[i].actions[j]);
+		free(cfg->api.grants[i].actions);
+	}
+	free(cfg->api.grants);
 }

@@ -5,6 +5,7 @@
  * config-rules.c, which both call it; it calls only config-value.c.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,8 @@ static const struct key vm_keys[] = {
 	K("socket", KT_STRING, struct vm, socket),
 	K_ENUM("usbAttachBy", struct vm, usb_attach_by, usb_attach_by_names),
 	K("user", KT_STRING, struct vm, user),
+	/* 0 to 2 are the hypervisor, loopback and the host: never a guest. */
+	K_INT("vsockCid", struct vm, vsock_cid, 3, INT_MAX),
 	K_IGNORED("autoOvmf"),	/* on VMs in some upstream versions; on PCI rule sets now */
 	K_END
 };
@@ -43,6 +46,11 @@ static void check_vm_unique(struct parser *p, const char *path, size_t i)
 		if (streq(vms[j].name, vms[i].name))
 			config_report(p, path, "name", "duplicate VM name \"%s\" (also vms[%zu])",
 			       vms[i].name, j);
+	/* The API names a vsock caller's VM by its CID: one VM per CID. */
+	for (size_t j = 0; j < i && vms[i].vsock_cid; j++)
+		if (vms[j].vsock_cid == vms[i].vsock_cid)
+			config_report(p, path, "vsockCid", "duplicate vsock CID %u (also vms[%zu])",
+				      vms[i].vsock_cid, j);
 }
 
 /* Found out here rather than at the first attach, which would fail. */
@@ -140,6 +148,14 @@ int config_parse_vms(struct parser *p, struct json_object *root)
 			return r;
 	}
 	return 0;
+}
+
+const struct vm *config_find_vm_by_cid(const struct config *cfg, unsigned cid)
+{
+	for (size_t i = 0; i < cfg->n_vms && cid; i++)
+		if (cfg->vms[i].vsock_cid == cid)
+			return &cfg->vms[i];
+	return NULL;
 }
 
 const struct vm *config_find_vm(const struct config *cfg, const char *name)

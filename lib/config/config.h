@@ -221,6 +221,10 @@ void config_free(struct config *cfg);
 int config_set_module_dir(struct config *cfg, const char *dir);
 
 const struct vm *config_find_vm(const struct config *cfg, const char *name);
+/* The VM whose "vsockCid" is CID, or NULL. */
+const struct vm *config_find_vm_by_cid(const struct config *cfg, unsigned cid);
+/* general.api.allowedCids lets a vsock peer with CID in (no list: any). */
+bool config_api_cid_allowed(const struct api_config *api, unsigned cid);
 /* "usb", "pci", "evdev": also devices.kind in the database. */
 DECLARE_STRING_TABLE_LOOKUP(dev_kind, enum dev_kind);
 /* "qemu", "crosvm": a VM's "type" in the config. */
