@@ -174,6 +174,19 @@ static const char *text_of(json_object *o)
 					      JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
+/* USB: the mouse to vm1 (tag mouse), the webcam to vm1 or vm2 (tag cam); PCI: the NIC with its group, the Wi-Fi. */
+static const char config_json[] =
+	"{\"usbPassthrough\":["
+	"{\"targetVm\":\"vm1\",\"tag\":\"mouse\",\"allow\":[{\"vendorId\":\"046d\",\"productId\":\"c077\"}]},"
+	"{\"allowedVms\":[\"vm1\",\"vm2\"],\"tag\":\"cam\",\"allow\":[{\"vendorId\":\"04f2\"}]},"
+	"{\"targetVm\":\"vm1\",\"allow\":[{\"deviceClass\":9}]}],"
+	"\"pciPassthrough\":["
+	"{\"targetVm\":\"vm2\",\"tag\":\"nic\",\"pciIommuAddAll\":true,"
+	"\"allow\":[{\"address\":\"0000:06:00.0\"}]},"
+	"{\"targetVm\":\"vm1\",\"tag\":\"wifi\",\"allow\":[{\"address\":\"0000:00:14.3\"}]}],"
+	"\"vms\":[{\"name\":\"vm1\",\"type\":\"qemu\",\"socket\":\"/run/vm1.sock\"},"
+	"{\"name\":\"vm2\",\"type\":\"qemu\",\"socket\":\"/run/vm2.sock\"}]}";
+
 #define MOUSE "/devices/pci0000:00/0000:00:14.0/usb1/1-3"
 #define WEBCAM "/devices/pci0000:00/0000:00:14.0/usb1/1-6"
 #define HUB "/devices/pci0000:00/0000:00:14.0/usb1/1-1"

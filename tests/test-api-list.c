@@ -6,18 +6,6 @@
 #include "check.h"
 #include "api-util.h"
 
-static const char config_json[] =
-	"{\"usbPassthrough\":["
-	"{\"targetVm\":\"vm1\",\"tag\":\"mouse\",\"allow\":[{\"vendorId\":\"046d\",\"productId\":\"c077\"}]},"
-	"{\"allowedVms\":[\"vm1\",\"vm2\"],\"tag\":\"cam\",\"allow\":[{\"vendorId\":\"04f2\"}]},"
-	"{\"targetVm\":\"vm1\",\"allow\":[{\"deviceClass\":9}]}],"
-	"\"pciPassthrough\":["
-	"{\"targetVm\":\"vm2\",\"tag\":\"nic\",\"pciIommuAddAll\":true,"
-	"\"allow\":[{\"address\":\"0000:06:00.0\"}]},"
-	"{\"targetVm\":\"vm1\",\"tag\":\"wifi\",\"allow\":[{\"address\":\"0000:00:14.3\"}]}],"
-	"\"vms\":[{\"name\":\"vm1\",\"type\":\"qemu\",\"socket\":\"/run/vm1.sock\"},"
-	"{\"name\":\"vm2\",\"type\":\"qemu\",\"socket\":\"/run/vm2.sock\"}]}";
-
 static struct config *cfg;
 
 /* OBJ (a literal object) with the list's fields EXTRA added at its end. */
