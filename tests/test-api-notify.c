@@ -263,6 +263,37 @@ static void test_hold_bounded(void)
 	run_end(&r);
 }
 
+/* A hub is a USB device like any: the original says usb_connected (and nothing more). */
+static void test_hub_connected(void)
+{
+	struct run r;
+
+	run_start(&r);
+	plug(r.db, cfg, HUB);
+	CHECK(strncmp(collect(&r), "{\"event\":\"usb_connected\",\"usb_device\":"
+		      "{\"device_node\":\"/dev/bus/usb/001/002\",\"vid\":\"05e3\"", 71) == 0);
+	CHECK(r.n == 1);
+	run_end(&r);
+}
+
+/* With usbAuthorization, the original authorizes a plugged hub and says nothing of it. */
+static void test_hub_silent_with_authorization(void)
+{
+	struct config *plain = cfg;
+	struct run r;
+
+	cfg = config_from("{\"usbAuthorization\":{\"enable\":true},"
+			  "\"vms\":[{\"name\":\"vm1\",\"type\":\"qemu\",\"socket\":\"/run/vm1.sock\"}]}");
+	run_start(&r);
+	plug(r.db, cfg, HUB);
+	CHECK(streq(collect(&r), ""));
+	plug(r.db, cfg, MOUSE);
+	CHECK(strstr(collect(&r), "\"sys_name\":\"1-3\""));
+	run_end(&r);
+	config_free(cfg);
+	cfg = plain;
+}
+
 /* PCI: the whole device in pci_connected, pci_attached and pci_detached; its address when it leaves. */
 static void test_pci(void)
 {
@@ -300,6 +331,8 @@ int main(int argc, char **argv)
 	test_unplug_attachment_gone();
 	test_replug_releases();
 	test_hold_bounded();
+	test_hub_connected();
+	test_hub_silent_with_authorization();
 	test_pci();
 	config_free(cfg);
 	return check_result();

@@ -43,10 +43,18 @@ static size_t n_held;
 
 struct collect {
 	struct api_ctx *ctx;
-	struct udev *udev;
+	struct udev *udev;	/* made for the first device object: most collects read no row */
 	void (*emit)(json_object *note, void *userdata);
 	void *userdata;
 };
+
+/* The device object of ROW's device, from sysfs while it is there. */
+static json_object *device_object(struct collect *c, const struct db_api_row *row)
+{
+	if (!c->udev)
+		c->udev = udev_new();
+	return api_device_object(c->udev, &row->dev);
+}
 
 static void send_note(struct collect *c, json_object *note)
 {
@@ -151,7 +159,7 @@ static json_object *allowed_vms(const char *detail)
 
 static json_object *select_note(struct collect *c, const struct db_api_row *row)
 {
-	json_object *o = note_device("usb", "select_vm", api_device_object(c->udev, &row->dev), NULL);
+	json_object *o = note_device("usb", "select_vm", device_object(c, row), NULL);
 
 	if (o)
 		json_object_object_add(o, "allowed_vms", allowed_vms(row->detail));
@@ -177,7 +185,7 @@ static int unplugged(struct collect *c, const struct db_api_row *row, const char
 
 static int connected(struct collect *c, const struct db_api_row *row, const char *kind)
 {
-	json_object *dev = api_device_object(c->udev, &row->dev);
+	json_object *dev = device_object(c, row);
 
 	/* The original authorizes a hub it sees plugged, and says nothing of it. */
 	if (dev && !strcmp(kind, "usb") && c->ctx->cfg && c->ctx->cfg->usb_auth.enabled &&
@@ -208,12 +216,12 @@ static int row_one(void *userdata, const struct db_api_row *row)
 			send_note(c, select_note(c, row));
 		return 0;
 	case HISTORY_ATTACHED:
-		send_note(c, note_device(kind, "attached", api_device_object(c->udev, &row->dev),
+		send_note(c, note_device(kind, "attached", device_object(c, row),
 					 row->vm));
 		return 0;
 	case HISTORY_DETACHED:
 		send_note(c, note_device(kind, "detached",
-					 pci ? api_device_object(c->udev, &row->dev) :
+					 pci ? device_object(c, row) :
 					       device_key(&row->dev, false),
 					 row->vm));
 		release_device(c, row->device_id);
@@ -281,7 +289,7 @@ int api_notify_start(struct api_ctx *ctx, int64_t *last_id)
 int api_notify_collect(struct api_ctx *ctx, int64_t *last_id,
 		       void (*emit)(json_object *note, void *userdata), void *userdata)
 {
-	struct collect c = { .ctx = ctx, .udev = udev_new(), .emit = emit, .userdata = userdata };
+	struct collect c = { .ctx = ctx, .emit = emit, .userdata = userdata };
 	struct advance a = { .c = &c, .last_id = last_id };
 	int r = db_api_history(ctx->db, *last_id, advance_one, &a);
 
