@@ -65,6 +65,16 @@ static int standing_get(struct listing *l, const struct device *dev, const struc
 	return r;
 }
 
+/* Python's truth of a JSON value. */
+static bool truthy(json_object *v)
+{
+	if (json_object_is_type(v, json_type_array))
+		return json_object_array_length(v) > 0;
+	if (json_object_is_type(v, json_type_object))
+		return json_object_object_length(v) > 0;
+	return v && json_object_get_boolean(v);
+}
+
 /* The original's filter: only a JSON true or false filters, "tag" as Python's truth. */
 static void filters_read(struct listing *l, json_object *req)
 {
@@ -74,7 +84,7 @@ static void filters_read(struct listing *l, json_object *req)
 	l->disconnected = json_object_is_type(d, json_type_boolean) ? json_object_get_boolean(d) : -1;
 	if (json_object_is_type(t, json_type_string))
 		l->tag = json_object_get_string(t)[0] ? json_object_get_string(t) : NULL;
-	else if (t && json_object_get_boolean(t))
+	else if (truthy(t))
 		l->tag_nothing = true;
 }
 
@@ -261,9 +271,22 @@ static int scan(struct listing *l, enum dev_kind kind)
 	return r;
 }
 
+/* {"result": "ok"}, or "failed" with ERROR: made here, as api.c calls this file and not back. */
+static json_object *result(const char *error)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "result", json_object_new_string(error ? "failed" : "ok"));
+	if (error)
+		json_object_object_add(o, "error", json_object_new_string(error));
+	return o;
+}
+
 static json_object *reply(struct listing *l, enum dev_kind kind)
 {
-	json_object *o = api_ok(), *a = json_object_new_array();
+	json_object *o = result(NULL), *a = json_object_new_array();
 
 	if (kind == DEV_PCI)
 		qsort(l->v, l->n, sizeof(*l->v), by_order);
@@ -295,7 +318,7 @@ int api_list(struct api_ctx *ctx, enum dev_kind kind, json_object *req, struct a
 	} else if (r != -ENOMEM) {
 		log_err("%s_list: %s", kind == DEV_USB ? "usb" : "pci", strerror(-r));
 		snprintf(buf, sizeof(buf), "Failed to list devices: %s", strerror(-r));
-		ans->reply = api_failed(buf);
+		ans->reply = result(buf);
 	}
 	for (size_t i = 0; i < l.n; i++) {
 		json_object_put(l.v[i].obj);
