@@ -196,6 +196,21 @@ static void test_usb_list_tag(void)
 	db_gone(db, dir);
 }
 
+/* A "tag" that is no string: Python's truth decides, and no set's tag equals it. */
+static void test_usb_list_tag_not_text(void)
+{
+	char dir[] = "/tmp/vhotplug-test-api-XXXXXX";
+	struct db *db = db_fresh(dir);
+	_cleanup_free_ char *one = list(db, DEV_USB, "{\"action\":\"usb_list\",\"tag\":1}");
+	_cleanup_free_ char *arr = list(db, DEV_USB, "{\"action\":\"usb_list\",\"tag\":[\"cam\"]}");
+	_cleanup_free_ char *none = list(db, DEV_USB, "{\"action\":\"usb_list\",\"tag\":[]}");
+
+	CHECK(streq(one, "{\"result\":\"ok\",\"usb_devices\":[]}"));
+	CHECK(streq(arr, "{\"result\":\"ok\",\"usb_devices\":[]}"));
+	CHECK(none && strstr(none, "\"sys_name\":\"1-6\"") && strstr(none, "\"sys_name\":\"1-3\""));
+	db_gone(db, dir);
+}
+
 /*
  * PCI: by the place of the rule that took them, then by address; the other
  * functions of a pciIommuAddAll group with "iommu_member" (bridges stay with
@@ -250,6 +265,7 @@ int main(int argc, char **argv)
 	test_usb_list_disconnected();
 	test_usb_list_disconnected_by_tag();
 	test_usb_list_tag();
+	test_usb_list_tag_not_text();
 	test_pci_list();
 	test_pci_list_tag();
 	config_free(cfg);
