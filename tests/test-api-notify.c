@@ -137,6 +137,20 @@ static void test_move(void)
 	run_end(&r);
 }
 
+/* usb_detached has its "vm" even when the row names none: null, as the original's key is always there. */
+static void test_detached_vm_always_there(void)
+{
+	struct run r;
+	int64_t id;
+
+	run_start(&r);
+	id = plug(r.db, cfg, MOUSE);
+	collect(&r);
+	CHECK(db_history_add(r.db, id, "test device", HISTORY_DETACHED, NULL, "ok") == 0);
+	CHECK(streq(collect(&r), "{\"event\":\"usb_detached\",\"usb_device\":" MOUSE_KEY ",\"vm\":null}\n"));
+	run_end(&r);
+}
+
 /* Unplugged while in a VM: usb_disconnected waits for the detach, as the original sends it after. */
 static void test_unplug_waits_for_detach(void)
 {
@@ -324,6 +338,7 @@ int main(int argc, char **argv)
 	test_plug_then_attached();
 	test_select_vm();
 	test_move();
+	test_detached_vm_always_there();
 	test_unplug_waits_for_detach();
 	test_unplug_and_detach_together();
 	test_unplug_not_attached();

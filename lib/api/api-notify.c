@@ -112,9 +112,8 @@ static json_object *note_new(const char *kind, const char *event)
 	return o;
 }
 
-/* {"event": KIND_EVENT, "KIND_device": DEVICE[, "vm": VM]}; takes DEVICE. */
-static json_object *note_device(const char *kind, const char *event, json_object *device,
-				const char *vm)
+/* {"event": KIND_EVENT, "KIND_device": DEVICE}; takes DEVICE. */
+static json_object *note_device(const char *kind, const char *event, json_object *device)
 {
 	json_object *o = device ? note_new(kind, event) : NULL;
 	char key[32];
@@ -125,8 +124,16 @@ static json_object *note_device(const char *kind, const char *event, json_object
 	}
 	snprintf(key, sizeof(key), "%s_device", kind);
 	json_object_object_add(o, key, device);
-	if (vm)
-		json_object_object_add(o, "vm", json_object_new_string(vm));
+	return o;
+}
+
+/* An attached or detached note: "vm" last, there even when unknown (null), as in the original. */
+static json_object *note_vm(const char *kind, const char *event, json_object *device, const char *vm)
+{
+	json_object *o = note_device(kind, event, device);
+
+	if (o)
+		json_object_object_add(o, "vm", vm ? json_object_new_string(vm) : NULL);
 	return o;
 }
 
@@ -159,7 +166,7 @@ static json_object *allowed_vms(const char *detail)
 
 static json_object *select_note(struct collect *c, const struct db_api_row *row)
 {
-	json_object *o = note_device("usb", "select_vm", device_object(c, row), NULL);
+	json_object *o = note_device("usb", "select_vm", device_object(c, row));
 
 	if (o)
 		json_object_object_add(o, "allowed_vms", allowed_vms(row->detail));
@@ -168,7 +175,7 @@ static json_object *select_note(struct collect *c, const struct db_api_row *row)
 
 static int unplugged(struct collect *c, const struct db_api_row *row, const char *kind, bool pci)
 {
-	json_object *note = note_device(kind, "disconnected", device_key(&row->dev, pci), NULL);
+	json_object *note = note_device(kind, "disconnected", device_key(&row->dev, pci));
 	bool awaited = false;
 	int r = db_api_detach_awaited(c->ctx->db, row->device_id, row->id, &awaited);
 
@@ -193,7 +200,7 @@ static int connected(struct collect *c, const struct db_api_row *row, const char
 		json_object_put(dev);
 		return 0;
 	}
-	send_note(c, note_device(kind, "connected", dev, NULL));
+	send_note(c, note_device(kind, "connected", dev));
 	return 0;
 }
 
@@ -216,14 +223,12 @@ static int row_one(void *userdata, const struct db_api_row *row)
 			send_note(c, select_note(c, row));
 		return 0;
 	case HISTORY_ATTACHED:
-		send_note(c, note_device(kind, "attached", device_object(c, row),
-					 row->vm));
+		send_note(c, note_vm(kind, "attached", device_object(c, row), row->vm));
 		return 0;
 	case HISTORY_DETACHED:
-		send_note(c, note_device(kind, "detached",
-					 pci ? device_object(c, row) :
-					       device_key(&row->dev, false),
-					 row->vm));
+		send_note(c, note_vm(kind, "detached",
+				     pci ? device_object(c, row) : device_key(&row->dev, false),
+				     row->vm));
 		release_device(c, row->device_id);
 		return 0;
 	case HISTORY_DETACH_FAILED:
