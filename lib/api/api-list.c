@@ -115,11 +115,12 @@ static int add(struct listing *l, json_object *obj, const struct ruleset *set, c
 {
 	struct entry *v = realloc(l->v, (l->n + 1) * sizeof(*v));
 
+	if (v)
+		l->v = v;
 	if (!obj || !v) {
 		json_object_put(obj);
 		return -ENOMEM;
 	}
-	l->v = v;
 	if (member)
 		json_object_object_add(obj, "iommu_member", json_object_new_boolean(true));
 	json_object_object_add(obj, "allowed_vms", allowed_vms(set));
