@@ -218,6 +218,25 @@ static void test_unplug_attach_failed(void)
 	run_end(&r);
 }
 
+/* A queued attach cancelled by the unplug is no end while the device is still in a VM. */
+static void test_unplug_attach_cancelled_while_in_vm(void)
+{
+	struct run r;
+	int64_t id;
+
+	run_start(&r);
+	id = plug(r.db, cfg, MOUSE);
+	attached(&r, id, "vm1");
+	collect(&r);
+	unplugged(&r, MOUSE);
+	CHECK(db_history_add(r.db, id, "test device", HISTORY_ATTACH_CANCELLED, NULL,
+			     "device unplugged before it was attached") == 0);
+	CHECK(streq(collect(&r), ""));
+	detached(&r, id, "vm1");
+	CHECK(streq(collect(&r), MOUSE_DETACHED("vm1") MOUSE_GONE));
+	run_end(&r);
+}
+
 /* Its attachment went with no history row (statd found nothing to detach): out at the next collect. */
 static void test_unplug_attachment_gone(void)
 {
@@ -343,6 +362,7 @@ int main(int argc, char **argv)
 	test_unplug_and_detach_together();
 	test_unplug_not_attached();
 	test_unplug_attach_failed();
+	test_unplug_attach_cancelled_while_in_vm();
 	test_unplug_attachment_gone();
 	test_replug_releases();
 	test_hold_bounded();

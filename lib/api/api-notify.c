@@ -88,6 +88,21 @@ static void release_device(struct collect *c, int64_t device_id)
 			i++;
 }
 
+static int release_settled_device(struct collect *c, const struct db_api_row *row)
+{
+	bool awaited = false;
+	int r = 0;
+
+	for (size_t i = 0; i < n_held; i++)
+		if (held[i].device_id == row->device_id) {
+			r = db_api_detach_awaited(c->ctx->db, row->device_id, row->id, &awaited);
+			break;
+		}
+	if (r == 0 && !awaited)
+		release_device(c, row->device_id);
+	return r;
+}
+
 static void hold(struct collect *c, int64_t device_id, int64_t row_id, json_object *note)
 {
 	if (!note) {
@@ -233,12 +248,14 @@ static int row_one(void *userdata, const struct db_api_row *row)
 		return 0;
 	case HISTORY_DETACH_FAILED:
 	case HISTORY_DETACH_TIMEOUT:
+		/* The detach ended without a detached note: the device is gone all the same. */
+		release_device(c, row->device_id);
+		return 0;
 	case HISTORY_ATTACH_FAILED:
 	case HISTORY_ATTACH_CANCELLED:
 	case HISTORY_FORGOTTEN:
-		/* The ends db_api_detach_awaited() waits for: no detached note, the device is gone. */
-		release_device(c, row->device_id);
-		return 0;
+		/* Maybe the end: unless it is still in a VM, its detach to come. */
+		return release_settled_device(c, row);
 	case HISTORY_UNPLUGGED:
 		return unplugged(c, row, kind, pci);
 	default:
