@@ -211,6 +211,21 @@ static void test_usb_list_tag_not_text(void)
 	db_gone(db, dir);
 }
 
+/* No config loaded: no rule set takes anything, and nothing fails. */
+static void test_list_without_config(void)
+{
+	char dir[] = "/tmp/vhotplug-test-api-XXXXXX";
+	struct db *db = db_fresh(dir);
+	struct config *loaded = cfg;
+	_cleanup_free_ char *got = NULL;
+
+	cfg = NULL;
+	got = list(db, DEV_USB, "{\"action\":\"usb_list\"}");
+	cfg = loaded;
+	CHECK(streq(got, "{\"result\":\"ok\",\"usb_devices\":[]}"));
+	db_gone(db, dir);
+}
+
 /*
  * PCI: by the place of the rule that took them, then by address; the other
  * functions of a pciIommuAddAll group with "iommu_member" (bridges stay with
@@ -266,6 +281,7 @@ int main(int argc, char **argv)
 	test_usb_list_disconnected_by_tag();
 	test_usb_list_tag();
 	test_usb_list_tag_not_text();
+	test_list_without_config();
 	test_pci_list();
 	test_pci_list_tag();
 	config_free(cfg);

@@ -313,7 +313,8 @@ int api_list(struct api_ctx *ctx, enum dev_kind kind, json_object *req, struct a
 	int r;
 
 	filters_read(&l, req);
-	r = l.udev ? scan(&l, kind) : -ENOMEM;
+	/* No config (none loaded yet): no rule set takes anything. */
+	r = !ctx->cfg ? 0 : l.udev ? scan(&l, kind) : -ENOMEM;
 	if (r == 0) {
 		ans->reply = reply(&l, kind);
 	} else if (r != -ENOMEM) {
