@@ -62,10 +62,12 @@ notes_until() {
 	echo "$NOTES_PID" >"$DIR/peek.pid"
 }
 
-# notes_done: the watcher saw its N notes (its exit status 0).
+# notes_done: wait for the watcher; it fails unless the watcher saw its N notes.
 notes_done() {
-	wait "$NOTES_PID"
+	local status=0
+	wait "$NOTES_PID" || status=$?
 	rm -f "$DIR/peek.pid"
+	return "$status"
 }
 
 @test "plug, then unplug: usb_connected, usb_attached, then usb_detached before usb_disconnected" {
@@ -75,8 +77,7 @@ notes_done() {
 	plug webcam
 	wait_until in_vm "$VM1" "${DEV_QDEV[webcam]}"
 	unplug webcam
-	run notes_done
-	assert_success
+	notes_done
 	run cat "$DIR/notes"
 	assert_output - <<-EOF
 	{"event":"usb_connected","usb_device":$WEBCAM}
@@ -97,8 +98,7 @@ notes_done() {
 	assert_success
 	run ctl attach 046d:c077 vm2
 	assert_success
-	run notes_done
-	assert_success
+	notes_done
 	run cat "$DIR/notes"
 	assert_output - <<-EOF
 	{"event":"usb_connected","usb_device":$MOUSE}
