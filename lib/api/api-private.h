@@ -20,3 +20,18 @@ int api_list(struct api_ctx *ctx, enum dev_kind kind, json_object *req, struct a
 /* vmm_args: the reply to REQ, now or pending (binding to vfio-pci may wait for /dev/vfio). */
 int api_vmm_args(struct api_ctx *ctx, const struct api_caller *caller, json_object *req,
 		 struct api_answer *ans);
+
+/*
+ * Device objects (api-device.c): the original's USBInfo.to_dict() and
+ * PCIInfo.to_dict(), keys in its order.
+ */
+struct udev;
+struct udev_device;
+/* Of UD (a usb_device for DEV_USB, a function for DEV_PCI) as udev has it now; NULL: no memory. */
+json_object *api_device_udev(struct udev_device *ud, enum dev_kind kind);
+/* As the database recorded it: what only sysfs knows is null. */
+json_object *api_device_recorded(const struct db_api_device *d);
+/* From sysfs while the device is there (UDEV may be NULL: never), else as recorded. */
+json_object *api_device_object(struct udev *udev, const struct db_api_device *d);
+/* The original's is_usb_hub() of a USB object: class 9, or an interface of class 9. */
+bool api_device_usb_hub(json_object *usb);

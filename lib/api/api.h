@@ -75,6 +75,8 @@ static inline void api_call_free(struct api_call *call)
  * reference if it keeps it). *LAST_ID advances past what was read.
  * api_notify_start() sets *LAST_ID to the newest row: only what happens
  * after a client subscribed is sent.
+ * One reader: the notes held between collects (a disconnect waits for its
+ * detach) are lib/api's, and api_notify_start() drops them.
  */
 int api_notify_start(struct api_ctx *ctx, int64_t *last_id);
 int api_notify_collect(struct api_ctx *ctx, int64_t *last_id,

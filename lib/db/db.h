@@ -374,3 +374,34 @@ typedef int (*db_suspended_fn)(void *userdata, const char *ident, const char *vm
 /* Call FN for each device a suspend of BUS took (from VM, unless NULL), oldest first. */
 int db_suspended_each(struct db *db, const char *bus, const char *vm, db_suspended_fn fn,
 		      void *userdata);
+
+/* ---- the original's JSON API (db-api.c; lib/api is its user); strings borrowed ---- */
+
+/* What the devices table holds of a device. */
+struct db_api_device {
+	const char *kind, *devpath, *sysname, *devnode;	/* kind NULL: no device */
+	const char *vendor_name, *product_name, *serial;
+	int vendor_id, product_id, busnum, devnum;	/* -1: unknown */
+	bool present;
+};
+/* A history row with its device as the devices table has it now. */
+struct db_api_row {
+	int64_t id, device_id;		/* device_id 0: none */
+	const char *event, *vm, *detail;
+	struct db_api_device dev;
+};
+typedef int (*db_api_row_fn)(void *userdata, const struct db_api_row *row);
+/* FN for each history row after AFTER_ID, oldest first, all in one snapshot. */
+int db_api_history(struct db *db, int64_t after_id, db_api_row_fn fn, void *userdata);
+/* The newest history row's id into *ID, 0 when there is none. */
+int db_api_history_last(struct db *db, int64_t *id);
+/*
+ * Does a detach of DEVICE_ID remain to be recorded after history row
+ * AFTER_ID: it has an attachment row, or such an outcome is recorded after it?
+ */
+int db_api_detach_awaited(struct db *db, int64_t device_id, int64_t after_id, bool *awaited);
+/*
+ * The device recorded plugged in at DEVPATH: its identity and the VM it is
+ * in, each NULL when none (caller frees).
+ */
+int db_api_device_at(struct db *db, const char *devpath, char **ident, char **vm);
