@@ -100,7 +100,7 @@ print([x["vm"] for x in d["usb_devices"] if x["device_node"] == sys.argv[1]][0])
 	plug mouse
 	wait_until events_are $'usb_connected\nusb_select_vm'
 	# notify_usb_connected / notify_usb_select_vm: the device's to_dict() in full.
-	assert_equal "$(note 1 | cut -c1-70)" '{"event": "usb_connected", "usb_device": {"device_node": "/dev/bus/us'
+	assert_equal "$(note 1 | cut -c1-81)" "{\"event\": \"usb_connected\", \"usb_device\": {\"device_node\": \"$MOUSE_NODE\", "
 	run --separate-stderr "$PYTHON" -S -c '
 import json, sys
 d = json.loads(sys.argv[1])
@@ -172,6 +172,10 @@ not_in_vm() {
 	assert_equal "$(mouse_vm)" None
 	run api '{"action": "usb_list", "disconnected": true}'
 	assert_output --partial "\"device_node\": \"$MOUSE_NODE\""
+	# device.py get_usb_device_list(): false leaves the disconnected out.
+	run api '{"action": "usb_list", "disconnected": false}'
+	assert_success
+	refute_output --partial "\"device_node\": \"$MOUSE_NODE\""
 	run api "{\"action\": \"usb_detach\", \"device_node\": \"$MOUSE_NODE\"}"
 	assert_output "{\"result\": \"failed\", \"error\": \"Device $MOUSE_NAME is not attached to any VM\"}"
 
