@@ -185,15 +185,6 @@ static void int_or_die(const char *usage, const char *prog, const char *name, co
 		die(usage, prog, "argument %s: invalid int value: %s", name, quoted(val));
 }
 
-/* What the unrecognized or value-less argument ARG names among LONGOPTS. */
-static const char *arg_name(const char *arg)
-{
-	static char buf[64];
-
-	snprintf(buf, sizeof(buf), "%.*s", (int)strcspn(arg, "="), arg);
-	return buf;
-}
-
 static void add_unknown(char *buf, size_t size, const char *arg)
 {
 	size_t len = strlen(buf);
@@ -240,9 +231,10 @@ static void parse_leaf(const struct cli_command *cmd, int argc, char **argv, str
 			}
 			exit(0);
 		}
-		if (c == ':')
-			die(cmd->usage, prog, "argument %s: expected one argument", arg_name(argv[optind - 1]));
-		if (c == '?') {
+		if (c == ':' && optopt >= 1000)	/* glibc sets optopt to the option's val */
+			die(cmd->usage, prog, "argument --%s: expected one argument",
+			    defs[optopt - 1000].name);
+		if (c == '?' || c == ':') {
 			add_unknown(unknown, size, argv[optind - 1]);
 			continue;
 		}
@@ -339,8 +331,7 @@ static void parse_top(int argc, char **argv, struct cli_target *t, bool *transpo
 			break;
 		case ':':
 			die(top_usage, "vhotplugcli", "argument %s: expected one argument",
-			    top_name(optopt ? optopt : 0) [0] != '?' ? top_name(optopt) :
-			    arg_name(argv[optind - 1]));
+			    top_name(optopt));
 		default:
 			add_unknown(unknown, size, argv[optind - 1]);
 		}
