@@ -324,8 +324,10 @@ int cmd_vmm_args(const struct cli_target *t, const struct cli_args *a)
 	char *result;
 	int r;
 
-	if (!req)
-		return simple(t, NULL, "", "");
+	if (!req) {
+		cli_log(CLI_ERROR, "%s", strerror(ENOMEM));
+		return 1;
+	}
 	add_str(req, "vm", a->str[O_VM]);
 	add_str(req, "qemu_bus_prefix", a->str[O_PREFIX]);
 	add_int(req, "qemu_bus_start_index", a, O_START_INDEX);
