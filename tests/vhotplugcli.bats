@@ -358,3 +358,18 @@ except OSError:
 		assert_line "DEBUG Connecting to unix socket $SOCK"
 	fi
 }
+
+@test "-t tcp -s -p: the same request over tcp" {
+	local deadline=$((SECONDS + 60)) portfile=$BATS_TEST_TMPDIR/port
+	"$PYTHON" "$top_srcdir/tests/fake-api-server" "tcp:$portfile" "$REC" '{"result": "ok"}' 3>&- &
+	FAKE_PID=$!
+	until [ -s "$portfile" ]; do
+		[ "$SECONDS" -lt "$deadline" ] || fail "the fake API server did not start"
+		sleep 0.1
+	done
+	run --separate-stderr "$CLI" -t tcp -s 127.0.0.1 -p "$(cat "$portfile")" pci resume --vm net-vm
+	assert_success
+	# apiclient.py pci_resume(vm); vhotplugcli.py pci_resume()
+	assert_equal "$(cat "$REC")" "$(pyjson '{"action": "pci_resume", "vm": "net-vm"}')"
+	assert_equal "$stderr" "INFO Successfully resumed"
+}
