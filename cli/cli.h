@@ -36,7 +36,7 @@ struct cli_target {
 struct cli_conn {
 	int fd;
 	char *buf;			/* bytes read and not yet returned as lines */
-	size_t len;
+	size_t len, cap;
 	char err[512];			/* why the last call failed, in the original's words */
 };
 
@@ -61,6 +61,8 @@ void py_str(FILE *f, json_object *o);
 void py_repr(FILE *f, json_object *o);
 void py_repr_bytes(FILE *f, const char *s, size_t len);
 size_t py_codepoints(const char *s);
+/* Would Python's strict UTF-8 decoder accept S? */
+bool py_utf8_valid(const char *s, size_t len);
 /* OBJ's member KEY as str(), or NULL when OBJ has no such key. */
 char *py_member_str(json_object *obj, const char *key);
 char *py_to_str(json_object *o);

@@ -62,6 +62,20 @@ size_t py_codepoints(const char *s)
 	return n;
 }
 
+bool py_utf8_valid(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		/* A decoded text never holds surrogates: these are bad bytes. */
+		uint32_t cp = utf8_next((const unsigned char *)s, len, &i);
+
+		if (cp >= 0xdc80 && cp <= 0xdcff)
+			return false;
+	}
+	return true;
+}
+
 static void put_u16(FILE *f, uint32_t cp)
 {
 	fprintf(f, "\\u%04x", cp);

@@ -373,3 +373,10 @@ except OSError:
 	assert_equal "$(cat "$REC")" "$(pyjson '{"action": "pci_resume", "vm": "net-vm"}')"
 	assert_equal "$stderr" "INFO Successfully resumed"
 }
+
+@test "a reply that is not UTF-8: an error and status 1, as the original's decode() fails" {
+	fake_api "$(printf '{"result": "ok", "vmm_args": ["\xe0\x80\x80"]}')"
+	run -1 --separate-stderr timeout 300 "$CLI" --timeout 200 -t unix -u "$SOCK" vmm args --vm V
+	assert_output ""
+	assert_equal "$stderr" "ERROR API response is not UTF-8"
+}
