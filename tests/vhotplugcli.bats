@@ -8,7 +8,9 @@
 # vhotplugcli/vhotplugcli.py applied to the same reply (its logging format
 # is "%(levelname)s %(message)s", on stderr).
 #
-# VHOTPLUGCLI_SOCKET names the socket (default: one in the test's tmpdir).
+# VHOTPLUGCLI_SOCKET names another server's socket: then the tests that
+# need the scripted server's canned replies skip, the others run against it
+# (its socket is never removed).
 
 bats_require_minimum_version 1.5.0
 
@@ -21,9 +23,11 @@ setup_file() {
 setup() {
 	CLI=$top_builddir/cli/vhotplugcli
 	SOCK=${VHOTPLUGCLI_SOCKET:-$BATS_TEST_TMPDIR/api.sock}
+	NOSOCK=$BATS_TEST_TMPDIR/none.sock
 	REC=$BATS_TEST_TMPDIR/requests
 	FAKE_PID=
-	rm -f "$SOCK" "$REC"
+	[ -n "${VHOTPLUGCLI_SOCKET:-}" ] || rm -f "$SOCK"
+	rm -f "$REC"
 }
 
 teardown() {
@@ -39,12 +43,17 @@ teardown() {
 # fake_api REPLY...: serve $SOCK, answering REPLY... in order; wait until it accepts.
 fake_api() {
 	local deadline=$((SECONDS + 60))
+	need_fake
 	"$PYTHON" "$top_srcdir/tests/fake-api-server" "$SOCK" "$REC" "$@" 3>&- &
 	FAKE_PID=$!
 	until [ -S "$SOCK" ]; do
 		[ "$SECONDS" -lt "$deadline" ] || fail "the fake API server did not start"
 		sleep 0.1
 	done
+}
+
+need_fake() {
+	[ -z "${VHOTPLUGCLI_SOCKET:-}" ] || skip "needs the scripted server's replies, not $VHOTPLUGCLI_SOCKET"
 }
 
 # Always -t unix: inside a VM the original (and so vhotplugcli) defaults to vsock.
@@ -256,7 +265,7 @@ INFO $(pyeval 'str(r)' "$n2")"
 }
 
 @test "no socket: the original's connect error, status 1" {
-	run -1 --separate-stderr cli usb suspend
+	run -1 --separate-stderr "$CLI" -t unix -u "$NOSOCK" usb suspend
 	assert_equal "$stderr" "ERROR Failed to connect: $("$PYTHON" -c 'import errno, os; print(str(OSError(errno.ENOENT, os.strerror(errno.ENOENT))))')"
 }
 
@@ -275,6 +284,7 @@ INFO $(pyeval 'str(r)' "$n2")"
 
 @test "vmm args: waits for the API to appear, as the original retries" {
 	local deadline=$((SECONDS + 60)) log=$BATS_TEST_TMPDIR/vmm.log
+	need_fake
 	cli_bg "$BATS_TEST_TMPDIR/out" "$log" vmm args --vm V
 	until grep -q '^WARNING Failed to connect: ' "$log"; do
 		[ "$SECONDS" -lt "$deadline" ] || fail "vmm args did not retry"
@@ -287,7 +297,7 @@ INFO $(pyeval 'str(r)' "$n2")"
 }
 
 @test "vmm args: gives up after --timeout when the API never appears" {
-	run -1 --separate-stderr timeout 300 "$CLI" --timeout 1 -t unix -u "$SOCK" vmm args --vm V
+	run -1 --separate-stderr timeout 300 "$CLI" --timeout 1 -t unix -u "$NOSOCK" vmm args --vm V
 	[[ "${stderr_lines[0]}" == "WARNING Failed to connect: "* ]] || fail "no warning first: $stderr"
 	assert_equal "${stderr_lines[-1]}" "ERROR Gave up after 1 s: Failed to connect: $("$PYTHON" -c 'import errno, os; print(str(OSError(errno.ENOENT, os.strerror(errno.ENOENT))))')"
 }
