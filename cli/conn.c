@@ -237,7 +237,8 @@ static bool parse_line(const char *s, size_t n, json_object **out)
 	size_t end;
 
 	*out = NULL;
-	tok = json_tokener_new();
+	/* Python nests as deep as its recursion limit, about 1000; json-c 32. */
+	tok = json_tokener_new_ex(1000);
 	if (!tok)
 		return false;
 	/* With its NUL, as json_tokener_parse() does: a number then ends. */

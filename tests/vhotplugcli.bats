@@ -390,3 +390,12 @@ except OSError:
 	assert_output ""
 	assert_equal "$stderr" "ERROR API response is not UTF-8"
 }
+
+@test "usb list: a value nested 40 deep is read and printed as Python does" {
+	local reply
+	reply='{"result": "ok", "usb_devices": [{"vid": "04f2", "pid": "b751", "vendor_name": "v", "product_name": "p", "nested": '$("$PYTHON" -c 'print("[" * 40 + "1" + "]" * 40)')'}]}'
+	fake_api "$reply"
+	run --separate-stderr timeout 300 "$CLI" --timeout 30 -t unix -u "$SOCK" usb list
+	assert_success
+	assert_equal "$output" "$(pyeval "$usb_list_py" "$reply")"
+}
