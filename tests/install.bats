@@ -35,6 +35,7 @@ setup_file() {
 @test "install: statd in sbindir, vhotplugctl in bindir, schema.sql in pkgdatadir" {
 	[ -x "$INST$(make_var sbindir)/vhotplug-statd" ]
 	[ -x "$INST$(make_var bindir)/vhotplugctl" ]
+	[ -x "$INST$(make_var bindir)/vhotplugcli" ]
 	cmp "$INST$(make_var pkgdatadir)/schema.sql" "$top_srcdir/sql/schema.sql"
 }
 
@@ -146,6 +147,7 @@ reconfigure_make() {
 	man5=$INST$(make_var mandir)/man5
 	man8=$INST$(make_var mandir)/man8
 	[ -f "$man5/vhotplug.json.5" ] || fail "no $man5/vhotplug.json.5"
+	[ -f "$INST$(make_var mandir)/man1/vhotplugcli.1" ] || fail "no man1/vhotplugcli.1"
 	for p in vhotplug-statd vhotplug-helper vhotplugctl; do
 		[ -f "$man8/$p.8" ] || fail "no $man8/$p.8"
 	done

@@ -5,6 +5,7 @@ set -u
 : "${top_builddir:=.}"
 command -v groff >/dev/null 2>&1 || { echo "SKIP: no groff"; exit 77; }
 pages="man/vhotplug-statd.8 man/vhotplug-helper.8 man/vhotplugctl.8 man/vhotplug.json.5"
+pages="$pages man/vhotplugcli.1"
 rc=0
 for p in $pages; do
 	f=$top_builddir/$p

@@ -77,6 +77,7 @@ must_exist /usr/sbin/vhotplug-statd /usr/bin/vhotplugctl /usr/libexec/vhotplug/v
 	/usr/share/man/man8/vhotplug-statd.8.gz /usr/share/man/man8/vhotplug-helper.8.gz \
 	/usr/share/man/man8/vhotplugctl.8.gz /usr/share/man/man5/vhotplug.json.5.gz \
 	/etc/vhotplug/vhotplug.json /usr/share/doc/$pkg/examples/vhotplug.json \
+	/usr/bin/vhotplugcli /usr/share/man/man1/vhotplugcli.1.gz \
 	/usr/share/vhotplug/schema.sql /usr/share/doc/$pkg/copyright
 grep -q 'RUN+="/usr/libexec/vhotplug/vhotplug-helper"' /usr/lib/udev/rules.d/90-vhotplug.rules ||
 	fail "the udev rules do not run /usr/libexec/vhotplug/vhotplug-helper"
