@@ -55,8 +55,7 @@ int conn_request(struct cli_conn *c, const struct cli_target *t, json_object *re
 		 json_object **reply);
 bool cli_running_in_vm(void);
 
-/* Python's json.dumps(obj) (ensure_ascii, ", " and ": "), str() and repr(). */
-void py_dumps(FILE *f, json_object *o);
+/* Python's str() and repr() of a reply's values (json.dumps() is lib/basics/pyjson.c). */
 void py_str(FILE *f, json_object *o);
 void py_repr(FILE *f, json_object *o);
 void py_repr_bytes(FILE *f, const char *s, size_t len);

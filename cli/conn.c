@@ -21,6 +21,7 @@
 #include <linux/vm_sockets.h>
 
 #include "cli.h"
+#include "pyjson.h"
 
 static int fail(struct cli_conn *c, int ret, const char *fmt, ...) _printf_(3, 4);
 static int fail(struct cli_conn *c, int ret, const char *fmt, ...)
@@ -156,16 +157,16 @@ int conn_open(struct cli_conn *c, const struct cli_target *t)
 
 int conn_send(struct cli_conn *c, json_object *req)
 {
-	_cleanup_free_ char *line = NULL;
+	_cleanup_free_ char *json = NULL, *line = NULL;
 	size_t len = 0, off = 0;
-	FILE *f = open_memstream(&line, &len);
 
-	if (!f)
-		return fail_errno(c, -EIO, "", errno);
-	py_dumps(f, req);
-	fputc('\n', f);
-	if (fclose(f) != 0)
+	/* The request as the original's json.dumps() wrote it. */
+	json = pyjson_dumps(req, &len);
+	if (!json || asprintf(&line, "%s\n", json) < 0) {
+		line = NULL;
 		return fail_errno(c, -EIO, "", ENOMEM);
+	}
+	len++;
 	if (cli_debug)
 		cli_log(CLI_DEBUG, "Sending: %s", line);
 	while (off < len) {

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * JSON values written as the original's Python writes them: requests as
- * json.dumps() (so a server that compares lines sees the same bytes) and
- * output as str() and repr() of what json.loads() made of a reply, which
- * is what the original's print() and logging show.
+ * A reply's values shown as the original's Python shows them: str() and
+ * repr() of what json.loads() made of it, which is what its print() and
+ * logging write. Requests go out through lib/basics/pyjson.c's json.dumps().
  */
 #include <math.h>
 #include <stdint.h>
@@ -76,41 +75,6 @@ bool py_utf8_valid(const char *s, size_t len)
 	return true;
 }
 
-static void put_u16(FILE *f, uint32_t cp)
-{
-	fprintf(f, "\\u%04x", cp);
-}
-
-static void dumps_string(FILE *f, const char *s, size_t len)
-{
-	size_t i = 0;
-
-	fputc('"', f);
-	while (i < len) {
-		uint32_t cp = utf8_next((const unsigned char *)s, len, &i);
-
-		switch (cp) {
-		case '"': fputs("\\\"", f); continue;
-		case '\\': fputs("\\\\", f); continue;
-		case '\n': fputs("\\n", f); continue;
-		case '\r': fputs("\\r", f); continue;
-		case '\t': fputs("\\t", f); continue;
-		case '\b': fputs("\\b", f); continue;
-		case '\f': fputs("\\f", f); continue;
-		}
-		if (cp >= 0x20 && cp <= 0x7e)
-			fputc((int)cp, f);
-		else if (cp < 0x10000)
-			put_u16(f, cp);
-		else {
-			cp -= 0x10000;
-			put_u16(f, 0xd800 | (cp >> 10));
-			put_u16(f, 0xdc00 | (cp & 0x3ff));
-		}
-	}
-	fputc('"', f);
-}
-
 /* Python's float repr: the shortest digits that read back the same. */
 static void put_float(FILE *f, double d)
 {
@@ -176,44 +140,6 @@ static void put_scalar(FILE *f, json_object *o)
 		break;
 	default:
 		fputs("None", f);
-	}
-}
-
-void py_dumps(FILE *f, json_object *o)
-{
-	bool first = true;
-
-	switch (json_object_get_type(o)) {
-	case json_type_null:
-		fputs("null", f);
-		return;
-	case json_type_boolean:
-		fputs(json_object_get_boolean(o) ? "true" : "false", f);
-		return;
-	case json_type_string:
-		dumps_string(f, json_object_get_string(o), json_object_get_string_len(o));
-		return;
-	case json_type_array:
-		fputc('[', f);
-		for (size_t k = 0; k < json_object_array_length(o); k++) {
-			fputs(k ? ", " : "", f);
-			py_dumps(f, json_object_array_get_idx(o, k));
-		}
-		fputc(']', f);
-		return;
-	case json_type_object:
-		fputc('{', f);
-		json_object_object_foreach(o, key, val) {
-			fputs(first ? "" : ", ", f);
-			first = false;
-			dumps_string(f, key, strlen(key));
-			fputs(": ", f);
-			py_dumps(f, val);
-		}
-		fputc('}', f);
-		return;
-	default:
-		put_scalar(f, o);
 	}
 }
 
