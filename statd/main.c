@@ -20,6 +20,7 @@
 
 #include "clock.h"
 #include "backlog.h"
+#include "authorize.h"
 #include "config.h"
 #include "connected.h"
 #include "datagram.h"
@@ -166,6 +167,7 @@ static void reload(struct statd *s)
 		return;
 	}
 	vmm_set_config(s->vmm, cfg);
+	statd_usbauth_apply(s->db, s->cfg, cfg);
 	config_free(s->cfg);
 	s->cfg = cfg;
 	vmwatch_set_config(s->watch, cfg);
@@ -270,6 +272,7 @@ static int setup(struct statd *s)
 		return r;
 	loop_set_post(s->loop, on_post, s);
 	vmwatch_set_config(s->watch, s->cfg);
+	statd_usbauth_apply(s->db, NULL, s->cfg);
 	if (s->attach_connected && statd_attach_connected(s->cfg, s->db) < 0)
 		log_err("could not queue the devices already connected");
 	return 0;

@@ -20,7 +20,7 @@ warnings_of() {
 	warnings_of "$f"
 	for path in pciPassthrough[1].autoOvmf \
 		pciPassthrough[1].qemuUseRootBus pciPassthrough[1].crosvmUseRootBus \
-		acpiPassthrough usbAuthorization general.api general.statePath general.persistency \
+		acpiPassthrough general.api general.statePath general.persistency \
 		general.ovmfCode general.ovmfVars general.modprobe general.modinfo; do
 		[ "$(grep -cF "$f: $path: ignored" <<<"$stderr")" -eq 1 ] ||
 			fail "no single warning for $path in: $stderr"
@@ -30,6 +30,7 @@ warnings_of() {
 	refute_line --partial driverPath
 	refute_line --partial pciIommuSkipIfShared
 	[[ $stderr != *pciIommuAddAll* ]] || fail "pciIommuAddAll is acted on: $stderr"
+	[[ $stderr != *usbAuthorization* ]] || fail "usbAuthorization is acted on: $stderr"
 }
 
 @test "a rule with every field null or empty warns, naming its path" {

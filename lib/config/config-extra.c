@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Sections upstream knows that this project does not act on yet:
- * acpiPassthrough, usbAuthorization and general.api. They are validated
- * and kept in the config, so that the issues implementing them only add
- * behaviour, and each warns once that it is not acted on.
+ * Sections beside the rule sets: acpiPassthrough and general.api (validated
+ * and kept, each warning once that it is not acted on yet), and
+ * usbAuthorization (lib/host/usbauth.h acts on it).
  */
 #include <errno.h>
 #include <limits.h>
@@ -62,7 +61,6 @@ static const struct key api_keys[] = {
 
 /* The one warning each section gets. */
 static const struct key later_acpi = { .name = "acpiPassthrough" };
-static const struct key later_usb_auth = { .name = "usbAuthorization" };
 static const struct key later_api = { .name = "api" };
 
 static size_t count_acpi_tables(struct json_object *arr)
@@ -171,9 +169,6 @@ int config_parse_usb_auth(struct parser *p, struct json_object *root)
 		return 0;
 	if (!is_type(obj, json_type_object))
 		return config_report(p, "", "usbAuthorization", "expected an object");
-	r = config_note_later(p, "", &later_usb_auth);
-	if (r < 0)
-		return r;
 	r = config_parse_members(p, obj, "usbAuthorization", usb_auth_keys, a, NULL);
 	if (r < 0)
 		return r;
