@@ -315,3 +315,39 @@ queued|usbPassthrough[0].allow[0] ()"
 	[ "$(intent mouse state)" = failed ]
 	alive "$STATD_PID"
 }
+
+# ---- vhotplugctl ------------------------------------------------------------------
+
+# in_tb CMD...: CMD in a testbed of the plugged devices (USBAUTH_UNAUTHORIZED unauthorized).
+in_tb() {
+	umockdev-run --device "$DIR/plugged.umockdev" -- bash -c \
+		". '$top_srcdir/tests/usbauth-testbed.sh'; exec \"\$@\"" bash "$@"
+}
+
+@test "usbauth: vhotplugctl list says a connected device is unauthorized" {
+	auth_config '{ "enable": true }'
+	plug_tb keyboard
+	plug_tb mouse
+	run in_tb "$CTL" -c "$CONFIG" --db "$DB" --run-dir "$RUN" list
+	assert_success
+	assert_line "    identity usb:046d:c31c@1-4, connected, unauthorized"
+	in_tb "$CTL" -c "$CONFIG" --db "$DB" --run-dir "$RUN" list --json >"$DIR/list.json"
+	run "$PYTHON" -c 'import json, sys
+print(" ".join("%s=%s" % (d["sysname"], d["authorized"]) for d in json.load(sys.stdin)["devices"]))' <"$DIR/list.json"
+	assert_output "1-4=False 1-3=False"
+	# Authorized: nothing said.
+	export USBAUTH_UNAUTHORIZED=
+	run in_tb "$CTL" -c "$CONFIG" --db "$DB" --run-dir "$RUN" list
+	assert_line "    identity usb:046d:c31c@1-4, connected"
+}
+
+@test "usbauth: vhotplugctl explain says who authorizes a device, and that one no rule takes stays unauthorized" {
+	auth_config
+	run in_tb "$CTL" explain -c "$CONFIG" /sys/bus/usb/devices/1-4 /sys/bus/usb/devices/1-3 /sys/bus/usb/devices/1-2
+	assert_success
+	assert_line "usbAuthorization: authorized for the host by usbAuthorization.hostAllow[0] (keyboard)"
+	assert_line "usbAuthorization: unauthorized on the host: authorized only just before it goes to its VM"
+	auth_config '{ "enable": true }'
+	run in_tb "$CTL" explain -c "$CONFIG" /sys/bus/usb/devices/1-4
+	assert_line "usbAuthorization: unauthorized: no VM takes it and no usbAuthorization.hostAllow rule does"
+}
