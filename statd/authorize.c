@@ -115,7 +115,8 @@ static int sweep_one(void *userdata, const struct device *dev, const struct matc
 	if (dev->kind != DEV_USB || !dev->devpath)
 		return 0;
 	if (usbauth_is_hub(dev)) {
-		device_set(s->db, dev, "1", "usbAuthorization on: a hub, so that the devices behind it enumerate");
+		device_set(s->db, dev, "1",
+			   "usbAuthorization on: a hub, so that the devices behind it enumerate");
 		return 0;
 	}
 	if (!s->unmatched)
@@ -131,7 +132,8 @@ static int sweep_one(void *userdata, const struct device *dev, const struct matc
 			 host->description ?: "");
 		device_set(s->db, dev, "1", why);
 	} else {
-		device_set(s->db, dev, "0", "deauthorizeUnmatched: no VM has it and no hostAllow rule takes it");
+		device_set(s->db, dev, "0",
+			   "deauthorizeUnmatched: no VM has it and no hostAllow rule takes it");
 	}
 	return 0;
 }
@@ -180,16 +182,20 @@ static void turn_off(struct db *db)
 			strerror(-r));
 	for (size_t i = 0; r == 0 && v[i].path; i++) {
 		char *slash = strrchr(v[i].path, '/');
-		const char *label = strstr(v[i].path, "usbcore") ? "usbcore" : v[i].path;
+		char label[64] = "usbcore";
 		int w;
 
 		if (!slash)
 			continue;
 		*slash = '\0';
+		/* As turn_on named them: "usbcore", or the root hub ("usb1"). */
+		if (!strstr(v[i].path, "usbcore"))
+			snprintf(label, sizeof(label), "%s", usbauth_name(v[i].path));
 		w = usbauth_set(v[i].path, slash + 1, v[i].value);
 		*slash = '/';
+		/* Gone (a root hub unplugged): nothing to give back. */
 		if (w == 0 || w == -ENOENT)
-			db_usbauth_forget(db, v[i].path);	/* gone: a root hub unplugged, nothing to give back */
+			db_usbauth_forget(db, v[i].path);
 		if (w == -ENOENT)
 			continue;
 		if (w < 0)

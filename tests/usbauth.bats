@@ -28,6 +28,7 @@ setup() {
 	export USBAUTH_UNAUTHORIZED="1-3 1-4 1-1"
 	TB_EXTRA=:
 	STRACE=()
+	STATD_PREFIX_RUN=()
 }
 
 teardown() {
@@ -57,7 +58,7 @@ auth_config() {
 
 # statd in its testbed ($TB), optionally under strace (STRACE: its options).
 auth_statd_start() {
-	local run=(exec)
+	local run=(exec ${STATD_PREFIX_RUN[@]+"${STATD_PREFIX_RUN[@]}"})
 	[ ${#STRACE[@]} -eq 0 ] || run=(exec strace "${STRACE[@]}")
 	STATD_PREFIX=(umockdev-run --device "$DIR/plugged.umockdev" -- bash -c \
 		". '$top_srcdir/tests/usbauth-testbed.sh'; $TB_EXTRA; echo \"\$UMOCKDEV_DIR\" >'$DIR/testbed'; ${run[*]} \"\$@\"" bash)
@@ -151,7 +152,7 @@ module/usbcore/parameters/authorized_default|1"
 	run sql "SELECT device || '|' || detail FROM device_history WHERE event = 'authorized'
 	         AND detail LIKE 'usbAuthorization off:%'"
 	assert_line "usbcore|usbAuthorization off: module/usbcore/parameters/authorized_default back to 1"
-	assert_line "bus/usb/devices/usb1/authorized_default|usbAuthorization off: bus/usb/devices/usb1/authorized_default back to 1"
+	assert_line "usb1|usbAuthorization off: bus/usb/devices/usb1/authorized_default back to 1"
 }
 
 @test "usbauth: a saved value is kept across restarts: statd's own 0 never replaces it" {
@@ -241,6 +242,18 @@ queued|usbPassthrough[0].allow[0] ()"
 	assert_output "ignore|done"
 }
 
+@test "usbauth: the helper refuses a symlinked authorized: an authorization_failed row, the link's target untouched" {
+	auth_config
+	TB_EXTRA="echo 0 >\"\$UMOCKDEV_DIR/bait\"; ln -sf \"\$UMOCKDEV_DIR/bait\" \"\$UMOCKDEV_DIR/sys${DEV_PATH[keyboard]}/authorized\""
+	plug_tb keyboard
+	# What the link leads to: still 0.
+	[ "$(cat "$DIR/keyboard.authorized")" = 0 ]
+	run history_of keyboard
+	assert_line "authorization_failed|for the host: usbAuthorization.hostAllow[0] (keyboard); cannot write 1-4/authorized: a symbolic link, not the kernel's attribute: refused"
+	run sql "SELECT action, state FROM intents"
+	assert_output "ignore|done"
+}
+
 # ---- statd: a device for a VM ----------------------------------------------------
 
 @test "usbauth: a device for a VM is authorized before its device_add and deauthorized after its detach" {
@@ -312,6 +325,27 @@ queued|usbPassthrough[0].allow[0] ()"
 	run in_vm "$VM1" vhp-usb-046d-c077.1-3
 	assert_failure
 	# Nothing else lost: statd goes on (the next plug is handled).
+	[ "$(intent mouse state)" = failed ]
+	alive "$STATD_PID"
+}
+
+@test "usbauth: statd meets an unwritable authorized: attach_failed says so, the bus default is back, statd goes on" {
+	auth_config
+	qemu_start vm1
+	TB_EXTRA="chmod 0444 \"\$UMOCKDEV_DIR/sys${DEV_PATH[mouse]}/authorized\""
+	# Root writes whatever the mode says; without CAP_DAC_OVERRIDE it does not.
+	STATD_PREFIX_RUN=(setpriv --bounding-set=-dac_override,-dac_read_search)
+	auth_statd_start
+	plug mouse
+	wait_until has_event mouse attach_failed
+	[ "$(tb $USB1/1-3/authorized)" = 0 ]
+	[ "$(tb $USB1/interface_authorized_default)" = 1 ]
+	run event_detail mouse attach_failed
+	assert_output "cannot authorize it: 1-3/authorized: Permission denied"
+	run event_detail mouse authorization_failed
+	assert_output "cannot authorize it: 1-3/authorized: Permission denied; written: usb1/interface_authorized_default 0, usb1/interface_authorized_default 1"
+	run in_vm "$VM1" vhp-usb-046d-c077.1-3
+	assert_failure
 	[ "$(intent mouse state)" = failed ]
 	alive "$STATD_PID"
 }

@@ -20,7 +20,10 @@
 /* usbcore's default for new devices, relative to the sysfs root (VHOTPLUG_SYSFS_ROOT). */
 #define USBAUTH_USBCORE_DEFAULT "module/usbcore/parameters/authorized_default"
 
-/* ATTR of the device directory DIR ("/devices/...", "/sys/...", or relative to sysfs): 0, 1, or -errno. */
+/*
+ * ATTR of the device directory DIR ("/devices/...", "/sys/...", or relative
+ * to sysfs): 0, 1, or -errno (-EBADMSG: it holds something else).
+ */
 int usbauth_get(const char *dir, const char *attr);
 
 /*
@@ -35,13 +38,13 @@ const char *usbauth_strerror(int r);
 /* "1-3", "usb1": the last component of DIR, for history details. */
 const char *usbauth_name(const char *dir);
 
-/* A hub (device class or an interface of class 9): authorized so that what is behind it enumerates. */
+/* A hub (device class or an interface of class 9): authorized, so that what is behind it enumerates. */
 bool usbauth_is_hub(const struct device *dev);
 
-/* The first enabled usbAuthorization.hostAllow rule that takes DEV, or NULL (also when it is off). */
+/* The first enabled usbAuthorization.hostAllow rule that takes DEV; NULL also when it is off. */
 const struct rule *usbauth_host_rule(const struct config *cfg, const struct device *dev);
 
-/* The root hub of the device SYSNAME ("3-2.1") as a sysfs directory ("bus/usb/devices/usb3"), into BUF. */
+/* The root hub of the device SYSNAME ("3-2.1"), as "bus/usb/devices/usb3", into BUF. */
 int usbauth_root_hub(const char *sysname, char *buf, size_t size);
 
 /*

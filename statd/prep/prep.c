@@ -8,9 +8,11 @@
 
 struct prep_kind {
 	/* NULL: nothing to prepare. */
-	int (*prepare)(struct db *db, const struct config *cfg, const struct vmm_job *j, char *reason, size_t size);
+	int (*prepare)(struct db *db, const struct config *cfg,
+		       const struct vmm_job *j, char *reason, size_t size);
 	/* NULL: nothing to give back. */
-	int (*restore)(struct db *db, const struct config *cfg, const struct vmm_job *j, char *detail, size_t size);
+	int (*restore)(struct db *db, const struct config *cfg,
+		       const struct vmm_job *j, char *detail, size_t size);
 };
 
 static const struct prep_kind kinds[DEV_KIND_MAX] = {
@@ -19,7 +21,8 @@ static const struct prep_kind kinds[DEV_KIND_MAX] = {
 	[DEV_EVDEV] = { .prepare = prep_evdev_prepare },
 };
 
-int prep_attach(struct db *db, const struct config *cfg, const struct vmm_job *j, char *reason, size_t size)
+int prep_attach(struct db *db, const struct config *cfg,
+		const struct vmm_job *j, char *reason, size_t size)
 {
 	const struct prep_kind *k = &kinds[j->kind];
 
@@ -27,7 +30,8 @@ int prep_attach(struct db *db, const struct config *cfg, const struct vmm_job *j
 	return k->prepare ? k->prepare(db, cfg, j, reason, size) : PREP_READY;
 }
 
-int prep_restore(struct db *db, const struct config *cfg, const struct vmm_job *j, char *detail, size_t size)
+int prep_restore(struct db *db, const struct config *cfg,
+		 const struct vmm_job *j, char *detail, size_t size)
 {
 	const struct prep_kind *k = &kinds[j->kind];
 
