@@ -189,9 +189,9 @@ static int decide(struct db *db, const struct config *cfg, const struct device *
 		  struct db_intent *in, const char *label)
 {
 	struct match_result m;
-
 	int r;
 
+	/* Left on the host: usbAuthorization may give it to the host's drivers (hostAllow). */
 	if (!match_device(cfg, dev, &m, NULL)) {
 		r = record_ignore(db, in, label, "no rule set takes it");
 		return r ?: intake_authorize(db, cfg, dev, in->device_id, label);
