@@ -16,6 +16,7 @@
 #include "match.h"
 #include "pcigroup.h"
 #include "safety.h"
+#include "usbauth.h"
 
 /* Accept a syspath, or a device node (/dev/input/event5) for convenience. */
 static struct udev_device *lookup(struct udev *udev, const char *arg)
@@ -157,12 +158,36 @@ out:
 		fprintf(f, "%s\n", v->refused);
 }
 
+/* usbAuthorization: whether the host lets the device configure, and who decides. */
+static const char *authorization(const struct config *cfg, const struct device *dev,
+				 const struct match_result *res, const struct verdict *v,
+				 char *buf, size_t size)
+{
+	const struct rule *host;
+
+	if (dev->kind != DEV_USB || !cfg->usb_auth.enabled)
+		return NULL;
+	if (usbauth_is_hub(dev))
+		return "authorized: a hub, so that the devices behind it enumerate";
+	if (res->set && res->set->target_vm && !v->refused[0])
+		return "unauthorized on the host: authorized only just before it goes to its VM";
+	host = usbauth_host_rule(cfg, dev);
+	if (host) {
+		snprintf(buf, size, "authorized for the host by %s (%s)", host->path,
+			 host->description ?: "");
+		return buf;
+	}
+	return "unauthorized: no VM takes it and no usbAuthorization.hostAllow rule does";
+}
+
 static int explain_one(const struct config *cfg, struct udev *udev, const char *arg, bool json)
 {
 	struct udev_device *ud = lookup(udev, arg);
 	struct match_result res;
 	struct verdict v = { .refused = "" };
 	struct device *dev = NULL;
+	const char *auth;
+	char abuf[300];
 	_cleanup_free_ char *why = NULL;
 	_cleanup_free_ char *desc = NULL;
 	size_t len;
@@ -187,6 +212,9 @@ static int explain_one(const struct config *cfg, struct udev *udev, const char *
 	}
 	match_device(cfg, dev, &res, f);
 	judge(cfg, dev, &res, &v, f);
+	auth = authorization(cfg, dev, &res, &v, abuf, sizeof(abuf));
+	if (auth)
+		fprintf(f, "usbAuthorization: %s\n", auth);
 	fclose(f);
 	desc = device_describe(dev);
 	if (json)

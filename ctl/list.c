@@ -10,6 +10,7 @@
 
 #include "ctl.h"
 #include "log.h"
+#include "usbauth.h"
 
 #define USAGE "vhotplugctl list [--vm VM] [--tag TAG] [--connected|--disconnected] [--json]"
 
@@ -83,13 +84,30 @@ static bool in_vm(struct json_object *attachments, const char *vm)
 	return false;
 }
 
+/*
+ * A connected USB device's authorized (usbAuthorization): 1, 0 (the host
+ * keeps it unconfigured: no driver), or -1 when unknown or not USB.
+ */
+static int authorized(const struct db_device_row *d)
+{
+	char dir[300];
+	int r;
+
+	if (!d->present || !streq(d->kind, "usb") || !d->sysname ||
+	    snprintf(dir, sizeof(dir), "bus/usb/devices/%s", d->sysname) >= (int)sizeof(dir))
+		return -1;
+	r = usbauth_get(dir, "authorized");
+	return r < 0 ? -1 : r;
+}
+
 static void print_text(const struct db_device_row *d, struct json_object *allowed,
 		       struct json_object *attachments, struct json_object *marks)
 {
 	size_t n = json_object_array_length(attachments);
 
 	printf("#%lld %s\n", (long long)d->id, d->label);
-	printf("    identity %s, %s\n", d->ident, d->present ? "connected" : "disconnected");
+	printf("    identity %s, %s%s\n", d->ident, d->present ? "connected" : "disconnected",
+	       authorized(d) == 0 ? ", unauthorized" : "");
 	if (d->rule)
 		printf("    rule %s%s%s", d->rule, d->tag ? ", tag " : "", d->tag ?: "");
 	else
@@ -139,6 +157,10 @@ static int device_show(void *userdata, const struct db_device_row *d)
 	json_object_object_add(o, "sysname", ctl_json_str(d->sysname));
 	json_object_object_add(o, "devnode", ctl_json_str(d->devnode));
 	json_object_object_add(o, "connected", json_object_new_boolean(d->present));
+	/* usbAuthorization: null when not a connected USB device or unreadable. */
+	r = authorized(d);
+	json_object_object_add(o, "authorized", r < 0 ? NULL : json_object_new_boolean(r));
+	r = 0;
 	json_object_object_add(o, "lastSeen", ctl_json_str(d->last_seen));
 	json_object_object_add(o, "decision", ctl_json_str(d->action));
 	json_object_object_add(o, "rule", ctl_json_str(d->rule));

@@ -1,4 +1,4 @@
--- vhotplug database, schema version 7: what a new database gets.
+-- vhotplug database, schema version 8: what a new database gets.
 -- Applied by whichever program opens the database first (helper, statd or
 -- vhotplugctl), inside one transaction; PRAGMA user_version records it. An
 -- older database is brought here by sql/migrate-N.sql instead, one version at
@@ -166,6 +166,15 @@ CREATE TABLE suspended (
 	since TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 
+-- usbAuthorization: what each authorized_default (usbcore's, every root
+-- hub's) held before statd wrote 0, kept while the feature is on; turning it
+-- off writes these back and deletes them.
+CREATE TABLE usb_auth_saved (
+	path TEXT PRIMARY KEY,		-- under sysfs: "module/usbcore/parameters/authorized_default"
+	value TEXT NOT NULL,		-- what it held before statd wrote 0
+	since TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+
 CREATE VIEW device_history AS
 	SELECT time, device, event, vm, detail FROM history ORDER BY id;
 
@@ -181,4 +190,4 @@ CREATE VIEW pending_intents AS
 	WHERE i.state IN ('pending', 'held', 'claimed')
 	ORDER BY i.id;
 
-PRAGMA user_version = 7;
+PRAGMA user_version = 8;

@@ -21,6 +21,7 @@
 #include "api-server.h"
 #include "clock.h"
 #include "backlog.h"
+#include "authorize.h"
 #include "config.h"
 #include "connected.h"
 #include "datagram.h"
@@ -170,6 +171,7 @@ static void reload(struct statd *s)
 	}
 	vmm_set_config(s->vmm, cfg);
 	api_server_set_config(s->api, cfg);
+	statd_usbauth_apply(s->db, s->cfg, cfg);
 	config_free(s->cfg);
 	s->cfg = cfg;
 	vmwatch_set_config(s->watch, cfg);
@@ -276,6 +278,7 @@ static int setup(struct statd *s)
 		return r;
 	loop_set_post(s->loop, on_post, s);
 	vmwatch_set_config(s->watch, s->cfg);
+	statd_usbauth_apply(s->db, NULL, s->cfg);
 	if (s->attach_connected && statd_attach_connected(s->cfg, s->db) < 0)
 		log_err("could not queue the devices already connected");
 	return 0;

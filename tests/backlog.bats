@@ -106,7 +106,7 @@ spooled_by() {
 	statd_start
 	wait_until has_event mouse attached
 	in_vm "$VM1" vhp-usb-046d-c077.1-3
-	assert_equal "$(sql 'PRAGMA user_version')" 7
+	assert_equal "$(sql 'PRAGMA user_version')" 8
 	assert_equal "$(spool_count)" 0
 }
 

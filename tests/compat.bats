@@ -19,7 +19,7 @@ warnings_of() {
 	local f=$CONFIGS/valid-generated-laptop.json
 	warnings_of "$f"
 	for path in pciPassthrough[1].crosvmUseRootBus \
-		usbAuthorization general.statePath general.persistency \
+		general.statePath general.persistency \
 		general.modprobe general.modinfo; do
 		[ "$(grep -cF "$f: $path: ignored" <<<"$stderr")" -eq 1 ] ||
 			fail "no single warning for $path in: $stderr"
@@ -34,6 +34,7 @@ warnings_of() {
 	for key in autoOvmf qemuUseRootBus acpiPassthrough ovmfCode ovmfVars; do
 		[[ $stderr != *$key* ]] || fail "$key is acted on: $stderr"
 	done
+	[[ $stderr != *usbAuthorization* ]] || fail "usbAuthorization is acted on: $stderr"
 }
 
 @test "a rule with every field null or empty warns, naming its path" {

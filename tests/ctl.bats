@@ -93,7 +93,7 @@ three_devices() {
 	assert_success
 	assert_json 'len(d["devices"])' 3
 	assert_json 'sorted(d["devices"][0].keys())' \
-		"['allowedVms', 'attachments', 'connected', 'decision', 'devnode', 'identity', 'kind', 'label', 'lastSeen', 'marks', 'number', 'rule', 'sysname', 'tag', 'targetVm']"
+		"['allowedVms', 'attachments', 'authorized', 'connected', 'decision', 'devnode', 'identity', 'kind', 'label', 'lastSeen', 'marks', 'number', 'rule', 'sysname', 'tag', 'targetVm']"
 	assert_json '[(x["number"], x["sysname"], x["tag"], x["targetVm"], x["allowedVms"]) for x in d["devices"]]' \
 		"[(1, '1-3', 'input', 'vm1', None), (2, '1-6', 'cam', None, ['vm1', 'vm2']), (3, '1-2', None, 'vm2', None)]"
 	assert_json '[(a["vm"], a["state"], a["qdevId"]) for a in d["devices"][0]["attachments"]]' \

@@ -241,27 +241,27 @@ history_is() {
 		"$(q 'SELECT id FROM devices')"
 }
 
-@test "add: the database is created in WAL mode with schema version 7" {
+@test "add: the database is created in WAL mode with schema version 8" {
 	uevent add usb-mouse
 	assert_exit0
 	assert_equal "$(q 'PRAGMA journal_mode')" wal
-	assert_equal "$(q 'PRAGMA user_version')" 7
+	assert_equal "$(q 'PRAGMA user_version')" 8
 	assert_equal "$(q "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master
 		WHERE type IN ('table', 'view') ORDER BY name)")" \
-		'attachments choices current_attachments device_history devices history host_drivers intents pending_intents spool_imported sqlite_sequence suspended user_marks'
+		'attachments choices current_attachments device_history devices history host_drivers intents pending_intents spool_imported sqlite_sequence suspended usb_auth_saved user_marks'
 }
 
 @test "add: a database a newer vhotplug made is not touched; the helper says so and spools the event" {
 	uevent add usb-mouse
 	assert_exit0
 	# What an older helper meets after an upgrade and a downgrade: one version on.
-	q 'PRAGMA user_version = 8'
+	q 'PRAGMA user_version = 9'
 	uevent add usb-webcam
 	assert_exit0
-	assert_output --partial 'schema version 8 is newer than this vhotplug knows (7): run the vhotplug that created it, or a newer one'
-	assert_equal "$(q 'PRAGMA user_version')" 8
+	assert_output --partial 'schema version 9 is newer than this vhotplug knows (8): run the vhotplug that created it, or a newer one'
+	assert_equal "$(q 'PRAGMA user_version')" 9
 	assert_equal "$(q 'SELECT count(*) FROM devices')" 1
-	# Not lost: a statd that knows version 8 imports it.
+	# Not lost: a statd that knows version 9 imports it.
 	run spooled
 	assert_equal "${#lines[@]}" 1
 }
@@ -270,7 +270,7 @@ history_is() {
 	sqlite3 "$DB" <"$DATA/schema-v5.sql"
 	uevent add usb-mouse
 	assert_exit0
-	assert_output --partial 'schema version 5 is older than 7: left for vhotplug-statd to migrate'
+	assert_output --partial 'schema version 5 is older than 8: left for vhotplug-statd to migrate'
 	assert_output --partial 'spooled for statd'
 	assert_equal "$(q 'PRAGMA user_version')" 5
 	assert_equal "$(q 'SELECT count(*) FROM devices')" 0

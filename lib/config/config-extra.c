@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Sections upstream knows that this project does not act on yet:
- * acpiPassthrough and usbAuthorization. They are validated and kept in the
- * config, so that the issues implementing them only add behaviour, and each
- * warns once that it is not acted on. And general.api, which statd/api/ serves.
+ * Sections beside the rule sets: acpiPassthrough (vmm_args acts on it),
+ * general.api (statd/api/ serves it) and usbAuthorization (lib/host/usbauth.h
+ * acts on it), each validated and kept in the config.
  */
 #include <errno.h>
 #include <limits.h>
@@ -69,7 +68,6 @@ static const char *const api_actions[] = {
 };
 
 /* The one warning each section gets. */
-static const struct key later_usb_auth = { .name = "usbAuthorization" };
 
 static size_t count_acpi_tables(struct json_object *arr)
 {
@@ -174,9 +172,6 @@ int config_parse_usb_auth(struct parser *p, struct json_object *root)
 		return 0;
 	if (!is_type(obj, json_type_object))
 		return config_report(p, "", "usbAuthorization", "expected an object");
-	r = config_note_later(p, "", &later_usb_auth);
-	if (r < 0)
-		return r;
 	r = config_parse_members(p, obj, "usbAuthorization", usb_auth_keys, a, NULL);
 	if (r < 0)
 		return r;

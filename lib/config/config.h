@@ -163,7 +163,7 @@ struct acpi_table {
 	bool disabled;
 };
 
-/* usbAuthorization (not acted on yet). */
+/* usbAuthorization (lib/host/usbauth.h, statd/usbauth.c, the helper's intake-auth.c). */
 struct usb_authorization {
 	bool enabled;		/* default false */
 	bool deauthorize_unmatched;

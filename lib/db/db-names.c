@@ -55,5 +55,8 @@ static const char *const history_event_table[HISTORY_EVENT_MAX] = {
 	[HISTORY_REQUESTED] = "requested",
 	[HISTORY_KEPT_OUT] = "kept_out",
 	[HISTORY_CHOICE_IGNORED] = "choice_ignored",
+	[HISTORY_AUTHORIZED] = "authorized",
+	[HISTORY_DEAUTHORIZED] = "deauthorized",
+	[HISTORY_AUTHORIZATION_FAILED] = "authorization_failed",
 };
 DEFINE_STRING_TABLE_LOOKUP(history_event, enum history_event, HISTORY_EVENT_MAX)

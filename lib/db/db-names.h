@@ -69,6 +69,9 @@ enum history_event {
 	HISTORY_REQUESTED,		/* a person asked (vhotplugctl, the API): the detail says who */
 	HISTORY_KEPT_OUT,		/* a user's detach keeps the device out */
 	HISTORY_CHOICE_IGNORED,		/* a remembered choice the rules no longer allow */
+	HISTORY_AUTHORIZED,		/* usbAuthorization: a 1 written (a device, an interface, a default) */
+	HISTORY_DEAUTHORIZED,		/* usbAuthorization: a 0 written */
+	HISTORY_AUTHORIZATION_FAILED,	/* usbAuthorization: a write refused or failed (the detail says why) */
 	HISTORY_EVENT_MAX,
 	HISTORY_EVENT_INVALID = -EINVAL,	/* also: no history row */
 };

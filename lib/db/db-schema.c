@@ -19,6 +19,7 @@ extern const char db_migrate_4_sql[];
 extern const char db_migrate_5_sql[];
 extern const char db_migrate_6_sql[];
 extern const char db_migrate_7_sql[];
+extern const char db_migrate_8_sql[];
 
 /* MIGRATIONS[i] takes version i + 1 to i + 2. */
 static const char *const migrations[] = {
@@ -28,6 +29,7 @@ static const char *const migrations[] = {
 	db_migrate_5_sql,
 	db_migrate_6_sql,
 	db_migrate_7_sql,
+	db_migrate_8_sql,
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == DB_SCHEMA_VERSION - 1,

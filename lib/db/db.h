@@ -10,7 +10,7 @@
 
 struct db;
 
-#define DB_SCHEMA_VERSION 7
+#define DB_SCHEMA_VERSION 8
 
 enum db_flags {
 	/*
@@ -281,6 +281,21 @@ int db_host_driver_del(struct db *db, const char *address);
 /* How many PCI devices with a sysname in ADDRESSES (N of them) other than DEVICE_ID are attached. */
 int db_pci_attached_count(struct db *db, const char *const *addresses, size_t n, int64_t device_id,
 			  int *count);
+
+/* ---- usbAuthorization (db-usbauth.c) ---- */
+
+/*
+ * Keep VALUE, what the authorized_default at PATH (relative to sysfs) held
+ * before statd wrote 0. A record that exists is kept: it holds the value
+ * from before the first write, not statd's own 0.
+ */
+int db_usbauth_save(struct db *db, const char *path, const char *value);
+typedef int (*db_usbauth_saved_fn)(void *userdata, const char *path, const char *value);
+/* FN for each saved value; stops at FN's error. */
+int db_usbauth_saved_each(struct db *db, db_usbauth_saved_fn fn, void *userdata);
+int db_usbauth_forget(struct db *db, const char *path);
+/* Does a VM have (or is it being given) the plugged USB device at DEVPATH? */
+int db_usbauth_in_vm(struct db *db, const char *devpath, bool *in_vm);
 
 /* ---- what people and front ends are shown (db-view.c); strings borrowed ---- */
 

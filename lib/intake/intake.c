@@ -189,9 +189,13 @@ static int decide(struct db *db, const struct config *cfg, const struct device *
 		  struct db_intent *in, const char *label)
 {
 	struct match_result m;
+	int r;
 
-	if (!match_device(cfg, dev, &m, NULL))
-		return record_ignore(db, in, label, "no rule set takes it");
+	/* Left on the host: usbAuthorization may give it to the host's drivers (hostAllow). */
+	if (!match_device(cfg, dev, &m, NULL)) {
+		r = record_ignore(db, in, label, "no rule set takes it");
+		return r ?: intake_authorize(db, cfg, dev, in->device_id, label);
+	}
 	return record_match(db, cfg, dev, in, label, &m);
 }
 
@@ -275,8 +279,10 @@ int intake_add(struct db *db, const struct config *cfg, const char *config_error
 	if (r < 0)
 		return r;
 	never = match_never_reason(dev);
-	if (never)
-		return record_ignore(db, &in, label, never);
+	if (never) {
+		r = record_ignore(db, &in, label, never);
+		return r ?: intake_authorize(db, cfg, dev, in.device_id, label);
+	}
 	if (!cfg)
 		return record_undecided(db, &in, label, config_error ?: "no valid config");
 	return decide(db, cfg, dev, &in, label);

@@ -36,5 +36,14 @@ struct intake_undecided {
 int intake_decide(struct db *db, const struct config *cfg, const struct device *dev,
 		  const struct intake_undecided *u);
 
+/*
+ * usbAuthorization (intake-auth.c): DEV, recorded as DEVICE_ID, stays on the
+ * host; authorize it when it is a hub or a hostAllow rule takes it, with a
+ * history row. At most one sysfs write; a write that fails is recorded
+ * (authorization_failed) and is no error. 0 or -errno of the database.
+ */
+int intake_authorize(struct db *db, const struct config *cfg, const struct device *dev,
+		     int64_t device_id, const char *label);
+
 /* The device at DEVPATH went away: history, and a detach for statd. */
 int intake_remove(struct db *db, const char *devpath);

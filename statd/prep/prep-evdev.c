@@ -8,7 +8,8 @@
 #include "qemu-args.h"
 
 /* A mouseN or jsN node in the guest broke a touchpad: only eventN. */
-int prep_evdev_prepare(struct db *db, const struct vmm_job *j, char *reason, size_t size)
+int prep_evdev_prepare(struct db *db, const struct config *cfg,
+		       const struct vmm_job *j, char *reason, size_t size)
 {
 	if (strncmp(j->sysname, "event", 5) != 0 || !j->devnode ||
 	    !qemu_args_evdev_node_valid(j->devnode)) {

@@ -41,7 +41,8 @@ static int pci_save_drivers(struct db *db, const struct vfio_group *g, const cha
 	return r;
 }
 
-int prep_pci_prepare(struct db *db, const struct vmm_job *j, char *reason, size_t size)
+int prep_pci_prepare(struct db *db, const struct config *cfg,
+		     const struct vmm_job *j, char *reason, size_t size)
 {
 	struct vfio_group g;
 	char node[256];
@@ -77,7 +78,8 @@ int prep_pci_prepare(struct db *db, const struct vmm_job *j, char *reason, size_
 	return PREP_READY;
 }
 
-int prep_pci_restore(struct db *db, const struct vmm_job *j, char *detail, size_t size)
+int prep_pci_restore(struct db *db, const struct config *cfg,
+		     const struct vmm_job *j, char *detail, size_t size)
 {
 	const char *addrs[VFIO_GROUP_MAX];
 	struct vfio_group g;

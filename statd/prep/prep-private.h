@@ -11,7 +11,13 @@
 
 struct db;
 
-int prep_usb_prepare(struct db *db, const struct vmm_job *j, char *reason, size_t size);
-int prep_evdev_prepare(struct db *db, const struct vmm_job *j, char *reason, size_t size);
-int prep_pci_prepare(struct db *db, const struct vmm_job *j, char *reason, size_t size);
-int prep_pci_restore(struct db *db, const struct vmm_job *j, char *detail, size_t size);
+int prep_usb_prepare(struct db *db, const struct config *cfg,
+		     const struct vmm_job *j, char *reason, size_t size);
+int prep_usb_restore(struct db *db, const struct config *cfg,
+		     const struct vmm_job *j, char *detail, size_t size);
+int prep_evdev_prepare(struct db *db, const struct config *cfg,
+		       const struct vmm_job *j, char *reason, size_t size);
+int prep_pci_prepare(struct db *db, const struct config *cfg,
+		     const struct vmm_job *j, char *reason, size_t size);
+int prep_pci_restore(struct db *db, const struct config *cfg,
+		     const struct vmm_job *j, char *detail, size_t size);

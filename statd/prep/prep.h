@@ -29,10 +29,12 @@ enum prep_result {
  * or -errno with REASON (the preparation failed: recorded as attach_failed).
  * Asked again after PREP_NOT_YET, it takes up where it was.
  */
-int prep_attach(struct db *db, const struct vmm_job *j, char *reason, size_t size);
+int prep_attach(struct db *db, const struct config *cfg,
+		const struct vmm_job *j, char *reason, size_t size);
 
 /*
  * After J's detach succeeded: give back to the host what prep_attach took.
  * 0, or -errno with DETAIL (logged and recorded; the detach stays done).
  */
-int prep_restore(struct db *db, const struct vmm_job *j, char *detail, size_t size);
+int prep_restore(struct db *db, const struct config *cfg,
+		 const struct vmm_job *j, char *detail, size_t size);

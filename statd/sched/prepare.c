@@ -21,7 +21,7 @@ void sched_restore(struct vmm *m, const struct vmm_job *j)
 {
 	char detail[512];
 
-	if (prep_restore(m->db, j, detail, sizeof(detail)) < 0) {
+	if (prep_restore(m->db, m->cfg, j, detail, sizeof(detail)) < 0) {
 		log_warn("%s: %s", j->label, detail);
 		db_history_add(m->db, j->device_id, j->label, HISTORY_RESTORE_FAILED, j->vm, detail);
 	}
@@ -87,7 +87,7 @@ enum prepare_result sched_prepare(struct worker *w, struct job *j, char *reason,
 
 	j->prepared = true;
 	j->node_wait = false;
-	r = prep_attach(w->m->db, &j->pub, reason, size);
+	r = prep_attach(w->m->db, w->m->cfg, &j->pub, reason, size);
 
 	if (r == PREP_NOT_YET && prep_later(w->m, j))
 		return PREPARE_LATER;
