@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "pyjson.h"
 
 /*
  * The next code point of S[*I..LEN) as Python's UTF-8 decoder with
@@ -78,8 +79,7 @@ bool py_utf8_valid(const char *s, size_t len)
 /* Python's float repr: the shortest digits that read back the same. */
 static void put_float(FILE *f, double d)
 {
-	char buf[40], digits[20];
-	int prec, exp, nd = 0;
+	char buf[PYJSON_FLOAT_MAX];
 
 	if (isnan(d)) {
 		fputs("nan", f);
@@ -89,38 +89,8 @@ static void put_float(FILE *f, double d)
 		fputs(d < 0 ? "-inf" : "inf", f);
 		return;
 	}
-	for (prec = 0; prec < 17; prec++) {
-		snprintf(buf, sizeof(buf), "%.*e", prec, d);
-		if (strtod(buf, NULL) == d)
-			break;
-	}
-	/* buf is [-]D[.DDD]e[+-]XX */
-	for (const char *p = buf; *p && *p != 'e'; p++)
-		if (*p >= '0' && *p <= '9')
-			digits[nd++] = *p;
-	digits[nd] = '\0';
-	exp = atoi(strchr(buf, 'e') + 1);
-	if (buf[0] == '-')
-		fputc('-', f);
-	if (exp < -4 || exp >= 16) {
-		fprintf(f, "%c", digits[0]);
-		if (nd > 1)
-			fprintf(f, ".%s", digits + 1);
-		fprintf(f, "e%c%02d", exp < 0 ? '-' : '+', abs(exp));
-	} else if (exp < 0) {
-		fputs("0.", f);
-		for (int k = 0; k < -exp - 1; k++)
-			fputc('0', f);
-		fputs(digits, f);
-	} else {
-		for (int k = 0; k <= exp || k < nd; k++) {
-			if (k == exp + 1)
-				fputc('.', f);
-			fputc(k < nd ? digits[k] : '0', f);
-		}
-		if (nd <= exp + 1)
-			fputs(".0", f);
-	}
+	pyjson_float_repr(d, buf, sizeof(buf));
+	fputs(buf, f);
 }
 
 static void put_scalar(FILE *f, json_object *o)

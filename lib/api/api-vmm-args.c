@@ -97,21 +97,6 @@ static int start_index(json_object *v, long long *n, char *err, size_t size)
 	}
 }
 
-/* Every member's driver, in one transaction, before the first sysfs write (as statd/prep/prep-pci.c). */
-static int save_drivers(struct db *db, const struct vfio_group *g, const char *vm)
-{
-	int r = db_begin(db);
-
-	for (size_t i = 0; r == 0 && i < g->n; i++)
-		if (!g->members[i].bridge)
-			r = db_host_driver_save(db, g->members[i].addr, g->members[i].driver, vm);
-	if (r == 0)
-		r = db_commit(db);
-	if (r < 0)
-		db_rollback(db);
-	return r;
-}
-
 static bool seen(const int *groups, size_t n, int group)
 {
 	for (size_t i = 0; i < n; i++)
@@ -138,7 +123,7 @@ static int bind_group(struct api_ctx *ctx, const char *vm, const char *addr, int
 	}
 	if (seen(groups, *n, g.group))
 		return 0;
-	r = save_drivers(ctx->db, &g, vm);
+	r = db_host_drivers_save_group(ctx->db, &g, vm);
 	if (r < 0) {
 		snprintf(err, size, "cannot record the host drivers of group %d: %s", g.group,
 			 strerror(-r));

@@ -132,11 +132,29 @@ static void put_string(struct out *f, const char *str, size_t n)
 	put_char('"', f);
 }
 
-/* Python's float repr(): the shortest digits that read back, fixed from 1e-4 to 1e16. */
+void pyjson_float_repr(double d, char *buf, size_t size)
+{
+	char e[40];
+	int prec, exp;
+
+	for (prec = 1; prec < 17; prec++) {
+		snprintf(e, sizeof(e), "%.*e", prec - 1, d);
+		if (strtod(e, NULL) == d)
+			break;
+	}
+	snprintf(e, sizeof(e), "%.*e", prec - 1, d);
+	exp = atoi(strchr(e, 'e') + 1);
+	if (exp < -4 || exp >= 16)
+		snprintf(buf, size, "%s", e);	/* "1e+16", "1.5e-07": C's exponent is Python's */
+	else if (prec - 1 - exp > 0)
+		snprintf(buf, size, "%.*f", prec - 1 - exp, d);
+	else
+		snprintf(buf, size, "%.0f.0", d);
+}
+
 static void put_double(struct out *f, double d)
 {
-	char buf[40];
-	int prec, exp;
+	char buf[PYJSON_FLOAT_MAX];
 
 	if (isnan(d)) {
 		put_str("NaN", f);
@@ -146,20 +164,8 @@ static void put_double(struct out *f, double d)
 		put_str(d < 0 ? "-Infinity" : "Infinity", f);
 		return;
 	}
-	for (prec = 1; prec < 17; prec++) {
-		snprintf(buf, sizeof(buf), "%.*e", prec - 1, d);
-		if (strtod(buf, NULL) == d)
-			break;
-	}
-	snprintf(buf, sizeof(buf), "%.*e", prec - 1, d);
-	exp = atoi(strchr(buf, 'e') + 1);
-	if (exp < -4 || exp >= 16) {
-		put_str(buf, f);	/* "1e+16", "1.5e-07": C's exponent is Python's */
-		return;
-	}
-	put_fmt(f, "%.*f", prec - 1 - exp > 0 ? prec - 1 - exp : 0, d);
-	if (prec - 1 - exp <= 0)
-		put_str(".0", f);
+	pyjson_float_repr(d, buf, sizeof(buf));
+	put_str(buf, f);
 }
 
 static void put_value(struct out *f, json_object *o, int depth)

@@ -12,3 +12,7 @@
 
 /* OBJ (NULL: null) as a new NUL-terminated string, its length in *LEN; NULL when out of memory. */
 char *pyjson_dumps(json_object *obj, size_t *len);
+
+/* Python's repr() of a finite float D: the shortest digits that read back, fixed from 1e-4 to 1e16. */
+#define PYJSON_FLOAT_MAX 40	/* at most 17 digits, "-0.000", "e+308" */
+void pyjson_float_repr(double d, char *buf, size_t size);

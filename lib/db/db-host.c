@@ -10,6 +10,7 @@
 
 #include "db-private.h"
 #include "macro.h"
+#include "vfio.h"
 
 static int finish(struct db *db, sqlite3_stmt *st, const char *what)
 {
@@ -31,6 +32,20 @@ int db_host_driver_save(struct db *db, const char *address, const char *driver, 
 	sqlite3_bind_text(st, 2, driver ?: "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, vm, -1, SQLITE_TRANSIENT);
 	return finish(db, st, "record host driver");
+}
+
+int db_host_drivers_save_group(struct db *db, const struct vfio_group *g, const char *vm)
+{
+	int r = db_begin(db);
+
+	for (size_t i = 0; r == 0 && i < g->n; i++)
+		if (!g->members[i].bridge)
+			r = db_host_driver_save(db, g->members[i].addr, g->members[i].driver, vm);
+	if (r == 0)
+		r = db_commit(db);
+	if (r < 0)
+		db_rollback(db);
+	return r;
 }
 
 int db_host_driver_get(struct db *db, const char *address, char **driver)

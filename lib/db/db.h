@@ -275,6 +275,9 @@ int db_spool_note(struct db *db, const char *name);
  * A record that exists is kept: it holds the driver from before the first take.
  */
 int db_host_driver_save(struct db *db, const char *address, const char *driver, const char *vm);
+struct vfio_group;
+/* The same for every member of G but bridges, in one transaction: before the first sysfs write. */
+int db_host_drivers_save_group(struct db *db, const struct vfio_group *g, const char *vm);
 /* The recorded driver of ADDRESS into *DRIVER (caller frees); -ENOENT when none. */
 int db_host_driver_get(struct db *db, const char *address, char **driver);
 int db_host_driver_del(struct db *db, const char *address);

@@ -26,21 +26,6 @@ static int pci_plan(const char *addr, struct vfio_group *g, char *reason, size_t
 	return r;
 }
 
-/* Every member's driver, in one transaction, before the first sysfs write. */
-static int pci_save_drivers(struct db *db, const struct vfio_group *g, const char *vm)
-{
-	int r = db_begin(db);
-
-	for (size_t i = 0; r == 0 && i < g->n; i++)
-		if (!g->members[i].bridge)
-			r = db_host_driver_save(db, g->members[i].addr, g->members[i].driver, vm);
-	if (r == 0)
-		r = db_commit(db);
-	if (r < 0)
-		db_rollback(db);
-	return r;
-}
-
 int prep_pci_prepare(struct db *db, const struct config *cfg,
 		     const struct vmm_job *j, char *reason, size_t size)
 {
@@ -50,7 +35,7 @@ int prep_pci_prepare(struct db *db, const struct config *cfg,
 
 	if (r < 0)
 		return r;
-	r = pci_save_drivers(db, &g, j->vm);
+	r = db_host_drivers_save_group(db, &g, j->vm);
 	if (r < 0) {
 		snprintf(reason, size, "cannot record the host drivers of group %d: %s", g.group,
 			 strerror(-r));
