@@ -4,28 +4,11 @@
  * does (vsock inside a VM, else unix), run the command.
  */
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
-
-bool cli_debug;
-
-void cli_log(enum cli_level level, const char *fmt, ...)
-{
-	static const char *const names[] = { "DEBUG", "INFO", "WARNING", "ERROR" };
-	va_list ap;
-
-	if (level == CLI_DEBUG && !cli_debug)
-		return;
-	fprintf(stderr, "%s ", names[level]);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 /* Ctrl-C ends any command with status 0, as the original's KeyboardInterrupt does. */
 static void on_interrupt(int sig _unused_)
