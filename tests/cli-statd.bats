@@ -13,6 +13,7 @@ bats_require_minimum_version 1.5.0
 
 load common
 load qemu
+load kinds
 
 WEBCAM_NODE=/dev/bus/usb/001/007
 
@@ -54,6 +55,10 @@ setup() {
 	CLI=$top_builddir/cli/vhotplugcli
 	VM1=$DIR/vm1.sock
 	SOCK=$DIR/api.sock
+}
+
+# usb_start: vm1 running, the webcam's rule set tagged cam, statd serving the API.
+usb_start() {
 	cat >"$CONFIG" <<-EOF
 	{
 	  "usbPassthrough": [
@@ -67,6 +72,19 @@ setup() {
 	EOF
 	qemu_start vm1
 	statd_start
+}
+
+# pci_start: statd in the PCI testbed (tests/kinds.bash) with the NIC for
+# vm1, which is not started: vmm args is what a VM's start asks first.
+pci_start() {
+	cat >"$CONFIG" <<-EOF
+	{
+	  "pciPassthrough": [ { "targetVm": "vm1", "allow": [ { "address": "$NIC" } ] } ],
+	  "vms": [ { "name": "vm1", "type": "qemu", "socket": "$VM1" } ],
+	  "general": { "api": { "transports": ["unix"], "unixSocket": "$SOCK" } }
+	}
+	EOF
+	pci_statd_start
 }
 
 teardown() {
@@ -100,6 +118,7 @@ webcam_not_in_vm1() {
 }
 
 @test "cli-statd: usb list --tag cam --connected prints the attached webcam's full block" {
+	usb_start
 	plug webcam
 	wait_until webcam_in_vm1
 	webcam_block vm1 >"$DIR/want"
@@ -107,6 +126,7 @@ webcam_not_in_vm1() {
 }
 
 @test "cli-statd: usb detach --tag cam takes the webcam out of the VM and says so on stderr" {
+	usb_start
 	plug webcam
 	wait_until webcam_in_vm1
 	run --separate-stderr cli usb detach --tag cam
@@ -118,6 +138,7 @@ webcam_not_in_vm1() {
 }
 
 @test "cli-statd: after usb detach --tag cam, --connected lists nothing and --disconnected the webcam with vm None" {
+	usb_start
 	plug webcam
 	wait_until webcam_in_vm1
 	run cli usb detach --tag cam
@@ -128,6 +149,7 @@ webcam_not_in_vm1() {
 }
 
 @test "cli-statd: usb suspend takes the webcam out and usb resume puts it back" {
+	usb_start
 	plug webcam
 	wait_until webcam_in_vm1
 	run --separate-stderr cli usb suspend
@@ -142,6 +164,7 @@ webcam_not_in_vm1() {
 }
 
 @test "cli-statd: a refused request exits 1 with the original's ERROR line" {
+	usb_start
 	run --separate-stderr cli usb attach --devnode /dev/bus/usb/009/099 --vm vm1
 	assert_failure 1
 	assert_output ""
@@ -150,8 +173,40 @@ webcam_not_in_vm1() {
 }
 
 @test "cli-statd: vmm args for a VM with no PCI device prints nothing and exits 0" {
+	usb_start
 	run --separate-stderr cli vmm args --vm vm1 --qemu-bus-prefix pci_hotplug_ --qemu-bus-start-index 1
 	assert_success
 	assert_output ""
 	assert_equal "$stderr" ""
+}
+
+# Also statd/api's timer: the answer waits for /dev/vfio/15, whose appearance
+# wakes nothing up, on an otherwise idle statd.
+@test "cli-statd: vmm args prints the VM's PCI function as the original's get_vmm_args, once its VFIO node is there" {
+	local rc=0 pid i
+	pci_start
+	"$CLI" -t unix -u "$SOCK" --timeout 60 vmm args --vm vm1 --qemu-bus-prefix pci_hotplug_ \
+		--qemu-bus-start-index 1 >"$DIR/args.out" 2>"$DIR/args.err" 3>&- &
+	pid=$!
+	wait_until statd_log_has 'vmm_args vm1:'
+	wait_until overridden "$NIC"
+	kernel_gives_vfio "$NIC"
+	mkdir -p "$TB/dev/vfio"
+	: >"$TB/dev/vfio/15"
+	for ((i = 0; i < 3000; i++)); do
+		alive "$pid" || break
+		sleep 0.02
+	done
+	wait "$pid" || rc=$?
+	assert_equal "$rc" 0
+	# vmm.py vmm_args_pci() for n = 1: f"vfio-pci,host={sys_name},multifunction=on,id=vhp-pci-{n},bus={prefix}{n}",
+	# joined by " " and printed with end="".
+	printf '%s' "-device vfio-pci,host=$NIC,multifunction=on,id=vhp-pci-1,bus=pci_hotplug_1" >"$DIR/want"
+	run cmp "$DIR/want" "$DIR/args.out"
+	assert_success
+	run cat "$DIR/args.err"
+	assert_output ""
+	# Answered when the node came, not past the 5 s wait.
+	run statd_log_has 'did not appear'
+	assert_failure
 }
