@@ -45,7 +45,8 @@ struct api_call_ops {
 	/*
 	 * When it next wants a poll with no event to cause one (something it
 	 * waits for that the loop does not watch): a clock_now_ms() time, or
-	 * -1 for none. NULL: polled on the loop's events only.
+	 * -1 for none; a time already past is polled at once, so name the
+	 * next look, not one gone by. NULL: polled on the loop's events only.
 	 */
 	int64_t (*deadline)(struct api_call *call);
 };
