@@ -5,7 +5,7 @@
  * yet, pending requests and notifications, and the order the server keeps.
  *
  * Fake requests: "wait" is pending until release_calls (and queues intents),
- * "sub" subscribes, anything else is answered {"echo": ACTION} at once.
+ * "later" is pending until its deadline, 50 ms on, "sub" subscribes, anything else is answered {"echo": ACTION} at once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "clock.h"
 #include "loop.h"
 #include "server-private.h"
 #include "vmm.h"
@@ -50,6 +51,35 @@ static void fake_free(struct api_call *call)
 
 static const struct api_call_ops fake_ops = { .poll = fake_poll, .free = fake_free };
 
+/* "later": answers once its own time has come, which no event announces. */
+struct later_call {
+	struct api_call call;
+	int64_t at;
+};
+
+static int later_poll(struct api_call *call, struct api_ctx *ctx, json_object **reply)
+{
+	if (clock_now_ms() < container_of(call, struct later_call, call)->at)
+		return 1;
+	*reply = json_object_new_object();
+	json_object_object_add(*reply, "result", json_object_new_string("later"));
+	return 0;
+}
+
+static int64_t later_deadline(struct api_call *call)
+{
+	return container_of(call, struct later_call, call)->at;
+}
+
+static void later_free(struct api_call *call)
+{
+	free(container_of(call, struct later_call, call));
+}
+
+static const struct api_call_ops later_ops = {
+	.poll = later_poll, .free = later_free, .deadline = later_deadline,
+};
+
 int api_request(struct api_ctx *ctx, const struct api_caller *caller, json_object *req,
 		struct api_answer *ans)
 {
@@ -64,6 +94,14 @@ int api_request(struct api_ctx *ctx, const struct api_caller *caller, json_objec
 		call->call.ops = &fake_ops;
 		ans->pending = &call->call;
 		ans->queued = true;
+		return 0;
+	}
+	if (streq(action, "later")) {
+		struct later_call *l = calloc(1, sizeof(*l));
+
+		l->call.ops = &later_ops;
+		l->at = clock_now_ms() + 50;
+		ans->pending = &l->call;
 		return 0;
 	}
 	ans->reply = json_object_new_object();
@@ -211,6 +249,22 @@ static void test_notifications_to_subscribers_before_the_reply(void)
 	CHECK(srv->n_subscribers == 0 && srv->n_conns == 0);
 }
 
+static void test_pending_call_is_polled_at_its_deadline_on_an_idle_loop(void)
+{
+	int a = client();
+	char got[256] = "";
+
+	say(a, "{\"action\": \"later\"}\n");
+	/* No tick from here on: only the call's own deadline can wake the loop. */
+	for (int i = 0; i < 10 && !*got; i++) {
+		loop_dispatch(loop, 1000);
+		snprintf(got, sizeof(got), "%s", heard(a));
+	}
+	CHECK(streq(got, "{\"result\": \"later\"}\n"));
+	close(a);
+	spin();
+}
+
 static void test_subscriber_that_never_reads_is_dropped(void)
 {
 	int sub = client(), other = client();
@@ -250,6 +304,7 @@ int main(void)
 		return 1;
 	test_pending_holds_its_connection_only();
 	test_notifications_to_subscribers_before_the_reply();
+	test_pending_call_is_polled_at_its_deadline_on_an_idle_loop();
 	test_subscriber_that_never_reads_is_dropped();
 	api_server_free(srv);
 	loop_free(loop);

@@ -23,6 +23,7 @@
 
 #include "api-private.h"
 #include "check.h"
+#include "clock.h"
 #include "db.h"
 #include "macro.h"
 
@@ -310,6 +311,26 @@ out:
 	env_close(&e);
 }
 
+static void test_waiting_answer_names_when_to_look_again(void)
+{
+	struct api_answer ans;
+	struct env e;
+	int64_t before, at;
+
+	REQUIRE(env_open(&e, WIFI_RULE(""), NULL));
+	vfio_node(7, false);
+	before = clock_now_ms();
+	request(&e, "{\"action\":\"vmm_args\",\"vm\":\"net-vm\"}", &ans);
+	REQUIRE(ans.pending);
+	/* A node appearing wakes no loop: the call asks for its next look, within the wait. */
+	at = api_call_deadline(ans.pending);
+	CHECK(at >= before && at <= clock_now_ms() + 5000);
+out:
+	vfio_node(7, true);
+	api_call_free(ans.pending);
+	env_close(&e);
+}
+
 static void test_answer_comes_past_the_wait_without_the_node(void)
 {
 	struct api_answer ans;
@@ -537,6 +558,7 @@ int main(int argc, char **argv)
 	test_auto_ovmf_without_ovmf_code_fails();
 	test_bind_records_each_group_members_driver();
 	test_answer_waits_for_the_vfio_node();
+	test_waiting_answer_names_when_to_look_again();
 	test_answer_comes_past_the_wait_without_the_node();
 	test_acpi_tables_with_their_owner();
 	test_vm_name_is_required();

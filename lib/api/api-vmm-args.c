@@ -26,6 +26,8 @@
 
 /* The original looks for the node for 0.4 s and then answers anyway; so do we, later. */
 #define VFIO_WAIT_MS 5000
+/* How often it looks meanwhile, as the original does: a node appearing wakes nothing up. */
+#define VFIO_LOOK_MS 100
 
 struct vmm_call {
 	struct api_call call;
@@ -293,7 +295,17 @@ static void call_free(struct api_call *call)
 	free(c);
 }
 
-static const struct api_call_ops call_ops = { .poll = call_poll, .free = call_free };
+static int64_t call_deadline(struct api_call *call)
+{
+	struct vmm_call *c = container_of(call, struct vmm_call, call);
+	int64_t next = clock_now_ms() + VFIO_LOOK_MS;
+
+	return next < c->deadline ? next : c->deadline;
+}
+
+static const struct api_call_ops call_ops = {
+	.poll = call_poll, .free = call_free, .deadline = call_deadline,
+};
 
 int api_vmm_args(struct api_ctx *ctx, const struct api_caller *caller, json_object *req,
 		 struct api_answer *ans)

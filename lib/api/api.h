@@ -5,7 +5,8 @@
  * line asks, who may ask it, and the notifications history turns into.
  * statd/api/ owns the sockets and calls this; nothing here does socket I/O
  * or blocks on a VM: a request that changes a VM queues intents (lib/ops)
- * and becomes a pending call, polled after each of statd's loop batches.
+ * and becomes a pending call, polled after each of statd's loop batches,
+ * and at the time its deadline() names, should nothing else wake the loop.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -41,6 +42,13 @@ struct api_call_ops {
 	/* 1: still open; 0: ended, *REPLY set; -errno: the database failed. */
 	int (*poll)(struct api_call *call, struct api_ctx *ctx, json_object **reply);
 	void (*free)(struct api_call *call);
+	/*
+	 * When it next wants a poll with no event to cause one (something it
+	 * waits for that the loop does not watch): a clock_now_ms() time, or
+	 * -1 for none; a time already past is polled at once, so name the
+	 * next look, not one gone by. NULL: polled on the loop's events only.
+	 */
+	int64_t (*deadline)(struct api_call *call);
 };
 
 /* What api_request() made of one request. Exactly one of REPLY and PENDING is set. */
@@ -61,6 +69,11 @@ int api_request(struct api_ctx *ctx, const struct api_caller *caller, json_objec
 static inline int api_call_poll(struct api_call *call, struct api_ctx *ctx, json_object **reply)
 {
 	return call->ops->poll(call, ctx, reply);
+}
+
+static inline int64_t api_call_deadline(struct api_call *call)
+{
+	return call->ops->deadline ? call->ops->deadline(call) : -1;
 }
 
 static inline void api_call_free(struct api_call *call)

@@ -45,6 +45,10 @@ struct api_server {
 	/* Written when a connection has requests to take up again, outside the loop's batch. */
 	int kickfd;
 	struct source kick_src;
+	/* Fires when a pending call asked for a poll (api_call_deadline()), so that it gets one idle. */
+	int timerfd;
+	struct source timer_src;
+	int64_t timer_ms;		/* what it is armed for; -1: disarmed */
 	struct api_listener *listeners[3];
 	char *unix_path;		/* the unix socket we made, to remove at the end */
 	int64_t refused_ms;		/* when a refusal was last logged */

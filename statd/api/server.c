@@ -14,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <linux/vm_sockets.h>
@@ -23,6 +24,7 @@
 #include "macro.h"
 #include "pyjson.h"
 #include "server-private.h"
+#include "timer.h"
 
 /* Connections accepted per turn of the loop: a burst of clients does not hold up the rest. */
 #define ACCEPTS_PER_TURN 16
@@ -167,6 +169,34 @@ static void on_kick(struct source *src, uint32_t events)
 	}
 }
 
+/* A pending call's deadline: the batch it ends makes the post hook poll it. */
+static void on_timer(struct source *src, uint32_t events)
+{
+	struct api_server *srv = container_of(src, struct api_server, timer_src);
+	uint64_t n;
+
+	if (read(srv->timerfd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_debug("api: timer: %m");
+	srv->timer_ms = -1;	/* it fired: arm it again even for the same time */
+}
+
+/* Arm the timer for the earliest time a pending call asked for, or disarm it. */
+static void arm_timer(struct api_server *srv)
+{
+	int64_t next = -1;
+
+	for (struct api_conn *c = srv->conns; c; c = c->next) {
+		int64_t t = c->pending ? api_call_deadline(c->pending) : -1;
+
+		if (t >= 0 && (next < 0 || t < next))
+			next = t;
+	}
+	if (srv->timerfd < 0 || next == srv->timer_ms)
+		return;
+	if (timer_arm(srv->timerfd, next, true) == 0)
+		srv->timer_ms = next;
+}
+
 static void emit(json_object *note, void *userdata)
 {
 	struct api_server *srv = userdata;
@@ -209,6 +239,7 @@ void api_server_post(struct api_server *srv)
 		next = c->next;
 		conn_poll(c);
 	}
+	arm_timer(srv);
 }
 
 static int add_listener(struct api_server *srv, enum api_transport t, size_t slot)
@@ -248,6 +279,9 @@ int api_server_new(struct loop *loop, const struct paths *paths, const struct co
 	srv->vmm = vmm;
 	srv->kick_src.dispatch = on_kick;
 	srv->kickfd = -1;
+	srv->timer_src.dispatch = on_timer;
+	srv->timerfd = -1;
+	srv->timer_ms = -1;
 	*out = srv;
 	if (cfg->api.disabled || !cfg->api.transports)
 		return 0;
@@ -255,6 +289,12 @@ int api_server_new(struct loop *loop, const struct paths *paths, const struct co
 	if (srv->kickfd < 0)
 		return -errno;
 	r = loop_add(loop, srv->kickfd, EPOLLIN, &srv->kick_src);
+	if (r < 0)
+		return r;
+	srv->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (srv->timerfd < 0)
+		return -errno;
+	r = loop_add(loop, srv->timerfd, EPOLLIN, &srv->timer_src);
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(transports); i++)
 		if (cfg->api.transports & transports[i])
 			r = add_listener(srv, transports[i], i);
@@ -287,6 +327,10 @@ void api_server_free(struct api_server *srv)
 	if (srv->kickfd >= 0) {
 		loop_del(srv->loop, srv->kickfd);
 		close(srv->kickfd);
+	}
+	if (srv->timerfd >= 0) {
+		loop_del(srv->loop, srv->timerfd);
+		close(srv->timerfd);
 	}
 	free(srv);
 }
