@@ -194,3 +194,33 @@ not_in_vm() {
 	wait_until events_are $'usb_connected\nusb_attached vm1\nusb_detached vm1\nusb_disconnected'
 	assert_equal "$(note 4)" "{\"event\": \"usb_disconnected\", \"usb_device\": {\"device_node\": \"$WEBCAM_NODE\"}}"
 }
+
+@test "a subscriber that never reads 10,000 notifications is dropped at the output bound, within a memory bound; another client's attach is answered meanwhile" {
+	plug mouse
+	statd_stop
+	small_quarantine
+	statd_start
+	# A client that asks for notifications and never reads one.
+	"$PYTHON" -S -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(sys.argv[1])
+s.sendall(b"{\"action\": \"enable_notifications\"}\n")
+time.sleep(300)' "$SOCK" 3>&- &
+	echo $! >"$DIR/deaf.pid"
+	wait_until statd_log_has "enable_notifications from api unix uid=$(id -u) pid=$(cat "$DIR/deaf.pid")"
+	local before after
+	before=$(rss_kb)
+	# 10,000 plugs of the mouse in history, each a usb_connected with the whole device object.
+	sql "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
+	     INSERT INTO history (device_id, device, event)
+	     SELECT d.id, d.label, 'plugged' FROM n, devices d WHERE d.sysname = '1-3'"
+	poke
+	run api "{\"action\": \"usb_attach\", \"device_node\": \"$MOUSE_NODE\", \"vm\": \"vm1\"}"
+	assert_output '{"result": "ok"}'
+	in_vm "$VM1" "${DEV_QDEV[mouse]}"
+	wait_until statd_log_has 'does not read what it is sent (over 1024 KiB waiting): dropped'
+	after=$(rss_kb)
+	[ $((after - before)) -lt 8192 ] || fail "statd grew from $before to $after kB"
+}

@@ -43,17 +43,6 @@ free_port() {
 	"$PYTHON" -S -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# rss_kb: statd's resident memory now.
-rss_kb() {
-	awk '/^VmRSS:/ { print $2 }' "/proc/$STATD_PID/status"
-}
-
-# For the memory bounds: ASan keeps freed memory in quarantine (256 MiB by
-# default), which would hide what statd holds; with a small one RSS shows it.
-small_quarantine() {
-	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1:thread_local_quarantine_size_kb=64"
-}
-
 # ---- requests and replies ------------------------------------------------------
 
 @test "unix: a request without an action gets the original's error, byte for byte" {

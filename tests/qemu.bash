@@ -209,6 +209,17 @@ statd_stop() {
 	rm -f "$DIR/statd.pid"
 }
 
+# rss_kb: statd's resident memory now.
+rss_kb() {
+	awk '/^VmRSS:/ { print $2 }' "/proc/$STATD_PID/status"
+}
+
+# For the memory bounds: ASan keeps freed memory in quarantine (256 MiB by
+# default), which would hide what statd holds; with a small one RSS shows it.
+small_quarantine() {
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1:thread_local_quarantine_size_kb=64"
+}
+
 # Wake statd up the way the helper does.
 poke() {
 	"$PYTHON" -S -c 'import socket, sys; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"test", sys.argv[1])' \
