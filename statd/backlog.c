@@ -8,6 +8,7 @@
 
 #include "backlog.h"
 #include "device.h"
+#include "hostauth.h"
 #include "intake.h"
 #include "log.h"
 #include "macro.h"
@@ -314,6 +315,9 @@ void backlog_run(struct backlog *b, const struct config *cfg)
 	/* An undecided plug spooled after it must wait for it: decide after importing. */
 	if (r == 0 && cfg)
 		r = decide_all(b);
+	/* A plug's hostAllow interfaces, imported or decided above included. */
+	if (r == 0 && cfg)
+		r = hostauth_run(b->db, cfg, b->udev);
 	if (r == -EBUSY) {
 		log_info("database busy: backlog retried in %d ms", BACKLOG_RETRY_MS);
 		arm_retry(b, BACKLOG_RETRY_MS);

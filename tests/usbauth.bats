@@ -350,6 +350,75 @@ queued|usbPassthrough[0].allow[0] ()"
 	alive "$STATD_PID"
 }
 
+# ---- hostAllow rules that name interfaces ---------------------------------------------
+
+# iface_config HOST-ALLOW-RULE: no rule set takes the audio adapter (1-2: three
+# audio interfaces and a HID one, class 3); usbAuthorization on, with that rule.
+iface_config() {
+	cat >"$CONFIG" <<-EOF
+	{
+	  "usbPassthrough": [ { "targetVm": "vm1", "allow": [ { "vendorId": "046d", "productId": "c077" } ] } ],
+	  "usbAuthorization": { "enable": true, "hostAllow": [ $1 ] },
+	  "vms": [ { "name": "vm1", "type": "qemu", "socket": "$DIR/vm1.sock" } ]
+	}
+	EOF
+}
+
+@test "usbauth: a hostAllow rule naming interfaceClass 3 gives the host only the HID interface of a composite device" {
+	export USBAUTH_UNAUTHORIZED=1-2
+	iface_config '{ "interfaceClass": 3, "description": "hid" }'
+	auth_statd_start
+	plug_tb audio
+	wait_until intent_is audio state done
+	[ "$(tb $USB1/1-2/authorized)" = 1 ]
+	[ "$(tb $USB1/1-2/1-2:1.3/authorized)" = 1 ]
+	[ "$(tb $USB1/1-2/1-2:1.0/authorized)" = 0 ]
+	[ "$(tb $USB1/1-2/1-2:1.1/authorized)" = 0 ]
+	[ "$(tb $USB1/1-2/1-2:1.2/authorized)" = 0 ]
+	[ "$(tb bus/usb/drivers_probe)" = 1-2:1.3 ]
+	[ "$(tb $USB1/interface_authorized_default)" = 1 ]
+	run event_detail audio authorized
+	assert_output "for the host: usbAuthorization.hostAllow[0] (hid), only the interfaces it names: usb1/interface_authorized_default 0, 1-2/authorized 1, 1-2:1.3/authorized 1, 1-2:1.3 to drivers_probe, usb1/interface_authorized_default 1; left unauthorized: 1-2:1.0, 1-2:1.1, 1-2:1.2"
+}
+
+@test "usbauth: the helper leaves a hostAllow rule that names some interfaces to statd, as a pending intent" {
+	export USBAUTH_UNAUTHORIZED=1-2
+	iface_config '{ "interfaceClass": 3, "description": "hid" }'
+	plug_tb audio
+	[ "$(cat "$DIR/audio.authorized")" = 0 ]
+	run sql "SELECT action || '|' || state || '|' || rule FROM intents ORDER BY id"
+	assert_output "ignore|done|no rule set takes it
+ignore|pending|for the host: usbAuthorization.hostAllow[0] (hid), only the interfaces it names: statd authorizes them"
+}
+
+@test "usbauth: the host's interfaces are written in order: bus default 0, device, the named interface and its probe, bus default back" {
+	export USBAUTH_UNAUTHORIZED=1-2
+	iface_config '{ "interfaceClass": 3, "description": "hid" }'
+	# -y: each openat names its directory fd's path. LeakSanitizer cannot run under ptrace.
+	STRACE=(-f -qq -y -e trace=openat -e signal=none -o "$DIR/strace.log")
+	export ASAN_OPTIONS=$ASAN_OPTIONS:detect_leaks=0
+	auth_statd_start
+	plug_tb audio
+	wait_until intent_is audio state done
+	run grep -oE '/(usb1|1-2|1-2:1\.[0-3]|usb)>, "(interface_authorized_default|authorized|drivers_probe)", O_WRONLY' "$DIR/strace.log"
+	assert_output '/usb1>, "interface_authorized_default", O_WRONLY
+/1-2>, "authorized", O_WRONLY
+/1-2:1.3>, "authorized", O_WRONLY
+/usb>, "drivers_probe", O_WRONLY
+/usb1>, "interface_authorized_default", O_WRONLY'
+}
+
+@test "usbauth: a hostAllow rule without interface fields authorizes the whole composite device in the helper" {
+	export USBAUTH_UNAUTHORIZED=1-2
+	iface_config '{ "vendorId": "0d8c", "description": "audio" }'
+	plug_tb audio
+	[ "$(cat "$DIR/audio.authorized")" = 1 ]
+	run history_of audio
+	assert_line "authorized|for the host: usbAuthorization.hostAllow[0] (audio); 1-2/authorized 1"
+	run sql "SELECT count(*) FROM intents WHERE state = 'pending'"
+	assert_output 0
+}
+
 # ---- vhotplugctl ------------------------------------------------------------------
 
 # in_tb CMD...: CMD in a testbed of the plugged devices (USBAUTH_UNAUTHORIZED unauthorized).

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <libudev.h>
+
+#include "config.h"
+#include "db.h"
+
+/*
+ * usbAuthorization's hostAllow rules that name interfaces: the pending
+ * 'ignore' intents the helper records for them (lib/intake/intake-auth.c),
+ * carried out. For each device still there whose hostAllow rule names only
+ * some of its interfaces: its root hub's interface_authorized_default 0, the
+ * device authorized (its interfaces come up unauthorized, bound to nothing),
+ * each interface the rule names authorized and offered to drivers_probe, the
+ * bus default back. One history row (authorized, or authorization_failed)
+ * and the intent closed, in one transaction. -errno when the database
+ * refused (the intents stay pending, for the next run).
+ */
+int hostauth_run(struct db *db, const struct config *cfg, struct udev *udev);
