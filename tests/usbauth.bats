@@ -454,3 +454,10 @@ print(" ".join("%s=%s" % (d["sysname"], d["authorized"]) for d in json.load(sys.
 	run in_tb "$CTL" explain -c "$CONFIG" /sys/bus/usb/devices/1-4
 	assert_line "usbAuthorization: unauthorized: no VM takes it and no usbAuthorization.hostAllow rule does"
 }
+
+@test "usbauth: vhotplugctl explain says a hostAllow rule that names some interfaces authorizes only those" {
+	iface_config '{ "interfaceClass": 3, "description": "hid" }'
+	run in_tb "$CTL" explain -c "$CONFIG" /sys/bus/usb/devices/1-2
+	assert_success
+	assert_line "usbAuthorization: for the host by usbAuthorization.hostAllow[0] (hid): only the interfaces it names are authorized, by statd; the others stay unauthorized"
+}
