@@ -38,12 +38,8 @@ static int collect(void *userdata, const struct db_pending *p)
 	return nv[l->n++].label && nv[l->n - 1].devpath ? 0 : -ENOMEM;
 }
 
-/*
- * The writes, in the order that keeps every interface away from host drivers
- * until it is one the rule names. DETAIL gets what was written and what was
- * left alone, or why it stopped. 0 or -errno.
- */
-static int authorize(const struct device *dev, const struct rule *rule, char *detail, size_t size)
+/* In the order that keeps every interface away from host drivers until it is one the rule names. */
+int hostauth_authorize(const struct device *dev, const struct rule *rule, char *detail, size_t size)
 {
 	char hub[64], done[1024] = "", skipped[512] = "", err[256] = "";
 	const char *name = usbauth_name(dev->devpath);
@@ -106,7 +102,7 @@ static int run_one(struct db *db, const struct config *cfg, struct udev *udev,
 		snprintf(detail, sizeof(detail), "no hostAllow rule takes only some of its interfaces"
 			 " now: left as it is");
 	} else {
-		r = authorize(dev, rule, detail, sizeof(detail));
+		r = hostauth_authorize(dev, rule, detail, sizeof(detail));
 		event = r < 0 ? HISTORY_AUTHORIZATION_FAILED : HISTORY_AUTHORIZED;
 		state = r < 0 ? INTENT_FAILED : INTENT_DONE;
 		if (r < 0)

@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "device.h"
 
 /*
  * usbAuthorization's hostAllow rules that name interfaces: the pending
@@ -18,3 +19,10 @@
  * refused (the intents stay pending, for the next run).
  */
 int hostauth_run(struct db *db, const struct config *cfg, struct udev *udev);
+
+/*
+ * The writes for one device, an unauthorized one whose hostAllow RULE names
+ * only some of its interfaces. DETAIL gets what was written and the
+ * interfaces left unauthorized, or why it stopped. 0 or -errno.
+ */
+int hostauth_authorize(const struct device *dev, const struct rule *rule, char *detail, size_t size);

@@ -352,13 +352,14 @@ queued|usbPassthrough[0].allow[0] ()"
 
 # ---- hostAllow rules that name interfaces ---------------------------------------------
 
-# iface_config HOST-ALLOW-RULE: no rule set takes the audio adapter (1-2: three
-# audio interfaces and a HID one, class 3); usbAuthorization on, with that rule.
+# iface_config HOST-ALLOW-RULE [KEYS]: no rule set takes the audio adapter (1-2:
+# three audio interfaces and a HID one, class 3); usbAuthorization on, with that
+# rule (and KEYS).
 iface_config() {
 	cat >"$CONFIG" <<-EOF
 	{
 	  "usbPassthrough": [ { "targetVm": "vm1", "allow": [ { "vendorId": "046d", "productId": "c077" } ] } ],
-	  "usbAuthorization": { "enable": true, "hostAllow": [ $1 ] },
+	  "usbAuthorization": { "enable": true, ${2:+$2, }"hostAllow": [ $1 ] },
 	  "vms": [ { "name": "vm1", "type": "qemu", "socket": "$DIR/vm1.sock" } ]
 	}
 	EOF
@@ -417,6 +418,30 @@ ignore|pending|for the host: usbAuthorization.hostAllow[0] (hid), only the inter
 	assert_line "authorized|for the host: usbAuthorization.hostAllow[0] (audio); 1-2/authorized 1"
 	run sql "SELECT count(*) FROM intents WHERE state = 'pending'"
 	assert_output 0
+}
+
+@test "usbauth: deauthorizeUnmatched takes from a device authorized before the interfaces its hostAllow rule does not name" {
+	export USBAUTH_UNAUTHORIZED=
+	iface_config '{ "interfaceClass": 3, "description": "hid" }' '"deauthorizeUnmatched": true'
+	auth_statd_start
+	[ "$(tb $USB1/1-2/authorized)" = 1 ]
+	[ "$(tb $USB1/1-2/1-2:1.3/authorized)" = 1 ]
+	[ "$(tb $USB1/1-2/1-2:1.0/authorized)" = 0 ]
+	[ "$(tb $USB1/1-2/1-2:1.1/authorized)" = 0 ]
+	[ "$(tb $USB1/1-2/1-2:1.2/authorized)" = 0 ]
+	run event_detail audio deauthorized
+	assert_output "deauthorizeUnmatched: the interfaces usbAuthorization.hostAllow[0] (hid) does not name: 1-2:1.0/authorized 0, 1-2:1.1/authorized 0, 1-2:1.2/authorized 0"
+}
+
+@test "usbauth: deauthorizeUnmatched gives an unauthorized device only the interfaces its hostAllow rule names" {
+	export USBAUTH_UNAUTHORIZED=1-2
+	iface_config '{ "interfaceClass": 3, "description": "hid" }' '"deauthorizeUnmatched": true'
+	auth_statd_start
+	[ "$(tb $USB1/1-2/authorized)" = 1 ]
+	[ "$(tb $USB1/1-2/1-2:1.3/authorized)" = 1 ]
+	[ "$(tb $USB1/1-2/1-2:1.0/authorized)" = 0 ]
+	run event_detail audio authorized
+	assert_output "usbAuthorization on: for the host: usbAuthorization.hostAllow[0] (hid), only the interfaces it names: usb1/interface_authorized_default 0, 1-2/authorized 1, 1-2:1.3/authorized 1, 1-2:1.3 to drivers_probe, usb1/interface_authorized_default 1; left unauthorized: 1-2:1.0, 1-2:1.1, 1-2:1.2"
 }
 
 # ---- vhotplugctl ------------------------------------------------------------------

@@ -186,8 +186,14 @@ static int is_iface(const struct dirent *e)
 	return strncmp(e->d_name, filter_name, len) == 0 && e->d_name[len] == ':';
 }
 
-int usbauth_interfaces_allow(const char *dir, const struct rule *rule, char *done, size_t dsize,
-			     char *skipped, size_t ssize)
+/*
+ * Walk the interfaces of DIR in order: those RULE names go to ON_NAMED, the
+ * others to ON_OTHER (NULL: only listed in OTHERS).
+ */
+typedef int (*iface_fn)(int ifd, const char *name, char *done, size_t size);
+
+static int walk(const char *dir, const struct rule *rule, iface_fn on_named, iface_fn on_other,
+		char *done, size_t dsize, char *others, size_t osize)
 {
 	_cleanup_close_ int fd = sysfs_open_dir(dir);
 	struct dirent **v = NULL;
@@ -209,13 +215,47 @@ int usbauth_interfaces_allow(const char *dir, const struct rule *rule, char *don
 			r = ifd < 0 ? -errno : iface_read(ifd, &f);
 		}
 		if (r == 0 && match_iface(rule, &f))
-			r = iface_allow(ifd, v[i]->d_name, done, dsize);
+			r = on_named(ifd, v[i]->d_name, done, dsize);
+		else if (r == 0 && on_other)
+			r = on_other(ifd, v[i]->d_name, done, dsize);
 		else if (r == 0)
-			usbauth_append(skipped, ssize, "%s", v[i]->d_name);
+			usbauth_append(others, osize, "%s", v[i]->d_name);
 		if (ifd >= 0)
 			close(ifd);
 		free(v[i]);
 	}
 	free(v);
 	return r;
+}
+
+int usbauth_interfaces_allow(const char *dir, const struct rule *rule, char *done, size_t dsize,
+			     char *skipped, size_t ssize)
+{
+	return walk(dir, rule, iface_allow, NULL, done, dsize, skipped, ssize);
+}
+
+static int iface_keep(int ifd, const char *name, char *done, size_t size)
+{
+	(void)ifd, (void)name, (void)done, (void)size;
+	return 0;
+}
+
+/* Interface NAME (at IFD) from the host: 0 unbinds its driver. Already 0: nothing written. */
+static int iface_deny(int ifd, const char *name, char *done, size_t size)
+{
+	char buf[16];
+	int r = sysfs_read_at(ifd, "authorized", buf, sizeof(buf));
+
+	if (r >= 0 && streq(buf, "0"))
+		return 0;
+	r = sysfs_write_verify_at(ifd, "authorized", "0");
+	if (r == 0)
+		usbauth_append(done, size, "%s/authorized 0", name);
+	return r;
+}
+
+int usbauth_interfaces_deny_others(const char *dir, const struct rule *rule, char *done,
+				   size_t size)
+{
+	return walk(dir, rule, iface_keep, iface_deny, done, size, NULL, 0);
 }

@@ -71,5 +71,13 @@ bool usbauth_by_interface(const struct rule *rule, const struct device *dev);
 int usbauth_interfaces_allow(const char *dir, const struct rule *rule, char *done, size_t dsize,
 			     char *skipped, size_t ssize);
 
+/*
+ * The device at DIR is authorized already (before usbAuthorization was on):
+ * each interface RULE does not name gets authorized 0, which unbinds its
+ * driver. DONE gets what was written. 0 or the first -errno.
+ */
+int usbauth_interfaces_deny_others(const char *dir, const struct rule *rule, char *done,
+				   size_t size);
+
 /* Append to BUF ("a, b"), comma-separated; what does not fit is cut. */
 void usbauth_append(char *buf, size_t size, const char *fmt, ...) _printf_(3, 4);
