@@ -97,6 +97,9 @@ static int run_one(struct db *db, const struct config *cfg, struct udev *udev,
 	if (!dev) {
 		state = INTENT_CANCELLED;
 		snprintf(detail, sizeof(detail), "gone before its interfaces were authorized");
+	} else if (usbauth_get(dev->devpath, "authorized") == 1) {
+		/* statd's start got there first (deauthorizeUnmatched): its writes are done. */
+		snprintf(detail, sizeof(detail), "authorized already: nothing written");
 	} else if (!rule || !usbauth_by_interface(rule, dev)) {
 		/* The config changed since the plug: what the helper would do now is a reload's. */
 		snprintf(detail, sizeof(detail), "no hostAllow rule takes only some of its interfaces"

@@ -409,6 +409,32 @@ ignore|pending|for the host: usbAuthorization.hostAllow[0] (hid), only the inter
 /usb1>, "interface_authorized_default", O_WRONLY'
 }
 
+@test "usbauth: a symlinked interface authorized is refused: authorization_failed says so, the bus default is back" {
+	export USBAUTH_UNAUTHORIZED=1-2
+	iface_config '{ "interfaceClass": 3, "description": "hid" }'
+	TB_EXTRA="echo 0 >\"\$UMOCKDEV_DIR/bait\"; ln -sf \"\$UMOCKDEV_DIR/bait\" \"\$UMOCKDEV_DIR/sys${DEV_PATH[audio]}/1-2:1.3/authorized\""
+	auth_statd_start
+	TB_EXTRA=:
+	plug_tb audio
+	wait_until intent_is audio state failed
+	[ "$(cat "$TB/bait")" = 0 ]
+	[ "$(tb $USB1/interface_authorized_default)" = 1 ]
+	[ "$(tb bus/usb/drivers_probe)" = "" ]
+	run event_detail audio authorization_failed
+	assert_output "for the host: usbAuthorization.hostAllow[0] (hid), only the interfaces it names: cannot authorize the interfaces of 1-2: a symbolic link, not the kernel's attribute: refused; written: usb1/interface_authorized_default 0, 1-2/authorized 1, usb1/interface_authorized_default 1; left unauthorized: 1-2:1.0, 1-2:1.1, 1-2:1.2"
+	alive "$STATD_PID"
+}
+
+@test "usbauth: a pending interface authorization that statd's start carried out already writes nothing more" {
+	export USBAUTH_UNAUTHORIZED=1-2
+	iface_config '{ "interfaceClass": 3, "description": "hid" }' '"deauthorizeUnmatched": true'
+	plug_tb audio
+	auth_statd_start
+	wait_until intent_is audio state done
+	[ "$(intent audio result)" = "authorized already: nothing written" ]
+	[ "$(events audio authorized)" = 1 ]
+}
+
 @test "usbauth: a hostAllow rule without interface fields authorizes the whole composite device in the helper" {
 	export USBAUTH_UNAUTHORIZED=1-2
 	iface_config '{ "vendorId": "0d8c", "description": "audio" }'
