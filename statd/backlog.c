@@ -36,6 +36,7 @@ struct backlog {
 	int timerfd;
 	struct source timer_src;
 	int64_t decided_upto;	/* undecided intents up to this id were looked at */
+	int64_t hostauth_upto;	/* hostAllow interface intents likewise (hostauth.c) */
 	bool corrupt_said;	/* the corrupt database was reported */
 };
 
@@ -317,7 +318,7 @@ void backlog_run(struct backlog *b, const struct config *cfg)
 		r = decide_all(b);
 	/* A plug's hostAllow interfaces, imported or decided above included. */
 	if (r == 0 && cfg)
-		r = hostauth_run(b->db, cfg, b->udev);
+		r = hostauth_run(b->db, cfg, b->udev, &b->hostauth_upto);
 	if (r == -EBUSY) {
 		log_info("database busy: backlog retried in %d ms", BACKLOG_RETRY_MS);
 		arm_retry(b, BACKLOG_RETRY_MS);

@@ -19,6 +19,7 @@ struct pending {
 struct pending_list {
 	struct pending *v;
 	size_t n;
+	int64_t last_id;	/* of every open intent read */
 };
 
 static int collect(void *userdata, const struct db_pending *p)
@@ -26,6 +27,8 @@ static int collect(void *userdata, const struct db_pending *p)
 	struct pending_list *l = userdata;
 	struct pending *nv;
 
+	if (p->intent_id > l->last_id)
+		l->last_id = p->intent_id;
 	if (p->action != INTENT_IGNORE)
 		return 0;
 	nv = realloc(l->v, (l->n + 1) * sizeof(*l->v));
@@ -126,11 +129,11 @@ static int run_one(struct db *db, const struct config *cfg, struct udev *udev,
 	return r;
 }
 
-int hostauth_run(struct db *db, const struct config *cfg, struct udev *udev)
+int hostauth_run(struct db *db, const struct config *cfg, struct udev *udev, int64_t *upto)
 {
-	struct pending_list l = {};
+	struct pending_list l = { .last_id = *upto };
 	/* Read first, then write: the statement is not kept open across writes. */
-	int r = db_intents_pending(db, 0, collect, &l);
+	int r = db_intents_pending(db, *upto, collect, &l);
 
 	for (size_t i = 0; i < l.n; i++) {
 		if (r == 0)
@@ -139,5 +142,7 @@ int hostauth_run(struct db *db, const struct config *cfg, struct udev *udev)
 		free(l.v[i].devpath);
 	}
 	free(l.v);
+	if (r == 0)
+		*upto = l.last_id;
 	return r;
 }

@@ -15,10 +15,12 @@
  * device authorized (its interfaces come up unauthorized, bound to nothing),
  * each interface the rule names authorized and offered to drivers_probe, the
  * bus default back. One history row (authorized, or authorization_failed)
- * and the intent closed, in one transaction. -errno when the database
- * refused (the intents stay pending, for the next run).
+ * and the intent closed, in one transaction. Only intents above *UPTO are
+ * read, and *UPTO moves past them: a wake costs the new intents, not every
+ * open one (an attach backlog). -errno when the database refused (the
+ * intents stay pending, *UPTO where it was, for the next run).
  */
-int hostauth_run(struct db *db, const struct config *cfg, struct udev *udev);
+int hostauth_run(struct db *db, const struct config *cfg, struct udev *udev, int64_t *upto);
 
 /*
  * The writes for one device, an unauthorized one whose hostAllow RULE names
