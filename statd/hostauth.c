@@ -49,12 +49,18 @@ int hostauth_authorize(const struct device *dev, const struct rule *rule, char *
 	int old = -1, r;
 	bool lowered;
 
-	if (usbauth_root_hub(dev->sysname, hub, sizeof(hub)) == 0)
-		old = usbauth_get(hub, "interface_authorized_default");
-	r = old == 1 ? usbauth_set(hub, "interface_authorized_default", "0") : 0;
+	r = usbauth_root_hub(dev->sysname, hub, sizeof(hub));
+	if (r == 0)
+		r = old = usbauth_get(hub, "interface_authorized_default");
+	/* Unknown, every interface would come up for the host's drivers: not authorized at all. */
 	if (r < 0)
+		snprintf(err, sizeof(err), "cannot read the interface_authorized_default of its root "
+			 "hub: %s", usbauth_strerror(r));
+	else if (old == 1 && (r = usbauth_set(hub, "interface_authorized_default", "0")) < 0)
 		snprintf(err, sizeof(err), "cannot write %s/interface_authorized_default: %s",
 			 usbauth_name(hub), usbauth_strerror(r));
+	else
+		r = 0;
 	lowered = old == 1 && r == 0;
 	if (lowered)
 		usbauth_append(done, sizeof(done), "%s/interface_authorized_default 0", usbauth_name(hub));
@@ -72,7 +78,7 @@ int hostauth_authorize(const struct device *dev, const struct rule *rule, char *
 	else if (lowered)
 		log_warn("%s: %s/interface_authorized_default stays 0", name, usbauth_name(hub));
 	snprintf(detail, size, "for the host: %s (%s), only the interfaces it names: %s%s%s%s%s",
-		 rule->path, rule->description ?: "", err, err[0] ? "; written: " : "", done,
+		 rule->path, rule->description ?: "", err, err[0] && done[0] ? "; written: " : "", done,
 		 skipped[0] ? "; left unauthorized: " : "", skipped);
 	return r;
 }

@@ -425,6 +425,19 @@ ignore|pending|for the host: usbAuthorization.hostAllow[0] (hid), only the inter
 	alive "$STATD_PID"
 }
 
+@test "usbauth: without its bus's interface_authorized_default a device is not authorized for some of its interfaces" {
+	export USBAUTH_UNAUTHORIZED=1-2
+	iface_config '{ "interfaceClass": 3, "description": "hid" }'
+	TB_EXTRA="rm \"\$UMOCKDEV_DIR/sys/$USB1/interface_authorized_default\""
+	auth_statd_start
+	TB_EXTRA=:
+	plug_tb audio
+	wait_until intent_is audio state failed
+	[ "$(tb $USB1/1-2/authorized)" = 0 ]
+	run event_detail audio authorization_failed
+	assert_output "for the host: usbAuthorization.hostAllow[0] (hid), only the interfaces it names: cannot read the interface_authorized_default of its root hub: No such file or directory"
+}
+
 @test "usbauth: a pending interface authorization that statd's start carried out already writes nothing more" {
 	export USBAUTH_UNAUTHORIZED=1-2
 	iface_config '{ "interfaceClass": 3, "description": "hid" }' '"deauthorizeUnmatched": true'
