@@ -172,6 +172,12 @@ static const char *authorization(const struct config *cfg, const struct device *
 	if (res->set && res->set->target_vm && !v->refused[0])
 		return "unauthorized on the host: authorized only just before it goes to its VM";
 	host = usbauth_host_rule(cfg, dev);
+	if (host && usbauth_by_interface(host, dev)) {
+		snprintf(buf, size, "for the host by %s (%s): only the interfaces it names are "
+			 "authorized, by statd; the others stay unauthorized", host->path,
+			 host->description ?: "");
+		return buf;
+	}
 	if (host) {
 		snprintf(buf, size, "authorized for the host by %s (%s)", host->path,
 			 host->description ?: "");

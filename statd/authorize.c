@@ -14,6 +14,7 @@
 #include "sysfs.h"
 #include "usbauth.h"
 #include "authorize.h"
+#include "hostauth.h"
 
 /* One history row for a write to PATH (DEVICE, LABEL when known); failures also logged. */
 static void note(struct db *db, int64_t device, const char *label, enum history_event event,
@@ -79,10 +80,23 @@ struct sweep {
 	bool unmatched;		/* deauthorizeUnmatched */
 };
 
+/* DEV's label and id in the database, or as it describes itself (id 0). */
+static char *device_label(struct db *db, const struct device *dev, int64_t *id)
+{
+	_cleanup_free_ char *ident = ident_make(dev);
+	char *label = NULL;
+
+	*id = 0;
+	if (!ident || db_device_find(db, ident, id, &label) < 0 || !label) {
+		free(label);
+		label = device_describe(dev);
+	}
+	return label;
+}
+
 /* Write VALUE to DEV's authorized, unless it holds it: a history row with WHY. */
 static void device_set(struct db *db, const struct device *dev, const char *value, const char *why)
 {
-	_cleanup_free_ char *ident = ident_make(dev);
 	_cleanup_free_ char *label = NULL;
 	char detail[640];
 	int64_t id = 0;
@@ -90,10 +104,7 @@ static void device_set(struct db *db, const struct device *dev, const char *valu
 
 	if (usbauth_get(dev->devpath, "authorized") == value[0] - '0')
 		return;
-	if (!ident || db_device_find(db, ident, &id, &label) < 0 || !label) {
-		free(label);
-		label = device_describe(dev);
-	}
+	label = device_label(db, dev, &id);
 	r = usbauth_set(dev->devpath, "authorized", value);
 	if (r < 0)
 		snprintf(detail, sizeof(detail), "%s: cannot write %s/authorized: %s", why, dev->sysname,
@@ -102,6 +113,37 @@ static void device_set(struct db *db, const struct device *dev, const char *valu
 		snprintf(detail, sizeof(detail), "%s: %s/authorized %s", why, dev->sysname, value);
 	note(db, id, label ?: dev->sysname, r < 0 ? HISTORY_AUTHORIZATION_FAILED :
 	     value[0] == '1' ? HISTORY_AUTHORIZED : HISTORY_DEAUTHORIZED, detail);
+}
+
+/*
+ * A hostAllow rule HOST that names only some of DEV's interfaces: an
+ * unauthorized device gets those (statd/hostauth.c), one authorized from
+ * before loses the others.
+ */
+static void by_interface(struct db *db, const struct device *dev, const struct rule *host)
+{
+	_cleanup_free_ char *label = NULL;
+	char detail[2304], done[1024] = "";
+	enum history_event event;
+	int64_t id;
+	int r;
+
+	if (usbauth_get(dev->devpath, "authorized") != 1) {
+		r = hostauth_authorize(dev, host, done, sizeof(done));
+		snprintf(detail, sizeof(detail), "usbAuthorization on: %s", done);
+		event = r < 0 ? HISTORY_AUTHORIZATION_FAILED : HISTORY_AUTHORIZED;
+	} else {
+		r = usbauth_interfaces_deny_others(dev->devpath, host, done, sizeof(done));
+		if (r == 0 && !done[0])
+			return;
+		snprintf(detail, sizeof(detail), "deauthorizeUnmatched: the interfaces %s (%s) does "
+			 "not name: %s%s%s%s", host->path, host->description ?: "",
+			 r < 0 ? "cannot write: " : "", r < 0 ? usbauth_strerror(r) : "",
+			 r < 0 && done[0] ? "; written: " : "", done);
+		event = r < 0 ? HISTORY_AUTHORIZATION_FAILED : HISTORY_DEAUTHORIZED;
+	}
+	label = device_label(db, dev, &id);
+	note(db, id, label ?: dev->sysname, event, detail);
 }
 
 static int sweep_one(void *userdata, const struct device *dev, const struct match_result *m)
@@ -127,7 +169,9 @@ static int sweep_one(void *userdata, const struct device *dev, const struct matc
 	if (db_usbauth_in_vm(s->db, dev->devpath, &in_vm) < 0 || in_vm)
 		return 0;
 	host = usbauth_host_rule(s->cfg, dev);
-	if (host) {
+	if (host && usbauth_by_interface(host, dev)) {
+		by_interface(s->db, dev, host);
+	} else if (host) {
 		snprintf(why, sizeof(why), "usbAuthorization on: for the host: %s (%s)", host->path,
 			 host->description ?: "");
 		device_set(s->db, dev, "1", why);

@@ -12,7 +12,8 @@
  * authorized_default to 0, each value found saved first in the database
  * (usb_auth_saved); every hub authorized; with deauthorizeUnmatched, every
  * other device no VM has, that backs no mount and that no hostAllow rule
- * takes, deauthorized (a hostAllow one authorized).
+ * takes, deauthorized (a hostAllow one authorized; when its rule names
+ * interfaces, only those: statd/hostauth.c).
  *
  * Off (by a reload, or at a start that finds values saved): the saved
  * values written back and forgotten.

@@ -8,6 +8,7 @@
 
 #include "backlog.h"
 #include "device.h"
+#include "hostauth.h"
 #include "intake.h"
 #include "log.h"
 #include "macro.h"
@@ -35,6 +36,7 @@ struct backlog {
 	int timerfd;
 	struct source timer_src;
 	int64_t decided_upto;	/* undecided intents up to this id were looked at */
+	int64_t hostauth_upto;	/* hostAllow interface intents likewise (hostauth.c) */
 	bool corrupt_said;	/* the corrupt database was reported */
 };
 
@@ -314,6 +316,9 @@ void backlog_run(struct backlog *b, const struct config *cfg)
 	/* An undecided plug spooled after it must wait for it: decide after importing. */
 	if (r == 0 && cfg)
 		r = decide_all(b);
+	/* A plug's hostAllow interfaces, imported or decided above included. */
+	if (r == 0 && cfg)
+		r = hostauth_run(b->db, cfg, b->udev, &b->hostauth_upto);
 	if (r == -EBUSY) {
 		log_info("database busy: backlog retried in %d ms", BACKLOG_RETRY_MS);
 		arm_retry(b, BACKLOG_RETRY_MS);

@@ -10,7 +10,8 @@
  * drains it: events it spooled (database locked or unwritable), imported in
  * event order through the same intake as the helper's; and plugs it recorded
  * undecided (action 'decide': no valid config then), decided with the last
- * good config statd holds.
+ * good config statd holds; and the hostAllow rules that take only some
+ * interfaces of a device (statd/hostauth.c).
  */
 struct backlog;
 
@@ -21,7 +22,8 @@ void backlog_free(struct backlog *b);
 
 /*
  * Import the spool, then decide the undecided intents recorded since the
- * last run (all of them on the first run) with CFG. When the database is
+ * last run (all of them on the first run) with CFG, then authorize the
+ * interfaces of the pending hostAllow intents. When the database is
  * busy, what is left is retried on a timer of its own, which then pokes
  * statd's wake socket as the helper does.
  */

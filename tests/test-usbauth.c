@@ -93,6 +93,82 @@ static void test_interfaces_of_the_device_only(void)
 	CHECK(usbauth_get("1-3/1-3.1", "authorized") == 0);
 }
 
+static void test_by_interface_only_when_an_interface_is_left_out(void)
+{
+	struct rule hid = { .fields = RF_IF_CLASS, .if_class = 3 };
+	struct rule vendor = { .fields = RF_VENDOR_ID };
+	struct device headset = { .kind = DEV_USB, .n_ifaces = 2,
+				  .ifaces = { { 1, 1, 0 }, { 3, 0, 0 } } };
+	struct device keyboard = { .kind = DEV_USB, .n_ifaces = 1, .ifaces = { { 3, 1, 1 } } };
+
+	CHECK(usbauth_by_interface(&hid, &headset));
+	/* Every interface named: the whole device is the same thing, in one write. */
+	CHECK(!usbauth_by_interface(&hid, &keyboard));
+	CHECK(!usbauth_by_interface(&vendor, &headset));
+}
+
+/* An interface NAME of 1-4 with class CLS and authorized AUTH. */
+static void iface(const char *name, const char *cls, const char *auth)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s/1-4/%s", root, name);
+	CHECK(mkdir(p, 0755) == 0);
+	snprintf(p, sizeof(p), "1-4/%s/bInterfaceClass", name);
+	put(p, cls);
+	snprintf(p, sizeof(p), "1-4/%s/bInterfaceSubClass", name);
+	put(p, "00\n");
+	snprintf(p, sizeof(p), "1-4/%s/bInterfaceProtocol", name);
+	put(p, "00\n");
+	snprintf(p, sizeof(p), "1-4/%s/authorized", name);
+	put(p, auth);
+}
+
+static void test_interfaces_allow_writes_the_named_ones_only(void)
+{
+	struct rule hid = { .fields = RF_IF_CLASS, .if_class = 3 };
+	char p[512], done[256] = "", skipped[128] = "", probed[32] = "";
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/1-4", root);
+	CHECK(mkdir(p, 0755) == 0);
+	snprintf(p, sizeof(p), "%s/bus", root);
+	CHECK(mkdir(p, 0755) == 0);
+	snprintf(p, sizeof(p), "%s/bus/usb", root);
+	CHECK(mkdir(p, 0755) == 0);
+	put("bus/usb/drivers_probe", "");
+	iface("1-4:1.0", "01\n", "0\n");
+	iface("1-4:1.1", "03\n", "0\n");
+	CHECK(usbauth_interfaces_allow("1-4", &hid, done, sizeof(done), skipped, sizeof(skipped)) == 0);
+	CHECK(streq(done, "1-4:1.1/authorized 1, 1-4:1.1 to drivers_probe"));
+	CHECK(streq(skipped, "1-4:1.0"));
+	CHECK(usbauth_get("1-4/1-4:1.1", "authorized") == 1);
+	CHECK(usbauth_get("1-4/1-4:1.0", "authorized") == 0);
+	snprintf(p, sizeof(p), "%s/bus/usb/drivers_probe", root);
+	f = fopen(p, "r");
+	CHECK(f && fgets(probed, sizeof(probed), f));
+	if (f)
+		fclose(f);
+	CHECK(streq(probed, "1-4:1.1"));
+}
+
+static void test_deny_others_takes_the_unnamed_ones(void)
+{
+	struct rule hid = { .fields = RF_IF_CLASS, .if_class = 3 };
+	char done[256] = "";
+
+	put("1-4/1-4:1.0/authorized", "1\n");
+	put("1-4/1-4:1.1/authorized", "1\n");
+	CHECK(usbauth_interfaces_deny_others("1-4", &hid, done, sizeof(done)) == 0);
+	CHECK(streq(done, "1-4:1.0/authorized 0"));
+	CHECK(usbauth_get("1-4/1-4:1.0", "authorized") == 0);
+	CHECK(usbauth_get("1-4/1-4:1.1", "authorized") == 1);
+	/* Already 0: nothing written, nothing said. */
+	done[0] = '\0';
+	CHECK(usbauth_interfaces_deny_others("1-4", &hid, done, sizeof(done)) == 0);
+	CHECK(streq(done, ""));
+}
+
 int main(void)
 {
 	char cmd[600];
@@ -107,6 +183,9 @@ int main(void)
 	test_get_reads_only_0_or_1();
 	test_set_refuses_a_link_and_leaves_its_target();
 	test_interfaces_of_the_device_only();
+	test_by_interface_only_when_an_interface_is_left_out();
+	test_interfaces_allow_writes_the_named_ones_only();
+	test_deny_others_takes_the_unnamed_ones();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	if (system(cmd) != 0)
 		CHECK(!"cleanup");

@@ -350,6 +350,139 @@ queued|usbPassthrough[0].allow[0] ()"
 	alive "$STATD_PID"
 }
 
+# ---- hostAllow rules that name interfaces ---------------------------------------------
+
+# iface_config HOST-ALLOW-RULE [KEYS]: no rule set takes the audio adapter (1-2:
+# three audio interfaces and a HID one, class 3); usbAuthorization on, with that
+# rule (and KEYS).
+iface_config() {
+	cat >"$CONFIG" <<-EOF
+	{
+	  "usbPassthrough": [ { "targetVm": "vm1", "allow": [ { "vendorId": "046d", "productId": "c077" } ] } ],
+	  "usbAuthorization": { "enable": true, ${2:+$2, }"hostAllow": [ $1 ] },
+	  "vms": [ { "name": "vm1", "type": "qemu", "socket": "$DIR/vm1.sock" } ]
+	}
+	EOF
+}
+
+@test "usbauth: a hostAllow rule naming interfaceClass 3 gives the host only the HID interface of a composite device" {
+	export USBAUTH_UNAUTHORIZED=1-2
+	iface_config '{ "interfaceClass": 3, "description": "hid" }'
+	auth_statd_start
+	plug_tb audio
+	wait_until intent_is audio state done
+	[ "$(tb $USB1/1-2/authorized)" = 1 ]
+	[ "$(tb $USB1/1-2/1-2:1.3/authorized)" = 1 ]
+	[ "$(tb $USB1/1-2/1-2:1.0/authorized)" = 0 ]
+	[ "$(tb $USB1/1-2/1-2:1.1/authorized)" = 0 ]
+	[ "$(tb $USB1/1-2/1-2:1.2/authorized)" = 0 ]
+	[ "$(tb bus/usb/drivers_probe)" = 1-2:1.3 ]
+	[ "$(tb $USB1/interface_authorized_default)" = 1 ]
+	run event_detail audio authorized
+	assert_output "for the host: usbAuthorization.hostAllow[0] (hid), only the interfaces it names: usb1/interface_authorized_default 0, 1-2/authorized 1, 1-2:1.3/authorized 1, 1-2:1.3 to drivers_probe, usb1/interface_authorized_default 1; left unauthorized: 1-2:1.0, 1-2:1.1, 1-2:1.2"
+}
+
+@test "usbauth: the helper leaves a hostAllow rule that names some interfaces to statd, as a pending intent" {
+	export USBAUTH_UNAUTHORIZED=1-2
+	iface_config '{ "interfaceClass": 3, "description": "hid" }'
+	plug_tb audio
+	[ "$(cat "$DIR/audio.authorized")" = 0 ]
+	run sql "SELECT action || '|' || state || '|' || rule FROM intents ORDER BY id"
+	assert_output "ignore|done|no rule set takes it
+ignore|pending|for the host: usbAuthorization.hostAllow[0] (hid), only the interfaces it names: statd authorizes them"
+}
+
+@test "usbauth: the host's interfaces are written in order: bus default 0, device, the named interface and its probe, bus default back" {
+	export USBAUTH_UNAUTHORIZED=1-2
+	iface_config '{ "interfaceClass": 3, "description": "hid" }'
+	# -y: each openat names its directory fd's path. LeakSanitizer cannot run under ptrace.
+	STRACE=(-f -qq -y -e trace=openat -e signal=none -o "$DIR/strace.log")
+	export ASAN_OPTIONS=$ASAN_OPTIONS:detect_leaks=0
+	auth_statd_start
+	plug_tb audio
+	wait_until intent_is audio state done
+	run grep -oE '/(usb1|1-2|1-2:1\.[0-3]|usb)>, "(interface_authorized_default|authorized|drivers_probe)", O_WRONLY' "$DIR/strace.log"
+	assert_output '/usb1>, "interface_authorized_default", O_WRONLY
+/1-2>, "authorized", O_WRONLY
+/1-2:1.3>, "authorized", O_WRONLY
+/usb>, "drivers_probe", O_WRONLY
+/usb1>, "interface_authorized_default", O_WRONLY'
+}
+
+@test "usbauth: a symlinked interface authorized is refused: authorization_failed says so, the bus default is back" {
+	export USBAUTH_UNAUTHORIZED=1-2
+	iface_config '{ "interfaceClass": 3, "description": "hid" }'
+	TB_EXTRA="echo 0 >\"\$UMOCKDEV_DIR/bait\"; ln -sf \"\$UMOCKDEV_DIR/bait\" \"\$UMOCKDEV_DIR/sys${DEV_PATH[audio]}/1-2:1.3/authorized\""
+	auth_statd_start
+	TB_EXTRA=:
+	plug_tb audio
+	wait_until intent_is audio state failed
+	[ "$(cat "$TB/bait")" = 0 ]
+	[ "$(tb $USB1/interface_authorized_default)" = 1 ]
+	[ "$(tb bus/usb/drivers_probe)" = "" ]
+	run event_detail audio authorization_failed
+	assert_output "for the host: usbAuthorization.hostAllow[0] (hid), only the interfaces it names: cannot authorize the interfaces of 1-2: a symbolic link, not the kernel's attribute: refused; written: usb1/interface_authorized_default 0, 1-2/authorized 1, usb1/interface_authorized_default 1; left unauthorized: 1-2:1.0, 1-2:1.1, 1-2:1.2"
+	alive "$STATD_PID"
+}
+
+@test "usbauth: without its bus's interface_authorized_default a device is not authorized for some of its interfaces" {
+	export USBAUTH_UNAUTHORIZED=1-2
+	iface_config '{ "interfaceClass": 3, "description": "hid" }'
+	TB_EXTRA="rm \"\$UMOCKDEV_DIR/sys/$USB1/interface_authorized_default\""
+	auth_statd_start
+	TB_EXTRA=:
+	plug_tb audio
+	wait_until intent_is audio state failed
+	[ "$(tb $USB1/1-2/authorized)" = 0 ]
+	run event_detail audio authorization_failed
+	assert_output "for the host: usbAuthorization.hostAllow[0] (hid), only the interfaces it names: cannot read the interface_authorized_default of its root hub: No such file or directory"
+}
+
+@test "usbauth: a pending interface authorization that statd's start carried out already writes nothing more" {
+	export USBAUTH_UNAUTHORIZED=1-2
+	iface_config '{ "interfaceClass": 3, "description": "hid" }' '"deauthorizeUnmatched": true'
+	plug_tb audio
+	auth_statd_start
+	wait_until intent_is audio state done
+	[ "$(intent audio result)" = "authorized already: nothing written" ]
+	[ "$(events audio authorized)" = 1 ]
+}
+
+@test "usbauth: a hostAllow rule without interface fields authorizes the whole composite device in the helper" {
+	export USBAUTH_UNAUTHORIZED=1-2
+	iface_config '{ "vendorId": "0d8c", "description": "audio" }'
+	plug_tb audio
+	[ "$(cat "$DIR/audio.authorized")" = 1 ]
+	run history_of audio
+	assert_line "authorized|for the host: usbAuthorization.hostAllow[0] (audio); 1-2/authorized 1"
+	run sql "SELECT count(*) FROM intents WHERE state = 'pending'"
+	assert_output 0
+}
+
+@test "usbauth: deauthorizeUnmatched takes from a device authorized before the interfaces its hostAllow rule does not name" {
+	export USBAUTH_UNAUTHORIZED=
+	iface_config '{ "interfaceClass": 3, "description": "hid" }' '"deauthorizeUnmatched": true'
+	auth_statd_start
+	[ "$(tb $USB1/1-2/authorized)" = 1 ]
+	[ "$(tb $USB1/1-2/1-2:1.3/authorized)" = 1 ]
+	[ "$(tb $USB1/1-2/1-2:1.0/authorized)" = 0 ]
+	[ "$(tb $USB1/1-2/1-2:1.1/authorized)" = 0 ]
+	[ "$(tb $USB1/1-2/1-2:1.2/authorized)" = 0 ]
+	run event_detail audio deauthorized
+	assert_output "deauthorizeUnmatched: the interfaces usbAuthorization.hostAllow[0] (hid) does not name: 1-2:1.0/authorized 0, 1-2:1.1/authorized 0, 1-2:1.2/authorized 0"
+}
+
+@test "usbauth: deauthorizeUnmatched gives an unauthorized device only the interfaces its hostAllow rule names" {
+	export USBAUTH_UNAUTHORIZED=1-2
+	iface_config '{ "interfaceClass": 3, "description": "hid" }' '"deauthorizeUnmatched": true'
+	auth_statd_start
+	[ "$(tb $USB1/1-2/authorized)" = 1 ]
+	[ "$(tb $USB1/1-2/1-2:1.3/authorized)" = 1 ]
+	[ "$(tb $USB1/1-2/1-2:1.0/authorized)" = 0 ]
+	run event_detail audio authorized
+	assert_output "usbAuthorization on: for the host: usbAuthorization.hostAllow[0] (hid), only the interfaces it names: usb1/interface_authorized_default 0, 1-2/authorized 1, 1-2:1.3/authorized 1, 1-2:1.3 to drivers_probe, usb1/interface_authorized_default 1; left unauthorized: 1-2:1.0, 1-2:1.1, 1-2:1.2"
+}
+
 # ---- vhotplugctl ------------------------------------------------------------------
 
 # in_tb CMD...: CMD in a testbed of the plugged devices (USBAUTH_UNAUTHORIZED unauthorized).
@@ -384,4 +517,11 @@ print(" ".join("%s=%s" % (d["sysname"], d["authorized"]) for d in json.load(sys.
 	auth_config '{ "enable": true }'
 	run in_tb "$CTL" explain -c "$CONFIG" /sys/bus/usb/devices/1-4
 	assert_line "usbAuthorization: unauthorized: no VM takes it and no usbAuthorization.hostAllow rule does"
+}
+
+@test "usbauth: vhotplugctl explain says a hostAllow rule that names some interfaces authorizes only those" {
+	iface_config '{ "interfaceClass": 3, "description": "hid" }'
+	run in_tb "$CTL" explain -c "$CONFIG" /sys/bus/usb/devices/1-2
+	assert_success
+	assert_line "usbAuthorization: for the host by usbAuthorization.hostAllow[0] (hid): only the interfaces it names are authorized, by statd; the others stay unauthorized"
 }

@@ -15,7 +15,7 @@ enum intent_action {
 	INTENT_ATTACH,
 	INTENT_DETACH,
 	INTENT_SELECT,		/* waits for a user's choice of VM */
-	INTENT_IGNORE,
+	INTENT_IGNORE,		/* pending: statd authorizes the interfaces a hostAllow rule names */
 	INTENT_DECIDE,		/* recorded without a valid config: statd decides */
 	INTENT_RECONCILE,	/* make a VM have what it should (no device) */
 	INTENT_ACTION_MAX,

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "device.h"
+#include "macro.h"
 
 /* usbcore's default for new devices, relative to the sysfs root (VHOTPLUG_SYSFS_ROOT). */
 #define USBAUTH_USBCORE_DEFAULT "module/usbcore/parameters/authorized_default"
@@ -52,3 +53,31 @@ int usbauth_root_hub(const char *sysname, char *buf, size_t size);
  * at DIR ("1-3:1.0", ...); *N says how many were written. 0 or the first -errno.
  */
 int usbauth_interfaces_set(const char *dir, const char *value, size_t *n);
+
+/*
+ * RULE (a hostAllow rule that takes DEV) names interface fields that some
+ * interface of DEV lacks: the host gets only the interfaces it names, which
+ * takes statd's writes (usbauth_interfaces_allow), not the helper's one.
+ */
+bool usbauth_by_interface(const struct rule *rule, const struct device *dev);
+
+/*
+ * Each interface of the device at DIR whose class/subclass/protocol RULE
+ * names: authorized 1, then its name to bus/usb/drivers_probe (authorizing
+ * an interface binds no driver by itself). The others are not written. DONE
+ * gets what was written, SKIPPED the interfaces left alone, comma-separated.
+ * 0 or the first -errno.
+ */
+int usbauth_interfaces_allow(const char *dir, const struct rule *rule, char *done, size_t dsize,
+			     char *skipped, size_t ssize);
+
+/*
+ * The device at DIR is authorized already (before usbAuthorization was on):
+ * each interface RULE does not name gets authorized 0, which unbinds its
+ * driver. DONE gets what was written. 0 or the first -errno.
+ */
+int usbauth_interfaces_deny_others(const char *dir, const struct rule *rule, char *done,
+				   size_t size);
+
+/* Append to BUF ("a, b"), comma-separated; what does not fit is cut. */
+void usbauth_append(char *buf, size_t size, const char *fmt, ...) _printf_(3, 4);

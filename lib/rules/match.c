@@ -74,7 +74,7 @@ static bool re_field(unsigned fields, unsigned bit, const regex_t *re, const cha
 	return false;
 }
 
-static bool iface_ok(const struct rule *r, const struct usb_iface *i)
+bool match_iface(const struct rule *r, const struct usb_iface *i)
 {
 	return (!(r->fields & RF_IF_CLASS) || i->cls == r->if_class) &&
 	       (!(r->fields & RF_IF_SUBCLASS) || i->subclass == r->if_subclass) &&
@@ -87,7 +87,7 @@ static bool ifaces_field(const struct rule *r, const struct device *dev, FILE *w
 	if (!(r->fields & (RF_IF_CLASS | RF_IF_SUBCLASS | RF_IF_PROTOCOL)))
 		return true;
 	for (int i = 0; i < dev->n_ifaces; i++)
-		if (iface_ok(r, &dev->ifaces[i]))
+		if (match_iface(r, &dev->ifaces[i]))
 			return true;
 	say(why, "no interface has the rule's class/subclass/protocol");
 	return false;

@@ -27,3 +27,6 @@ bool match_rule(const struct config *cfg, const struct rule *rule, const struct 
 
 /* Devices no rule may take: USB hubs, USB input event devices (they go as USB), non-input event nodes. */
 const char *match_never_reason(const struct device *dev);
+
+/* Does interface I have RULE's interfaceClass/Subclass/Protocol (those it gives)? */
+bool match_iface(const struct rule *r, const struct usb_iface *i);
