@@ -6,7 +6,6 @@
  * did not end up in the VM or left it.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,21 +17,6 @@
 #include "prep-private.h"
 #include "safety.h"
 #include "usbauth.h"
-
-/* Append to DONE, the list of what was written so far, comma-separated. */
-static void _printf_(3, 4) add(char *buf, size_t size, const char *fmt, ...)
-{
-	size_t n = strlen(buf);
-	va_list ap;
-
-	if (n && n + 2 < size)
-		n += (size_t)snprintf(buf + n, size - n, ", ");
-	if (n >= size)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + n, size - n, fmt, ap);
-	va_end(ap);
-}
 
 /*
  * The device goes to a VM: it must never bind a host driver, not even
@@ -60,22 +44,22 @@ static int authorize(struct db *db, const struct vmm_job *j, char *reason, size_
 			 usbauth_name(hub), usbauth_strerror(r));
 	lowered = old == 1 && r == 0;
 	if (lowered)
-		add(done, sizeof(done), "%s/interface_authorized_default 0", usbauth_name(hub));
+		usbauth_append(done, sizeof(done), "%s/interface_authorized_default 0", usbauth_name(hub));
 	if (r == 0 && (r = usbauth_set(j->devpath, "authorized", "1")) < 0)
 		snprintf(reason, size, "cannot authorize it: %s/authorized: %s", dev, usbauth_strerror(r));
 	else if (r == 0)
-		add(done, sizeof(done), "%s/authorized 1", dev);
+		usbauth_append(done, sizeof(done), "%s/authorized 1", dev);
 	if (r == 0) {
 		r = usbauth_interfaces_set(j->devpath, "1", &n);
 		if (n)
-			add(done, sizeof(done), "%zu interface%s of %s authorized", n, n == 1 ? "" : "s", dev);
+			usbauth_append(done, sizeof(done), "%zu interface%s of %s authorized", n, n == 1 ? "" : "s", dev);
 		if (r < 0)
 			snprintf(reason, size, "cannot authorize the interfaces of %s: %s", dev,
 				 usbauth_strerror(r));
 	}
 	/* The bus default back, whatever happened: the other devices on the bus must not pay. */
 	if (lowered && usbauth_set(hub, "interface_authorized_default", "1") == 0)
-		add(done, sizeof(done), "%s/interface_authorized_default 1", usbauth_name(hub));
+		usbauth_append(done, sizeof(done), "%s/interface_authorized_default 1", usbauth_name(hub));
 	else if (lowered)
 		log_warn("%s: %s/interface_authorized_default stays 0", j->label, usbauth_name(hub));
 	if (r < 0)
